@@ -1,0 +1,63 @@
+"""leadscore: contact activity in, lead scores, ratings and action scores out.
+
+Everything public is importable from here; adapters live in their own modules.
+"""
+
+from __future__ import annotations
+
+from . import exceptions
+from ._aging import AgingPolicy
+from ._conditions import VALUE, All, Any_, Compare, Condition, EventField, Not, where
+from ._evaluate import Contribution
+from ._events import (
+    CONTACT_MERGED,
+    SCORE_ADJUSTED,
+    SCORE_RESET,
+    SCORE_SET,
+    SPECIAL_KINDS,
+    Event,
+    FrozenAttrs,
+)
+from ._fold import Ledger, explain, fold, score, score_many
+from ._model import Rule, ScoringModel
+from .exceptions import InvalidEventError, InvalidModelError, LeadScoreError
+
+__all__ = [
+    "CONTACT_MERGED",
+    "SCORE_ADJUSTED",
+    "SCORE_RESET",
+    "SCORE_SET",
+    "SPECIAL_KINDS",
+    "VALUE",
+    "AgingPolicy",
+    "All",
+    "Any_",
+    "Compare",
+    "Condition",
+    "Contribution",
+    "Event",
+    "EventField",
+    "FrozenAttrs",
+    "InvalidEventError",
+    "InvalidModelError",
+    "LeadScoreError",
+    "Ledger",
+    "Not",
+    "Rule",
+    "ScoringModel",
+    "exceptions",
+    "explain",
+    "fold",
+    "score",
+    "score_many",
+    "where",
+]
+
+
+def __getattr__(name: str) -> str:
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("leadscore")
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

@@ -1,0 +1,322 @@
+"""Aging policies: how much a point earned at ``at`` still counts at ``as_of``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from typing import Any, Literal
+
+import attrs
+from dateutil.relativedelta import relativedelta
+
+from ._events import from_micros, to_micros, to_utc
+from .exceptions import InvalidModelError
+
+__all__ = ["AGING_KINDS", "AgingPolicy"]
+
+AgingKind = Literal["never", "expire_after", "half_life", "linear", "by_count"]
+AGING_KINDS: tuple[str, ...] = (
+    "never",
+    "expire_after",
+    "half_life",
+    "linear",
+    "by_count",
+)
+
+_DAY_US = 86_400_000_000
+_ZERO = dt.timedelta(0)
+# Below every real timestamp: "nothing has expired".
+_NEVER = -(2**63)
+
+
+def _period(
+    period: dt.timedelta | None, *, days: float, weeks: float, name: str
+) -> dt.timedelta:
+    if period is not None and not isinstance(period, dt.timedelta):
+        raise InvalidModelError(
+            f"{name} must be a datetime.timedelta, got {period!r}",
+            path=name,
+            value=period,
+        )
+    for key, n in (("days", days), ("weeks", weeks)):
+        if isinstance(n, bool) or not isinstance(n, int | float) or not math.isfinite(n):
+            raise InvalidModelError(
+                f"{key} must be a finite number, got {n!r}", path=key, value=n
+            )
+    return (period or _ZERO) + dt.timedelta(days=days, weeks=weeks)
+
+
+@attrs.frozen
+class AgingPolicy:
+    """How a point loses weight with age. Build one with a named constructor.
+
+    ``weight(at, as_of, rank)`` is in [0, 1]: 1 for a fresh point, 0 for a gone
+    one. ``rank`` is the number of the contact's counted events strictly later in
+    time ("how many actions have occurred since"); only ``by_count`` uses it.
+
+    Attributes:
+        kind: ``"never"``, ``"expire_after"``, ``"half_life"``, ``"linear"`` or
+            ``"by_count"``.
+        months: Calendar months of an ``expire_after`` period.
+        period: The fixed part of the period (expiry, half-life, or linear span).
+        factor: The weight kept per later action, for ``by_count``.
+    """
+
+    kind: AgingKind = "never"
+    months: int = 0
+    period: dt.timedelta = _ZERO
+    factor: float = 1.0
+
+    def __attrs_post_init__(self) -> None:
+        """Check that the policy is possible."""
+        if self.kind not in AGING_KINDS:
+            raise InvalidModelError(
+                f"unknown aging kind {self.kind!r}; use one of {', '.join(AGING_KINDS)}",
+                path="kind",
+                value=self.kind,
+            )
+        if isinstance(self.months, bool) or not isinstance(self.months, int):
+            raise InvalidModelError(
+                f"months must be a whole number, got {self.months!r}",
+                path="months",
+                value=self.months,
+            )
+        if not isinstance(self.period, dt.timedelta):
+            raise InvalidModelError(
+                f"period must be a datetime.timedelta, got {self.period!r}",
+                path="period",
+                value=self.period,
+            )
+        if self.months < 0:
+            raise InvalidModelError(
+                f"months must not be negative, got {self.months!r}",
+                path="months",
+                value=self.months,
+            )
+        if self.period < _ZERO:
+            raise InvalidModelError(
+                f"period must not be negative, got {self.period!r}",
+                path="period",
+                value=self.period,
+            )
+        if self.kind != "expire_after" and self.months:
+            raise InvalidModelError(
+                f"months apply only to expire_after, not {self.kind}",
+                path="months",
+                value=self.months,
+            )
+        if self.kind in {"expire_after", "half_life", "linear"}:
+            if self.period == _ZERO and self.months == 0:
+                name = {"half_life": "half_life", "linear": "over"}.get(
+                    self.kind, "period"
+                )
+                raise InvalidModelError(
+                    f"{name} must be positive, got {self.period!r}",
+                    path="period",
+                    value=self.period,
+                )
+        elif self.period != _ZERO:
+            raise InvalidModelError(
+                f"a period does not apply to {self.kind}",
+                path="period",
+                value=self.period,
+            )
+        if isinstance(self.factor, bool) or not isinstance(self.factor, int | float):
+            raise InvalidModelError(
+                f"factor must be a number, got {self.factor!r}",
+                path="factor",
+                value=self.factor,
+            )
+        object.__setattr__(self, "factor", float(self.factor))
+        if self.kind == "by_count":
+            if not 0.0 < self.factor <= 1.0:
+                raise InvalidModelError(
+                    f"by_count factor must be in (0, 1], got {self.factor!r}",
+                    path="factor",
+                    value=self.factor,
+                )
+        elif self.factor != 1.0:
+            raise InvalidModelError(
+                f"a factor applies only to by_count, not {self.kind}",
+                path="factor",
+                value=self.factor,
+            )
+
+    # -- named constructors ----------------------------------------------------
+
+    @classmethod
+    def never(cls) -> AgingPolicy:
+        """Points keep their full weight forever.
+
+        >>> AgingPolicy.never().weight("2020-01-01T00:00Z", "2030-01-01T00:00Z")
+        1.0
+        """
+        return cls("never")
+
+    @classmethod
+    def expire_after(
+        cls,
+        period: dt.timedelta | None = None,
+        *,
+        days: float = 0,
+        weeks: float = 0,
+        months: int = 0,
+    ) -> AgingPolicy:
+        """Points count fully while ``as_of < at + period``, then not at all.
+
+        Months are calendar months in UTC (``relativedelta``: Aug 31 + 6 months is
+        Feb 28, or 29 in a leap year); days and weeks are exact.
+
+        >>> six_months = AgingPolicy.expire_after(months=6)
+        >>> six_months.weight("2024-08-31T12:00Z", "2025-02-28T11:59Z")
+        1.0
+        >>> six_months.weight("2024-08-31T12:00Z", "2025-02-28T12:00Z")
+        0.0
+        """
+        return cls(
+            "expire_after",
+            months=months,
+            period=_period(period, days=days, weeks=weeks, name="period"),
+        )
+
+    @classmethod
+    def half_life(
+        cls, period: dt.timedelta | None = None, *, days: float = 0, weeks: float = 0
+    ) -> AgingPolicy:
+        """Points lose half their weight every *period*: ``0.5 ** (age / period)``.
+
+        >>> AgingPolicy.half_life(days=7).weight("2024-01-01T00:00Z", "2024-01-15T00:00Z")
+        0.25
+        """
+        return cls(
+            "half_life", period=_period(period, days=days, weeks=weeks, name="half_life")
+        )
+
+    @classmethod
+    def linear(
+        cls, over: dt.timedelta | None = None, *, days: float = 0, weeks: float = 0
+    ) -> AgingPolicy:
+        """Points fade in a straight line from 1 at ``at`` to 0 at ``at + over``.
+
+        >>> AgingPolicy.linear(days=10).weight("2024-01-01T00:00Z", "2024-01-04T00:00Z")
+        0.7
+        """
+        return cls("linear", period=_period(over, days=days, weeks=weeks, name="over"))
+
+    @classmethod
+    def by_count(cls, factor: float) -> AgingPolicy:
+        """Points keep ``factor ** rank`` of their weight, *rank* actions later.
+
+        This is the "number of actions since" clock of the email engagement score.
+
+        >>> AgingPolicy.by_count(0.5).weight("2024-01-01T00:00Z", "2024-01-02T00:00Z", rank=3)
+        0.125
+        """
+        return cls("by_count", factor=factor)
+
+    # -- evaluation ------------------------------------------------------------
+
+    @property
+    def uses_rank(self) -> bool:
+        """Whether the weight depends on later actions (``by_count``)."""
+        return self.kind == "by_count"
+
+    @property
+    def is_step(self) -> bool:
+        """Whether the weight is always 0 or 1 (``never``, ``expire_after``)."""
+        return self.kind in {"never", "expire_after"}
+
+    def expires_at(self, at: dt.datetime) -> dt.datetime | None:
+        """The first instant at which a point earned at *at* weighs 0, if any.
+
+        >>> AgingPolicy.expire_after(months=6).expires_at(
+        ...     dt.datetime(2024, 8, 31, tzinfo=dt.UTC)).isoformat()
+        '2025-02-28T00:00:00+00:00'
+        """
+        if self.kind == "expire_after":
+            return at + relativedelta(months=self.months) + self.period
+        if self.kind == "linear":
+            return at + self.period
+        return None
+
+    def weight(self, at: Any, as_of: Any, rank: int = 0) -> float:
+        """The weight in [0, 1] at *as_of* of a point earned at *at*.
+
+        A point from the future (``at > as_of``) weighs 0.
+        """
+        at_us = to_micros(to_utc(at, "at"))
+        as_of_us = to_micros(to_utc(as_of, "as_of"))
+        if isinstance(rank, bool) or not isinstance(rank, int) or rank < 0:
+            raise InvalidModelError(
+                f"rank must be a whole number >= 0, got {rank!r}",
+                path="rank",
+                value=rank,
+            )
+        if at_us > as_of_us:
+            return 0.0
+        return self.weigher(as_of_us)(at_us, rank)
+
+    def weigher(self, as_of_us: int) -> Callable[[int, int], float]:
+        """A fast ``(at_us, rank) -> weight`` for one *as_of* (microseconds).
+
+        The caller guarantees ``at_us <= as_of_us``.
+        """
+        kind = self.kind
+        if kind == "never":
+            return lambda _at, _rank: 1.0
+        if kind == "by_count":
+            factor = self.factor
+            return lambda _at, rank: factor**rank
+        span = self.period // dt.timedelta(microseconds=1)
+        if kind == "half_life":
+            return lambda at, _rank: 0.5 ** ((as_of_us - at) / span)
+        if kind == "linear":
+            return lambda at, _rank: max(0.0, 1.0 - (as_of_us - at) / span)
+        lo, hi, exact = self.expiry_window(as_of_us)
+
+        def expire(at: int, _rank: int) -> float:
+            if at > hi:
+                return 1.0
+            if at <= lo:
+                return 0.0
+            return 1.0 if exact(at) else 0.0
+
+        return expire
+
+    def expiry_window(self, as_of_us: int) -> tuple[int, int, Callable[[int], bool]]:
+        """For step policies: ``(lo, hi, alive)`` at *as_of* (microseconds).
+
+        A point earned at ``at_us <= lo`` has expired, one earned at ``at_us > hi``
+        has not, and ``alive(at_us)`` decides exactly in between. For a fixed period
+        ``lo == hi``; with calendar months the window spans a few days around the
+        cut-off, because month-end clipping makes ``at + months`` non-monotonic in
+        the time of day (Aug 29 23:00 + 6 months is later than Aug 30 10:00 + 6
+        months). Exactness: ``alive(at) == (as_of < at + period)`` always.
+        """
+        if self.kind == "never":
+            return _NEVER, _NEVER, lambda _at: True
+        if self.months == 0:
+            cut = as_of_us - self.period // dt.timedelta(microseconds=1)
+            return cut, cut, lambda at: at > cut
+        as_of = from_micros(as_of_us)
+        months = relativedelta(months=self.months)
+        period = self.period
+        # c + months + period <= as_of, and month clipping moves a date by at most
+        # three days: every point 4 days before c is gone, 7 days after c alive.
+        c = to_micros((as_of - period) - months)
+        lo, hi = c - 4 * _DAY_US, c + 7 * _DAY_US
+        thresholds: dict[int, int] = {}
+
+        def alive(at: int) -> bool:
+            # Within one UTC day, at + months + period keeps the time of day, so
+            # each day has one exact threshold; compute it once per day.
+            day = at // _DAY_US
+            threshold = thresholds.get(day)
+            if threshold is None:
+                midnight = from_micros(day * _DAY_US)
+                expiry = to_micros(midnight + months + period)
+                threshold = thresholds[day] = day * _DAY_US + (as_of_us - expiry)
+            return at > threshold
+
+        return lo, hi, alive

@@ -1,0 +1,280 @@
+"""Scores at one instant, per contact, from the grouped events of :mod:`_ingest`.
+
+Everything order-dependent happens here, per contact, by the canonical key of the
+events: the latest ``score.set``/``score.reset``, the latest event per ``once_per``
+key, and the ``by_count`` ranks. Nothing depends on the order the events arrived in.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeAlias
+
+import attrs
+
+from ._events import SCORE_ADJUSTED, SCORE_SET, Event, canonical_key
+from ._ingest import Compiled
+from ._model import Rule
+
+__all__ = ["Contribution", "Scorer"]
+
+_NEG = -(2**63)
+#: (grouped log of one contact, the earliest instant of it that still counts)
+Source: TypeAlias = tuple[Sequence[Any], int]
+
+
+@attrs.frozen
+class Contribution:
+    """One row of an explanation: what one event added to a score.
+
+    Attributes:
+        event: The event.
+        rule: The rule it counted under; None for manual changes
+            (``score.adjusted``, ``score.set``, ``score.reset``).
+        points: The rule's points (for manual changes, the points they add).
+        weight: The aging weight in [0, 1] at ``as_of``.
+        effective: What the row adds: ``points * weight``, scaled down where the
+            rule's ``limit`` binds, so that the rows of a rule add up to its capped
+            total. For ``combine="sum"``, ``initial + Σ effective`` is the score
+            before bounds.
+    """
+
+    event: Event
+    rule: Rule | None
+    points: float
+    weight: float
+    effective: float
+
+
+def _later(a: Event, b: Event) -> bool:
+    """Whether *a* comes after *b* in the canonical order."""
+    ta, tb = a._us, b._us  # noqa: SLF001
+    if ta != tb:
+        return ta > tb
+    return canonical_key(a) > canonical_key(b)
+
+
+class Scorer:
+    """Scores of one model at one instant (microseconds), for any contact."""
+
+    def __init__(self, compiled: Compiled, as_of_us: int) -> None:
+        """Prepare the per-rule weights and points for *as_of_us*."""
+        model = compiled.model
+        self.model = model
+        self.as_of_us = as_of_us
+        self.initial = model.initial
+        rules = model.rules
+        policies = [model.policy(r) for r in rules]
+        self.points = [r.points for r in rules]
+        self.limits = [r.limit for r in rules]
+        self.once_per = [r.once_per for r in rules]
+        self.weighers: list[Callable[[int, int], float]] = [
+            p.weigher(as_of_us) for p in policies
+        ]
+        self.uses_rank = any(p.uses_rank for p in policies)
+        # The fast path scores a contact in one loop over its entries: no manual
+        # events, merges, once_per or ranks. For step policies it inlines the
+        # expiry window so that most entries cost two integer comparisons.
+        self.simple = not self.uses_rank and all(o is None for o in self.once_per)
+        self.windows = [
+            p.expiry_window(as_of_us) if p.is_step else None for p in policies
+        ]
+        self.ratio = model.combine == "ratio"
+        #: initial + Σ totals, clamped: no limits and no ratio to apply.
+        self.plain_sum = not self.ratio and all(x is None for x in self.limits)
+
+    # -- combination -------------------------------------------------------------
+
+    def combine(self, base: float, totals: Sequence[float], adjust: float) -> float:
+        pos = neg = 0.0
+        limits, points = self.limits, self.points
+        for i, total in enumerate(totals):
+            limit = limits[i]
+            if limit is not None and abs(total) > limit:
+                total = limit if total > 0 else -limit  # noqa: PLW2901
+            if self.ratio and points[i] < 0:
+                neg -= total
+            else:
+                pos += total
+        if self.ratio:
+            value = (base + pos) / (1.0 + neg)
+        else:
+            value = base + pos
+        return self.model.clamp(value + adjust)
+
+    # -- one contact ----------------------------------------------------------
+
+    def fast(self, entries: Iterable[tuple[Event, tuple[int, ...]]]) -> float:
+        """Score a contact with no manual events and no merges (simple models)."""
+        as_of_us = self.as_of_us
+        points, windows, weighers = self.points, self.windows, self.weighers
+        totals = [0.0] * len(points)
+        for e, rules in entries:
+            t = e._us  # noqa: SLF001
+            if t > as_of_us:
+                continue
+            for i in rules:
+                window = windows[i]
+                if window is None:
+                    totals[i] += points[i] * weighers[i](t, 0)
+                elif t > window[1] or (t > window[0] and window[2](t)):
+                    totals[i] += points[i]
+        return self.combine(self.initial, totals, 0.0)
+
+    def general(
+        self, sources: Iterable[Source], rows: list[Contribution] | None = None
+    ) -> float:
+        """Score a contact from its own events and those merged into it.
+
+        If *rows* is given, append one :class:`Contribution` per counted event and
+        rule, and one per manual change.
+        """
+        as_of_us, initial = self.as_of_us, self.initial
+        sources = list(sources)
+        # 1. The latest score.set / score.reset restarts the score.
+        restart: Event | None = None
+        adjustments: list[Event] = []
+        for log, since in sources:
+            for m in log[2]:
+                t = m._us  # noqa: SLF001
+                if t > as_of_us or t < since:
+                    continue
+                if m.kind == SCORE_ADJUSTED:
+                    adjustments.append(m)
+                elif restart is None or _later(m, restart):
+                    restart = m
+        cut, base = _NEG, initial
+        if restart is not None:
+            cut = restart._us  # noqa: SLF001
+            if restart.kind == SCORE_SET:
+                base = restart.value
+        adjustments = [m for m in adjustments if m._us >= cut]  # noqa: SLF001
+        # 2. The counted entries of each rule (once_per keeps the latest per key).
+        n = len(self.points)
+        counted: list[list[tuple[Event, tuple[int, ...]]]] = [[] for _ in range(n)]
+        latest: list[dict[tuple[Any, ...], tuple[Event, tuple[int, ...]]]] = [
+            {} for _ in range(n)
+        ]
+        once_per = self.once_per
+        for log, since in sources:
+            start = max(since, cut)
+            for entry in log[1]:
+                t = entry[0]._us  # noqa: SLF001
+                if t > as_of_us or t < start:
+                    continue
+                for i in entry[1]:
+                    keys = once_per[i]
+                    if keys is None:
+                        counted[i].append(entry)
+                        continue
+                    attrs_ = entry[0].attrs
+                    key = tuple(attrs_.get(k) for k in keys)
+                    best = latest[i].get(key)
+                    if best is None or _later(entry[0], best[0]):
+                        latest[i][key] = entry
+        for i, keys in enumerate(once_per):
+            if keys is not None:
+                counted[i] = list(latest[i].values())
+        # 3. Ranks: counted actions strictly later in time (an entry is one action
+        #    however many rules it counts under).
+        times: list[int] = []
+        if self.uses_rank:
+            distinct = {id(entry): entry for rule_entries in counted for entry in rule_entries}
+            times = sorted(entry[0]._us for entry in distinct.values())  # noqa: SLF001
+        # 4. Weights, per-rule totals, limits, combination.
+        points, weighers = self.points, self.weighers
+        totals = [0.0] * n
+        weighted: list[list[tuple[Event, float]]] = [[] for _ in range(n)]
+        for i, rule_entries in enumerate(counted):
+            weigh, p = weighers[i], points[i]
+            for entry in rule_entries:
+                t = entry[0]._us  # noqa: SLF001
+                rank = len(times) - bisect_right(times, t) if times else 0
+                w = weigh(t, rank)
+                totals[i] += p * w
+                if rows is not None:
+                    weighted[i].append((entry[0], w))
+        adjust = sum(m.value for m in adjustments)
+        score = self.combine(base, totals, adjust)
+        if rows is not None:
+            self._rows(rows, restart, adjustments, weighted, totals)
+        return score
+
+    def _rows(
+        self,
+        rows: list[Contribution],
+        restart: Event | None,
+        adjustments: list[Event],
+        weighted: list[list[tuple[Event, float]]],
+        totals: list[float],
+    ) -> None:
+        found: list[tuple[tuple[Any, ...], int, Contribution]] = []
+        if restart is not None:
+            shift = (restart.value if restart.kind == SCORE_SET else self.initial) - (
+                self.initial
+            )
+            found.append((canonical_key(restart), -1, Contribution(restart, None, shift, 1.0, shift)))
+        for m in adjustments:
+            found.append(
+                (canonical_key(m), -1, Contribution(m, None, m.value, 1.0, m.value))
+            )
+        rules = self.model.rules
+        for i, pairs in enumerate(weighted):
+            p, limit, total = self.points[i], self.limits[i], totals[i]
+            scale = limit / abs(total) if limit is not None and abs(total) > limit else 1.0
+            for e, w in pairs:
+                found.append(
+                    (canonical_key(e), i, Contribution(e, rules[i], p, w, p * w * scale))
+                )
+        found.sort(key=lambda row: (row[0], row[1]))
+        rows.extend(row[2] for row in found)
+
+
+def merge_routes(
+    compiled: Compiled, merges: Iterable[Event], as_of_us: int
+) -> dict[str, tuple[str, int]]:
+    """Where each merged-away contact's events go at *as_of*: ``{from: (root, since)}``.
+
+    Merges apply in canonical order. A contact is merged away once (later merges of
+    it are ignored), and a merge that would close a cycle is ignored. *since* is the
+    earliest instant of the merged contact's events that still counts: the latest
+    merge time along the chain for ``keep-master``, no limit for ``union``.
+    """
+    applicable = sorted(
+        (m for m in merges if m._us <= as_of_us),  # noqa: SLF001
+        key=canonical_key,
+    )
+    parent: dict[str, tuple[str, int]] = {}
+    for m in applicable:
+        source = str(m.attrs["from"])
+        if source in parent:
+            continue
+        root = m.contact
+        while root in parent:
+            root = parent[root][0]
+        if root == source:
+            continue
+        parent[source] = (m.contact, m._us)  # noqa: SLF001
+    union = compiled.model.merge == "union"
+    routes: dict[str, tuple[str, int]] = {}
+    for source in parent:
+        node, since = source, _NEG
+        while node in parent:
+            node, t = parent[node]
+            if not union:
+                since = max(since, t)
+        routes[source] = (node, since)
+    return routes
+
+
+def inbound(
+    routes: Mapping[str, tuple[str, int]], logs: Mapping[str, Sequence[Any]]
+) -> dict[str, list[Source]]:
+    """Group merged-away contacts' logs by the contact they now count for."""
+    into: dict[str, list[Source]] = {}
+    for source, (root, since) in routes.items():
+        log = logs.get(source)
+        if log is not None:
+            into.setdefault(root, []).append((log, since))
+    return into

@@ -1,0 +1,348 @@
+"""Events: the one input of every score, and the parsing of their timestamps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeAlias
+
+import attrs
+from attrs import field
+from dateutil.parser import isoparse
+
+from .exceptions import InvalidEventError
+
+__all__ = [
+    "CONTACT_MERGED",
+    "SCORE_ADJUSTED",
+    "SCORE_RESET",
+    "SCORE_SET",
+    "SPECIAL_KINDS",
+    "AttrValue",
+    "Event",
+    "to_utc",
+]
+
+Scalar: TypeAlias = str | int | float | bool | None
+AttrValue: TypeAlias = Scalar | tuple[Any, ...]
+
+SCORE_ADJUSTED = "score.adjusted"
+SCORE_SET = "score.set"
+SCORE_RESET = "score.reset"
+CONTACT_MERGED = "contact.merged"
+#: Kinds every model handles itself; rules cannot be written on them.
+SPECIAL_KINDS = frozenset({SCORE_ADJUSTED, SCORE_SET, SCORE_RESET, CONTACT_MERGED})
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def to_utc(value: object, field: str, where: str | None = None) -> dt.datetime:
+    """Return *value* as an aware UTC datetime, or raise naming *field*.
+
+    Accepts aware datetimes and ISO-8601 strings that carry an offset (``Z`` or
+    ``+hh:mm``). Naive datetimes and offset-less strings are rejected: a time without
+    a zone is a guess, and scores built on guesses drift by hours.
+
+    >>> to_utc("2024-03-01T09:30:00+01:00", "at")
+    datetime.datetime(2024, 3, 1, 8, 30, tzinfo=datetime.timezone.utc)
+    """
+    if isinstance(value, str):
+        try:
+            parsed = isoparse(value)
+        except (ValueError, OverflowError) as e:
+            raise InvalidEventError(
+                f"{field} is not an ISO-8601 timestamp: {value!r} ({e})",
+                field=field,
+                value=value,
+                where=where,
+            ) from None
+        if parsed.tzinfo is None or parsed.utcoffset() is None:
+            raise InvalidEventError(
+                f"{field} has no UTC offset: {value!r}; write it with 'Z' or "
+                "'+hh:mm', e.g. '2024-03-01T09:30:00Z'",
+                field=field,
+                value=value,
+                where=where,
+            )
+        return parsed.astimezone(dt.UTC)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise InvalidEventError(
+                f"{field} must be timezone-aware, got naive {value!r}; "
+                "attach a zone, e.g. value.replace(tzinfo=datetime.UTC)",
+                field=field,
+                value=value,
+                where=where,
+            )
+        return value.astimezone(dt.UTC)
+    raise InvalidEventError(
+        f"{field} must be an aware datetime or an ISO-8601 string with an offset, "
+        f"got {type(value).__name__} {value!r}",
+        field=field,
+        value=value,
+        where=where,
+    )
+
+
+def to_micros(at: dt.datetime) -> int:
+    """Microseconds since the Unix epoch of an aware datetime (exact integer)."""
+    return (at - _EPOCH) // _MICROSECOND
+
+
+def from_micros(us: int) -> dt.datetime:
+    """The aware UTC datetime *us* microseconds after the Unix epoch."""
+    return _EPOCH + dt.timedelta(microseconds=us)
+
+
+def _check_attr_value(key: str, value: object, where: str | None) -> AttrValue:
+    if value is None or isinstance(value, str | bool | int):
+        return value  # type: ignore[return-value]
+    if isinstance(value, float):
+        if math.isnan(value):
+            raise InvalidEventError(
+                f"attrs[{key!r}] is NaN; NaN is not equal to itself, so events "
+                "carrying it could never be matched or de-duplicated; use None",
+                field=f"attrs[{key!r}]",
+                value=value,
+                where=where,
+            )
+        return value
+    if isinstance(value, list | tuple):
+        return tuple(_check_attr_value(key, v, where) for v in value)
+    raise InvalidEventError(
+        f"attrs[{key!r}] must be str, int, float, bool, None or a tuple of those, "
+        f"got {type(value).__name__} {value!r}",
+        field=f"attrs[{key!r}]",
+        value=value,
+        where=where,
+    )
+
+
+class FrozenAttrs(Mapping[str, AttrValue]):
+    """A read-only, hashable mapping of event attributes.
+
+    >>> FrozenAttrs({"message": "m1", "tags": ["a", "b"]})
+    FrozenAttrs({'message': 'm1', 'tags': ('a', 'b')})
+    """
+
+    __slots__ = ("_data", "_hash")
+
+    _data: dict[str, AttrValue]
+    _hash: int | None
+
+    def __init__(self, data: Mapping[str, Any] = (), where: str | None = None) -> None:  # type: ignore[assignment]
+        """Copy and check *data*; lists become tuples."""
+        checked: dict[str, AttrValue] = {}
+        for key, value in dict(data).items():
+            if not isinstance(key, str):
+                raise InvalidEventError(
+                    f"attrs keys must be str, got {type(key).__name__} {key!r}",
+                    field="attrs",
+                    value=key,
+                    where=where,
+                )
+            checked[key] = _check_attr_value(key, value, where)
+        object.__setattr__(self, "_data", checked)
+        object.__setattr__(self, "_hash", None)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        """Refuse: the mapping is read-only."""
+        msg = "FrozenAttrs is read-only"
+        raise AttributeError(msg)
+
+    def __getitem__(self, key: str) -> AttrValue:
+        """Return the value of *key*."""
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        """Iterate over the keys."""
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        """Return the number of keys."""
+        return len(self._data)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return the value of *key*, or *default* (fast path, no KeyError)."""
+        return self._data.get(key, default)
+
+    def __eq__(self, other: object) -> bool:
+        """Compare as a mapping."""
+        if isinstance(other, FrozenAttrs):
+            return self._data == other._data
+        if isinstance(other, Mapping):
+            return self._data == dict(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        """Hash the items (cached)."""
+        h = self._hash
+        if h is None:
+            h = hash(frozenset(self._data.items()))
+            object.__setattr__(self, "_hash", h)
+        return h
+
+    def __repr__(self) -> str:
+        """Show the mapping like a dict."""
+        return f"FrozenAttrs({self._data!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as the plain dict (for multiprocessing users, not for storage)."""
+        return (FrozenAttrs, (self._data,))
+
+
+EMPTY_ATTRS = FrozenAttrs()
+
+
+def _to_attrs(value: Any) -> FrozenAttrs:
+    if isinstance(value, FrozenAttrs):
+        return value
+    if value is None or (isinstance(value, Mapping) and not value):
+        return EMPTY_ATTRS
+    if not isinstance(value, Mapping):
+        raise InvalidEventError(
+            f"attrs must be a mapping, got {type(value).__name__} {value!r}",
+            field="attrs",
+            value=value,
+        )
+    return FrozenAttrs(value)
+
+
+def _to_value(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidEventError(
+            f"value must be a number, got {type(value).__name__} {value!r}",
+            field="value",
+            value=value,
+        )
+    value = float(value)
+    if not math.isfinite(value):
+        raise InvalidEventError(
+            f"value must be finite, got {value!r}", field="value", value=value
+        )
+    return value
+
+
+def _to_id(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str) or not value:
+        raise InvalidEventError(
+            f"id must be a non-empty str (or an int), got {value!r}",
+            field="id",
+            value=value,
+        )
+    return value
+
+
+def _non_empty_str(name: str) -> Any:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not value:
+            raise InvalidEventError(
+                f"{name} must be a non-empty str, got {value!r}",
+                field=name,
+                value=value,
+            )
+        return value
+
+    return check
+
+
+def _to_at(value: Any) -> dt.datetime:
+    return to_utc(value, "at")
+
+
+@attrs.frozen(repr=False)
+class Event:
+    """One thing a contact did, or one thing done to a contact's score.
+
+    Args:
+        contact: The contact's id (non-empty).
+        kind: What happened, e.g. ``"email.opened"`` (non-empty). The special kinds
+            ``score.adjusted``, ``score.set``, ``score.reset`` and
+            ``contact.merged`` are handled by every model.
+        at: When: an aware datetime or an ISO-8601 string with an offset.
+            Normalised to UTC.
+        attrs: Attributes to match rules on (``{"message": "m1"}``): str keys;
+            values str, int, float, bool, None or tuples of those (lists become
+            tuples). Stored read-only.
+        value: A number: the amount of a purchase, the points of a manual
+            adjustment. Finite.
+        id: The event's identity. The same event given twice counts once; two
+            different events with the same id are an error. Give ids to make
+            replays and retries harmless.
+
+    Raises:
+        InvalidEventError: naming the field and the value.
+
+    >>> e = Event("ann", "email.opened", "2024-05-01T10:00:00+02:00",
+    ...           {"message": "m1"})
+    >>> e.at.isoformat()
+    '2024-05-01T08:00:00+00:00'
+    """
+
+    contact: str = field(converter=_non_empty_str("contact"))
+    kind: str = field(converter=_non_empty_str("kind"))
+    at: dt.datetime = field(converter=_to_at)
+    attrs: FrozenAttrs = field(default=EMPTY_ATTRS, converter=_to_attrs)
+    value: float = field(default=0.0, converter=_to_value)
+    id: str | None = field(default=None, converter=_to_id)
+    # Exact microseconds since the epoch, derived from `at`: the fold compares and
+    # sorts integers, not datetimes, in its hot loops.
+    _us: int = field(init=False, eq=False, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        """Derive the integer timestamp."""
+        object.__setattr__(self, "_us", to_micros(self.at))
+
+    def __repr__(self) -> str:
+        """Show the event compactly, with only the fields that are set."""
+        parts = [repr(self.contact), repr(self.kind), repr(self.at.isoformat())]
+        if self.attrs:
+            parts.append(f"attrs={dict(self.attrs)!r}")
+        if self.value:
+            parts.append(f"value={self.value!r}")
+        if self.id is not None:
+            parts.append(f"id={self.id!r}")
+        return f"Event({', '.join(parts)})"
+
+
+def _rank_value(v: AttrValue) -> tuple[Any, ...]:
+    # A total order over mixed attribute values: by type first, then by value.
+    if v is None:
+        return (0,)
+    if isinstance(v, bool):
+        return (1, v)
+    if isinstance(v, int | float):
+        return (2, v)
+    if isinstance(v, str):
+        return (3, v)
+    return (4, tuple(_rank_value(x) for x in v))
+
+
+def canonical_key(e: Event) -> tuple[Any, ...]:
+    """A total order on events that never depends on arrival order.
+
+    Time first, then id (events without an id first), then kind, attributes, value
+    and contact. Used wherever "the latest" of several events must be chosen.
+    """
+    return (
+        e._us,  # noqa: SLF001
+        e.id is not None,
+        e.id or "",
+        e.kind,
+        tuple(sorted((k, _rank_value(v)) for k, v in e.attrs.items())),
+        e.value,
+        e.contact,
+    )
+
+
+def describe(e: Event) -> str:
+    """Name an event in an error message: its id, or contact, kind and time."""
+    if e.id is not None:
+        return f"event id={e.id!r}"
+    return f"event {e.kind!r} of {e.contact!r} at {e.at.isoformat()}"

@@ -1,0 +1,128 @@
+"""One-pass scoring at a known ``as_of``, for models without ``once_per``/``by_count``.
+
+``score()`` knows ``as_of`` before it sees the first event, so for such models it
+needs no per-contact event lists: each event adds its weighted points to its
+contact's running totals as it streams by, and only contacts that are touched by
+manual score events or merges (rare) are scored again by the general path.
+
+Written for speed on purpose: per-kind dispatch tuples prepared once, local names,
+integer timestamps, and no allocation per event (only one list per contact).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ._evaluate import Scorer
+from ._events import CONTACT_MERGED, Event
+from ._ingest import _SPECIAL, Compiled, _check_merge, _not_an_event
+from .exceptions import InvalidEventError
+
+__all__ = ["eligible", "stream_scores"]
+
+
+def eligible(compiled: Compiled) -> bool:
+    """Whether *compiled*'s model can be scored in one streaming pass."""
+    return all(
+        r.once_per is None and not compiled.model.policy(r).uses_rank
+        for r in compiled.model.rules
+    )
+
+
+def stream_scores(
+    compiled: Compiled, scorer: Scorer, events: Iterable[Event]
+) -> tuple[dict[str, list[float]], set[str], list[Event]]:
+    """Per-rule weighted totals of every contact with an event in the window.
+
+    Returns ``(totals, special, stream)``: ``totals[contact]`` is the list of
+    per-rule totals, ``special`` the contacts that need the general path (manual
+    score events or merges), and ``stream`` the events as a list (for a second,
+    filtered pass over those contacts). Identity (ids) is checked as in ``ingest``.
+    """
+    as_of_us, active_us = scorer.as_of_us, compiled.active_us
+    name = compiled.model.name
+    n = len(scorer.points)
+    # Per kind: (rule, points, lo, hi, alive) when the kind has one rule and it
+    # has a step policy (two integer comparisons outside the expiry window), else
+    # a list of (rule, points, lo, hi, alive, weigh).
+    slots: dict[str, Any] = {}
+    for kind, d in compiled.dispatch.items():
+        if d.__class__ is not tuple:
+            slots[kind] = d  # a conditional matcher, or the special marker
+        elif len(d) == 1 and scorer.windows[d[0]] is not None:
+            slots[kind] = _slot(scorer, d[0])[:5]
+        else:
+            slots[kind] = [_slot(scorer, i) for i in d]
+    all_slots = [_slot(scorer, i) for i in range(n)]
+    totals: dict[str, list[float]] = {}
+    special: set[str] = set()
+    ids: dict[str, Event] = {}
+    stream = events if isinstance(events, list) else list(events)
+    event_cls, special_marker, zero = Event, _SPECIAL, [0.0] * n
+    for e in stream:
+        if e.__class__ is not event_cls and not isinstance(e, event_cls):
+            raise _not_an_event(_position(stream, e), e)
+        eid = e.id
+        if eid is not None:
+            known = ids.get(eid)
+            if known is not None:
+                if known == e:
+                    continue
+                raise InvalidEventError(
+                    f"id {eid!r} is already used by a different event: {known!r}, "
+                    f"now {e!r}",
+                    field="id",
+                    value=eid,
+                    where=f"events[{_position(stream, e)}]",
+                )
+            ids[eid] = e
+        t = e._us  # noqa: SLF001
+        d = slots.get(e.kind)
+        if d is special_marker:
+            target = e.attrs.get("model")
+            if target is not None and target != name:
+                continue
+            if e.kind == CONTACT_MERGED:
+                _check_merge(e)
+                if active_us <= t <= as_of_us:
+                    special.add(str(e.attrs["from"]))
+            if active_us <= t <= as_of_us:
+                special.add(e.contact)
+            continue
+        if t > as_of_us or t < active_us:
+            continue
+        contact = e.contact
+        tot = totals.get(contact)
+        if tot is None:
+            tot = totals[contact] = zero.copy()
+        if d is None:
+            continue
+        if d.__class__ is tuple:
+            # The kind's one rule has a step policy: its points count fully after
+            # hi, not at all up to lo, and exactly by alive() in between.
+            i, p, lo, hi, alive = d
+            if t > hi or (t > lo and alive(t)):
+                tot[i] += p
+            continue
+        if d.__class__ is not list:
+            d = [all_slots[i] for i in d(e)]
+        for i, p, lo, hi, alive, weigh in d:
+            if weigh is None:
+                if t > hi or (t > lo and alive(t)):
+                    tot[i] += p
+            else:
+                tot[i] += p * weigh(t, 0)
+    return totals, special, stream
+
+
+def _position(stream: list[Any], item: object) -> int:
+    return next(i for i, x in enumerate(stream) if x is item)
+
+
+def _slot(scorer: Scorer, i: int) -> tuple[Any, ...]:
+    window = scorer.windows[i]
+    if window is None:
+        return (i, scorer.points[i], 0, 0, None, scorer.weighers[i])
+    lo, hi, alive = window
+    return (i, scorer.points[i], lo, hi, alive, None)

@@ -1,0 +1,342 @@
+"""The points fold: ``fold``, ``score``, ``score_many``, ``explain`` and the Ledger."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from ._fastpath import eligible, stream_scores
+from ._evaluate import Contribution, Scorer, Source, inbound, merge_routes
+from ._events import Event, to_micros, to_utc
+from ._ingest import Acc, Compiled, compile_model, ingest
+from ._model import ScoringModel
+from ._pmap import PMap
+from .exceptions import InvalidEventError, InvalidModelError
+
+__all__ = ["Ledger", "explain", "fold", "score", "score_many"]
+
+#: A contact's stored log: (first instant in us, entries, manual events).
+Log = tuple[int, tuple[Any, ...], tuple[Event, ...]]
+
+
+def _as_of_us(as_of: Any) -> int:
+    return to_micros(to_utc(as_of, "as_of"))
+
+
+def _check_model(model: Any) -> ScoringModel:
+    if not isinstance(model, ScoringModel):
+        raise InvalidModelError(
+            f"expected a ScoringModel, got {type(model).__name__} {model!r:.200}",
+            path="model",
+            value=model,
+        )
+    return model
+
+
+def _events(events: Iterable[Event]) -> Iterable[Event]:
+    if isinstance(events, Event | str | bytes | Mapping):
+        raise InvalidEventError(
+            f"events must be an iterable of Event, got {type(events).__name__}",
+            field="events",
+            value=events,
+        )
+    return events
+
+
+def _scores(
+    compiled: Compiled,
+    logs: Mapping[str, Sequence[Any]],
+    merges: Sequence[Event],
+    as_of_us: int,
+) -> dict[str, float]:
+    """Every reported contact's score at *as_of_us*."""
+    scorer = Scorer(compiled, as_of_us)
+    routes = merge_routes(compiled, merges, as_of_us) if merges else {}
+    into = inbound(routes, logs) if routes else {}
+    simple, fast, general = scorer.simple, scorer.fast, scorer.general
+    out: dict[str, float] = {}
+    for contact, log in logs.items():
+        extra = into.get(contact) if into else None
+        if extra is None:
+            if log[0] > as_of_us or (routes and contact in routes):
+                continue
+            if simple and not log[2]:
+                out[contact] = fast(log[1])
+            else:
+                out[contact] = general(((log, -(2**63)),))
+        else:
+            out[contact] = general([(log, -(2**63)), *extra])
+    return out
+
+
+class Ledger:
+    """The folded state of one model: every event that matters, grouped by contact.
+
+    Immutable. Build it with :func:`fold`; fold more events into it with
+    ``fold(model, more, ledger)``, which shares the untouched contacts with the old
+    ledger. Scores are computed at read time for any ``as_of``, so aging needs no
+    job that rewrites numbers.
+    """
+
+    __slots__ = ("_compiled", "_contacts", "_ids", "_merges", "model")
+
+    model: ScoringModel
+    _compiled: Compiled
+    _contacts: PMap[str, Log]
+    _ids: PMap[str, Event]
+    _merges: tuple[Event, ...]
+
+    def __init__(self, model: ScoringModel) -> None:
+        """An empty ledger for *model*; use :func:`fold` to fill it."""
+        self.model = _check_model(model)
+        self._compiled = compile_model(model)
+        self._contacts = PMap()
+        self._ids = PMap()
+        self._merges = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        """Refuse changes after construction: ledgers are immutable."""
+        if hasattr(self, "_merges"):
+            msg = "Ledger is immutable; fold() returns a new one"
+            raise AttributeError(msg)
+        object.__setattr__(self, name, value)
+
+    def _with(
+        self, accs: dict[str, Acc], merges: list[Event], ids: dict[str, Event]
+    ) -> Ledger:
+        contacts = self._contacts
+        changes: dict[str, Log] = {}
+        for contact, (first, entries, manual) in accs.items():
+            old = contacts.get(contact)
+            if old is None:
+                changes[contact] = (first, tuple(entries), tuple(manual))
+            else:
+                changes[contact] = (
+                    min(old[0], first),
+                    old[1] + tuple(entries),
+                    old[2] + tuple(manual),
+                )
+        new = Ledger.__new__(Ledger)
+        for name, value in (
+            ("model", self.model),
+            ("_compiled", self._compiled),
+            ("_contacts", contacts.update(changes)),
+            ("_ids", self._ids.update(ids)),
+            ("_merges", self._merges + tuple(merges)),
+        ):
+            object.__setattr__(new, name, value)
+        return new
+
+    def __len__(self) -> int:
+        """The number of contacts the ledger has seen."""
+        return len(self._contacts)
+
+    def __iter__(self) -> Iterator[str]:
+        """The contacts the ledger has seen (merged-away ones included)."""
+        return iter(self._contacts)
+
+    def scores(self, as_of: Any) -> dict[str, float]:
+        """Every reported contact's score at *as_of* (see :func:`score`)."""
+        return _scores(self._compiled, self._contacts, self._merges, _as_of_us(as_of))
+
+    def score(self, contact: str, as_of: Any) -> float:
+        """One contact's score at *as_of*.
+
+        A contact the ledger has not seen scores ``initial`` (clamped). A contact
+        merged away at *as_of* scores what its master scores.
+        """
+        as_of_us = _as_of_us(as_of)
+        scorer = Scorer(self._compiled, as_of_us)
+        routes = (
+            merge_routes(self._compiled, self._merges, as_of_us) if self._merges else {}
+        )
+        contact = routes.get(contact, (contact, 0))[0]
+        sources = self._sources(contact, routes)
+        if not sources:
+            return self.model.clamp(self.model.initial)
+        return scorer.general(sources)
+
+    def explain(self, contact: str, as_of: Any) -> list[Contribution]:
+        """The rows that make up *contact*'s score at *as_of* (see :func:`explain`)."""
+        as_of_us = _as_of_us(as_of)
+        scorer = Scorer(self._compiled, as_of_us)
+        routes = (
+            merge_routes(self._compiled, self._merges, as_of_us) if self._merges else {}
+        )
+        rows: list[Contribution] = []
+        if contact not in routes:
+            sources = self._sources(contact, routes)
+            if sources:
+                scorer.general(sources, rows)
+        return rows
+
+    def _sources(
+        self, contact: str, routes: Mapping[str, tuple[str, int]]
+    ) -> list[Source]:
+        own = self._contacts.get(contact)
+        sources: list[Source] = [] if own is None else [(own, -(2**63))]
+        for source, (root, since) in routes.items():
+            log = self._contacts.get(source)
+            if root == contact and log is not None:
+                sources.append((log, since))
+        return sources
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the model and the multiset of stored events are equal."""
+        if not isinstance(other, Ledger):
+            return NotImplemented
+        if self.model != other.model or len(self) != len(other):
+            return False
+        if Counter(self._merges) != Counter(other._merges):
+            return False
+        for contact, (first, entries, manual) in self._contacts.items():
+            theirs = other._contacts.get(contact)
+            if theirs is None or theirs[0] != first:
+                return False
+            if Counter(entries) != Counter(theirs[1]):
+                return False
+            if Counter(manual) != Counter(theirs[2]):
+                return False
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        """Summarise the ledger."""
+        entries = sum(len(log[1]) + len(log[2]) for log in self._contacts.values())
+        return (
+            f"<Ledger model={self.model.name!r} contacts={len(self)} "
+            f"entries={entries} merges={len(self._merges)}>"
+        )
+
+
+def fold(
+    model: ScoringModel, events: Iterable[Event], ledger: Ledger | None = None
+) -> Ledger:
+    """Fold *events* into *ledger* (or a new one) and return the new ledger.
+
+    Folding one batch at a time, or all events at once, gives equal ledgers and
+    equal scores. The given ledger is never changed; an invalid event raises and
+    leaves nothing half-done.
+
+    Raises:
+        InvalidEventError: for a bad event (see :func:`score`).
+        InvalidModelError: if *ledger* belongs to another model.
+    """
+    model = _check_model(model)
+    if ledger is None:
+        ledger = Ledger(model)
+    elif not isinstance(ledger, Ledger) or ledger.model != model:
+        raise InvalidModelError(
+            f"the ledger was folded with another model: {getattr(ledger, 'model', ledger)!r:.200}",
+            path="ledger",
+            value=ledger,
+        )
+    (accs,), (merges,), ids = ingest(
+        [ledger._compiled], _events(events), ledger._ids  # noqa: SLF001
+    )
+    return ledger._with(accs, merges, ids)  # noqa: SLF001
+
+
+def score(model: ScoringModel, events: Iterable[Event], as_of: Any) -> dict[str, float]:
+    """Every contact's score at *as_of*: ``{contact: score}``, in no particular order.
+
+    Reports every contact with at least one event at or before *as_of* and not
+    before the model's ``active_from`` (after merges), even when no rule matched:
+    such a contact scores ``initial`` (clamped by ``bounds``).
+
+    Raises:
+        InvalidEventError: something that is not an Event (naming its position),
+            a naive or unparsable *as_of*, two different events with one id.
+
+    >>> from leadscore import Event, Rule, ScoringModel, AgingPolicy
+    >>> model = ScoringModel("engagement", [Rule("email.opened", 5),
+    ...                                     Rule("form.submitted", 10)],
+    ...                      aging=AgingPolicy.expire_after(days=30))
+    >>> score(model, [Event("ann", "email.opened", "2024-05-01T10:00:00Z"),
+    ...               Event("ann", "form.submitted", "2024-05-20T10:00:00Z"),
+    ...               Event("bob", "page.viewed", "2024-05-21T10:00:00Z")],
+    ...       as_of="2024-06-05T00:00:00Z")
+    {'ann': 10.0, 'bob': 0.0}
+    """
+    model = _check_model(model)
+    as_of_us = _as_of_us(as_of)
+    compiled = compile_model(model)
+    if not eligible(compiled):
+        (accs,), (merges,), _ = ingest([compiled], _events(events), {})
+        return _scores(compiled, accs, merges, as_of_us)
+    scorer = Scorer(compiled, as_of_us)
+    totals, special, stream = stream_scores(compiled, scorer, _events(events))
+    initial = model.initial
+    if scorer.plain_sum:
+        clamp = model.clamp
+        out = {c: clamp(initial + sum(t)) for c, t in totals.items()}
+    else:
+        combine = scorer.combine
+        out = {c: combine(initial, t, 0.0) for c, t in totals.items()}
+    if special:
+        # Contacts with manual score events or merges: the general path, on a
+        # second pass over their events only.
+        for contact in special:
+            out.pop(contact, None)
+        subset = (e for e in stream if e.contact in special)
+        (accs,), (merges,), _ = ingest([compiled], subset, {})
+        out.update(_scores(compiled, accs, merges, as_of_us))
+    return out
+
+
+def score_many(
+    models: Iterable[ScoringModel], events: Iterable[Event], as_of: Any
+) -> dict[str, dict[str, float]]:
+    """Score several models side by side in one pass over *events*.
+
+    Returns ``{model name: {contact: score}}``. Model names must be distinct.
+
+    >>> from leadscore import Event, Rule, ScoringModel
+    >>> events = [Event("ann", "email.replied", "2024-05-01T10:00:00Z"),
+    ...           Event("ann", "page.viewed", "2024-05-02T10:00:00Z",
+    ...                 {"path": "/pricing"})]
+    >>> from leadscore import where
+    >>> marketing = ScoringModel("marketing", [Rule("email.replied", 10)])
+    >>> sales = ScoringModel("sales", [Rule("page.viewed", 20,
+    ...                                     when=where("path", eq="/pricing"))])
+    >>> score_many([marketing, sales], events, "2024-06-01T00:00:00Z")
+    {'marketing': {'ann': 10.0}, 'sales': {'ann': 20.0}}
+    """
+    checked = [_check_model(m) for m in models]
+    names = [m.name for m in checked]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InvalidModelError(
+            f"model names must be distinct, got {dupes[0]!r} twice",
+            path="models",
+            value=dupes[0],
+        )
+    as_of_us = _as_of_us(as_of)
+    compiled = [compile_model(m) for m in checked]
+    all_accs, all_merges, _ = ingest(compiled, _events(events), {})
+    return {
+        c.model.name: _scores(c, accs, merges, as_of_us)
+        for c, accs, merges in zip(compiled, all_accs, all_merges, strict=True)
+    }
+
+
+def explain(
+    model: ScoringModel, events: Iterable[Event], contact: str, as_of: Any
+) -> list[Contribution]:
+    """Why *contact* has its score at *as_of*: one row per counted event and rule.
+
+    Manual changes are rows too (``rule=None``). Rows are in canonical event order.
+    For ``combine="sum"``, ``initial + Σ effective`` is the score before bounds.
+
+    >>> from leadscore import Event, Rule, ScoringModel
+    >>> model = ScoringModel("m", [Rule("email.opened", 5, limit=8)])
+    >>> rows = explain(model, [Event("ann", "email.opened", "2024-05-01T10:00:00Z"),
+    ...                        Event("ann", "email.opened", "2024-05-02T10:00:00Z")],
+    ...                "ann", "2024-06-01T00:00:00Z")
+    >>> [(r.points, r.weight, r.effective) for r in rows]
+    [(5.0, 1.0, 4.0), (5.0, 1.0, 4.0)]
+    """
+    return fold(model, events).explain(contact, as_of)
+

@@ -1,0 +1,291 @@
+"""Rules and scoring models: what earns points, how they age and how they combine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import attrs
+
+from ._aging import AgingPolicy
+from ._conditions import Condition
+from ._events import SPECIAL_KINDS, to_utc
+from .exceptions import InvalidEventError, InvalidModelError
+
+__all__ = ["COMBINES", "MERGES", "Rule", "ScoringModel"]
+
+COMBINES = ("sum", "ratio")
+MERGES = ("keep-master", "union")
+
+
+def _finite(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidModelError(
+            f"{name} must be a number, got {type(value).__name__} {value!r}",
+            path=name,
+            value=value,
+        )
+    value = float(value)
+    if not math.isfinite(value):
+        raise InvalidModelError(
+            f"{name} must be finite, got {value!r}", path=name, value=value
+        )
+    return value
+
+
+def _to_kind(value: Any) -> str | tuple[str, ...]:
+    kinds = (value,) if isinstance(value, str) else value
+    if not isinstance(kinds, list | tuple) or not kinds:
+        raise InvalidModelError(
+            f"kind must be a non-empty str or a non-empty tuple of str, got {value!r}",
+            path="kind",
+            value=value,
+        )
+    for k in kinds:
+        if not isinstance(k, str) or not k:
+            raise InvalidModelError(
+                f"kind must be a non-empty str, got {k!r}", path="kind", value=k
+            )
+        if k in SPECIAL_KINDS:
+            raise InvalidModelError(
+                f"{k!r} is handled by every model itself (manual scores and merges); "
+                "a rule cannot score it",
+                path="kind",
+                value=k,
+            )
+    if len(set(kinds)) != len(kinds):
+        raise InvalidModelError(
+            f"kind lists a kind twice: {value!r}", path="kind", value=value
+        )
+    return value if isinstance(value, str) else tuple(kinds)
+
+
+def _to_once_per(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    keys = (value,) if isinstance(value, str) else value
+    if not isinstance(keys, list | tuple) or not all(
+        isinstance(k, str) and k for k in keys
+    ):
+        raise InvalidModelError(
+            "once_per must be None, () or attribute names (a str or a tuple of str), "
+            f"got {value!r}",
+            path="once_per",
+            value=value,
+        )
+    return tuple(keys)
+
+
+def _to_limit(value: Any) -> float | None:
+    if value is None:
+        return None
+    limit = _finite("limit", value)
+    if limit <= 0:
+        raise InvalidModelError(
+            f"limit must be positive, got {value!r}", path="limit", value=value
+        )
+    return limit
+
+
+def _check_optional(cls: type, name: str) -> Any:
+    def check(_: object, __: attrs.Attribute[Any], value: Any) -> None:
+        if value is not None and not isinstance(value, cls):
+            raise InvalidModelError(
+                f"{name} must be a {cls.__name__} or None, got {value!r}",
+                path=name,
+                value=value,
+            )
+
+    return check
+
+
+def _to_name(value: Any) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise InvalidModelError(
+            f"name must be a non-empty str or None, got {value!r}",
+            path="name",
+            value=value,
+        )
+    return value  # type: ignore[no-any-return]
+
+
+@attrs.frozen
+class Rule:
+    """Points for events of some kinds, optionally only when a condition holds.
+
+    Args:
+        kind: The event kind(s) the rule scores: a str or a tuple of str.
+        points: Points per counted event; may be negative. Finite.
+        when: A condition on the event (see :func:`where`), or None.
+        aging: This rule's own aging policy, replacing the model's; None uses the
+            model's.
+        once_per: None: every matching event counts. ``()``: only the latest
+            matching event counts (once ever). ``"message"`` or
+            ``("message", "list")``: only the latest per value of those attributes
+            (a missing key counts as the value None).
+        limit: The most points (absolute value) the rule may contribute at one
+            time.
+        name: A label for explanations; defaults to the kind and points.
+
+    >>> Rule("email.opened", 5, once_per="message").label
+    'email.opened +5'
+    """
+
+    kind: str | tuple[str, ...] = attrs.field(converter=_to_kind)
+    points: float = attrs.field(converter=lambda v: _finite("points", v))
+    when: Condition | None = attrs.field(
+        default=None, kw_only=True, validator=_check_optional(Condition, "when")
+    )
+    aging: AgingPolicy | None = attrs.field(
+        default=None, kw_only=True, validator=_check_optional(AgingPolicy, "aging")
+    )
+    once_per: tuple[str, ...] | None = attrs.field(
+        default=None, kw_only=True, converter=_to_once_per
+    )
+    limit: float | None = attrs.field(default=None, kw_only=True, converter=_to_limit)
+    name: str | None = attrs.field(default=None, kw_only=True, converter=_to_name)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The kinds as a tuple."""
+        return (self.kind,) if isinstance(self.kind, str) else self.kind
+
+    @property
+    def label(self) -> str:
+        """The name, or ``"<kinds> <points>"`` when there is none."""
+        if self.name is not None:
+            return self.name
+        return f"{'|'.join(self.kinds)} {self.points:+g}"
+
+
+def _to_rules(value: Any) -> tuple[Rule, ...]:
+    if isinstance(value, Rule | str | bytes) or not isinstance(value, Iterable):
+        raise InvalidModelError(
+            f"rules must be an iterable of Rule, got {value!r}",
+            path="rules",
+            value=value,
+        )
+    rules = tuple(value)
+    for i, r in enumerate(rules):
+        if not isinstance(r, Rule):
+            raise InvalidModelError(
+                f"expected a Rule, got {type(r).__name__} {r!r}",
+                path=f"rules[{i}]",
+                value=r,
+            )
+    return rules
+
+
+def _to_bounds(value: Any) -> tuple[float | None, float | None] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list | tuple) or len(value) != 2:  # noqa: PLR2004
+        raise InvalidModelError(
+            f"bounds must be (low, high), either may be None; got {value!r}",
+            path="bounds",
+            value=value,
+        )
+    low, high = (
+        None if v is None else _finite(f"bounds[{i}]", v) for i, v in enumerate(value)
+    )
+    if low is not None and high is not None and low > high:
+        raise InvalidModelError(
+            f"bounds low must not exceed high, got {value!r}",
+            path="bounds",
+            value=value,
+        )
+    return (low, high)
+
+
+def _to_active_from(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        return to_utc(value, "active_from")
+    except InvalidEventError as e:
+        raise InvalidModelError(str(e), path="active_from", value=value) from None
+
+
+def _one_of(name: str, choices: tuple[str, ...]) -> Any:
+    def check(_: object, __: attrs.Attribute[Any], value: Any) -> None:
+        if value not in choices:
+            raise InvalidModelError(
+                f"unknown {name} {value!r}; use one of {', '.join(map(repr, choices))}",
+                path=name,
+                value=value,
+            )
+
+    return check
+
+
+def _check_policy(_: object, __: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, AgingPolicy):
+        raise InvalidModelError(
+            f"aging must be an AgingPolicy, got {value!r}", path="aging", value=value
+        )
+
+
+@attrs.frozen
+class ScoringModel:
+    """A named set of rules and how their points combine into one score.
+
+    Args:
+        name: The model's name (special events may name it in ``attrs["model"]``).
+        rules: The rules.
+        aging: The aging policy of rules that have none of their own.
+        combine: ``"sum"``: ``initial + Σ points·weight``. ``"ratio"``:
+            ``(initial + Σ positive·weight) / (1 + Σ |negative|·weight)``.
+        initial: The score of a contact with no points.
+        bounds: ``(low, high)`` clamp applied last; either side may be None.
+        active_from: Events earlier than this never count.
+        merge: What a merge does with the merged contact's history before the
+            merge: ``"keep-master"`` drops it, ``"union"`` folds it into the master.
+
+    Raises:
+        InvalidModelError: naming the field and the value.
+    """
+
+    name: str = attrs.field()
+    rules: tuple[Rule, ...] = attrs.field(converter=_to_rules)
+    aging: AgingPolicy = attrs.field(
+        factory=AgingPolicy.never, kw_only=True, validator=_check_policy
+    )
+    combine: Literal["sum", "ratio"] = attrs.field(
+        default="sum", kw_only=True, validator=_one_of("combine", COMBINES)
+    )
+    initial: float = attrs.field(
+        default=0.0, kw_only=True, converter=lambda v: _finite("initial", v)
+    )
+    bounds: tuple[float | None, float | None] | None = attrs.field(
+        default=None, kw_only=True, converter=_to_bounds
+    )
+    active_from: dt.datetime | None = attrs.field(
+        default=None, kw_only=True, converter=_to_active_from
+    )
+    merge: Literal["keep-master", "union"] = attrs.field(
+        default="keep-master", kw_only=True, validator=_one_of("merge", MERGES)
+    )
+
+    @name.validator
+    def _check_name(self, _: attrs.Attribute[str], value: Any) -> None:
+        if not isinstance(value, str) or not value:
+            raise InvalidModelError(
+                f"name must be a non-empty str, got {value!r}", path="name", value=value
+            )
+
+    def policy(self, rule: Rule) -> AgingPolicy:
+        """The aging policy that applies to *rule*."""
+        return rule.aging if rule.aging is not None else self.aging
+
+    def clamp(self, value: float) -> float:
+        """Apply the bounds to *value*."""
+        if self.bounds is None:
+            return value
+        low, high = self.bounds
+        if low is not None and value < low:
+            return low
+        if high is not None and value > high:
+            return high
+        return value
