@@ -47,10 +47,17 @@ class InvalidModelError(LeadScoreError, ValueError):
         path: The path of the offending key (``"rules[2].aging.months"``), or the
             field name when the error comes from a constructor.
         value: The offending value.
+        reason: The message without the path.
+        source: The file the model came from, or None.
     """
 
-    def __init__(self, message: str, *, path: str, value: Any) -> None:
+    def __init__(
+        self, message: str, *, path: str, value: Any, source: str | None = None
+    ) -> None:
         """Build the error; *message* should already name the value."""
-        super().__init__(f"{path}: {message}" if path else message)
+        text = f"{path}: {message}" if path else message
+        super().__init__(f"{source}: {text}" if source else text)
         self.path = path
         self.value = value
+        self.reason = message
+        self.source = source
