@@ -19,6 +19,9 @@ import statistics
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
@@ -72,7 +75,7 @@ def hand_loop(events: list[ls.Event], as_of: dt.datetime) -> dict[str, float]:
     return totals
 
 
-def best_of(fn, repeat: int) -> tuple[float, object]:
+def best_of(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     times, result = [], None
     for _ in range(repeat):
         gc.collect()
@@ -134,8 +137,7 @@ def main() -> None:
     for key, value in figures.items():
         print(f"{key:28} {value}")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(figures, f, indent=2)
+        Path(args.json).write_text(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+collect_ignore = ["typing"]  # checked by mypy, not run
+
 settings.register_profile("dev", max_examples=60, deadline=None)
 settings.register_profile(
     "ci",

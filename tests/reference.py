@@ -18,7 +18,9 @@ from leadscore._events import canonical_key
 SPECIAL = {"score.adjusted", "score.set", "score.reset", "contact.merged"}
 
 
-def weight(policy: AgingPolicy, at: dt.datetime, as_of: dt.datetime, rank: int) -> float:
+def weight(
+    policy: AgingPolicy, at: dt.datetime, as_of: dt.datetime, rank: int
+) -> float:
     """The weight of a point, exactly as the design card defines it."""
     if policy.kind == "never":
         return 1.0
@@ -47,15 +49,21 @@ def distinct(events: list[Event]) -> list[Event]:
     return out
 
 
-def scores(model: ScoringModel, events: list[Event], as_of: dt.datetime) -> dict[str, float]:
+def scores(
+    model: ScoringModel, events: list[Event], as_of: dt.datetime
+) -> dict[str, float]:
     return {c: score for c, (score, _) in _score_all(model, events, as_of).items()}
 
 
-def rows(model: ScoringModel, events: list[Event], contact: str, as_of: dt.datetime) -> list[Any]:
+def rows(
+    model: ScoringModel, events: list[Event], contact: str, as_of: dt.datetime
+) -> list[Any]:
     return _score_all(model, events, as_of).get(contact, (None, []))[1]
 
 
-def _score_all(model: ScoringModel, events: list[Event], as_of: dt.datetime) -> dict[str, Any]:
+def _score_all(
+    model: ScoringModel, events: list[Event], as_of: dt.datetime
+) -> dict[str, Any]:
     def applies(e: Event) -> bool:
         if e.kind in SPECIAL and e.attrs.get("model") not in (None, model.name):
             return False
@@ -91,7 +99,9 @@ def _score_all(model: ScoringModel, events: list[Event], as_of: dt.datetime) -> 
     return {c: _contact(model, es, as_of) for c, es in by_owner.items()}
 
 
-def _contact(model: ScoringModel, es: list[Event], as_of: dt.datetime) -> tuple[float, list[Any]]:
+def _contact(
+    model: ScoringModel, es: list[Event], as_of: dt.datetime
+) -> tuple[float, list[Any]]:
     restarts = [e for e in es if e.kind in ("score.set", "score.reset")]
     base, explained = model.initial, []
     if restarts:
@@ -108,14 +118,17 @@ def _contact(model: ScoringModel, es: list[Event], as_of: dt.datetime) -> tuple[
     counted: dict[int, list[int]] = {}
     for i, rule in enumerate(model.rules):
         matching = [
-            j for j, e in enumerate(es)
+            j
+            for j, e in enumerate(es)
             if e.kind in rule.kinds and (rule.when is None or rule.when(e))
         ]
         if rule.once_per is not None:
             groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
             for j in matching:
                 groups[tuple(es[j].attrs.get(k) for k in rule.once_per)].append(j)
-            matching = [max(g, key=lambda j: canonical_key(es[j])) for g in groups.values()]
+            matching = [
+                max(g, key=lambda j: canonical_key(es[j])) for g in groups.values()
+            ]
         counted[i] = matching
     actions = {j for js in counted.values() for j in js}
     positive = negative = 0.0

@@ -64,14 +64,20 @@ def test_expiry_boundary_is_exclusive():
 def test_calendar_months_clip_to_the_month_end():
     """Aug 31 + 6 months is Feb 28 (Feb 29 in a leap year)."""
     six = ls.AgingPolicy.expire_after(months=6)
-    assert dt.datetime(2025, 2, 28, tzinfo=UTC) == six.expires_at(dt.datetime(2024, 8, 31, tzinfo=UTC))
-    assert dt.datetime(2024, 2, 29, tzinfo=UTC) == six.expires_at(dt.datetime(2023, 8, 31, tzinfo=UTC))
+    assert dt.datetime(2025, 2, 28, tzinfo=UTC) == six.expires_at(
+        dt.datetime(2024, 8, 31, tzinfo=UTC)
+    )
+    assert dt.datetime(2024, 2, 29, tzinfo=UTC) == six.expires_at(
+        dt.datetime(2023, 8, 31, tzinfo=UTC)
+    )
 
 
 def test_half_life_halves_and_linear_reaches_zero():
     """half_life halves per period; linear is 0 from at + over on."""
     at = dt.datetime(2024, 1, 1, tzinfo=UTC)
-    assert 0.5 == ls.AgingPolicy.half_life(days=10).weight(at, at + dt.timedelta(days=10))
+    assert 0.5 == ls.AgingPolicy.half_life(days=10).weight(
+        at, at + dt.timedelta(days=10)
+    )
     linear = ls.AgingPolicy.linear(weeks=1)
     assert 0.5 == linear.weight(at, at + dt.timedelta(days=3.5))
     assert 0.0 == linear.weight(at, at + dt.timedelta(days=7))
@@ -86,7 +92,7 @@ def test_by_count_uses_the_rank():
 
 
 def test_a_future_point_weighs_nothing():
-    """at > as_of weighs 0."""
+    """At > as_of weighs 0."""
     at = dt.datetime(2024, 1, 2, tzinfo=UTC)
     assert 0.0 == ls.AgingPolicy.never().weight(at, at - dt.timedelta(seconds=1))
 
@@ -94,17 +100,26 @@ def test_a_future_point_weighs_nothing():
 @pytest.mark.parametrize(
     ("make", "match"),
     [
-        (lambda: ls.AgingPolicy.half_life(dt.timedelta(0)), "half_life must be positive"),
+        (
+            lambda: ls.AgingPolicy.half_life(dt.timedelta(0)),
+            "half_life must be positive",
+        ),
         (lambda: ls.AgingPolicy.half_life(days=-1), "must not be negative"),
-        (lambda: ls.AgingPolicy.linear(), "over must be positive"),
-        (lambda: ls.AgingPolicy.expire_after(), "period must be positive"),
+        (ls.AgingPolicy.linear, "over must be positive"),
+        (ls.AgingPolicy.expire_after, "period must be positive"),
         (lambda: ls.AgingPolicy.expire_after(months=-6), "months must not be negative"),
-        (lambda: ls.AgingPolicy.expire_after(months=1.5), "months must be a whole number"),
+        (
+            lambda: ls.AgingPolicy.expire_after(months=1.5),
+            "months must be a whole number",
+        ),
         (lambda: ls.AgingPolicy.by_count(0), r"factor must be in \(0, 1\], got 0"),
         (lambda: ls.AgingPolicy.by_count(1.5), r"factor must be in \(0, 1\], got 1.5"),
         (lambda: ls.AgingPolicy.by_count(float("nan")), "factor must be in"),
         (lambda: ls.AgingPolicy("decay"), "unknown aging kind 'decay'"),
-        (lambda: ls.AgingPolicy.half_life(days=float("inf")), "days must be a finite number"),
+        (
+            lambda: ls.AgingPolicy.half_life(days=float("inf")),
+            "days must be a finite number",
+        ),
     ],
 )
 def test_impossible_policies_are_rejected(make, match):

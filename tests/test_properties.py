@@ -67,8 +67,13 @@ def test_one_event_at_a_time_equals_one_fold(model, events, as_of):
 @given(models(), event_lists(), AS_OF)
 def test_explain_rows_add_up_to_the_score(model, events, as_of):
     """For sum models, initial + Σ effective is the score before bounds."""
-    model = ls.ScoringModel(model.name, model.rules, aging=model.aging,
-                            initial=model.initial, merge=model.merge)
+    model = ls.ScoringModel(
+        model.name,
+        model.rules,
+        aging=model.aging,
+        initial=model.initial,
+        merge=model.merge,
+    )
     for contact, value in ls.score(model, events, as_of).items():
         rows = ls.explain(model, events, contact, as_of)
         total = model.initial + math.fsum(r.effective for r in rows)
@@ -84,8 +89,11 @@ def test_explain_agrees_with_the_reference(model, events, as_of):
             for e, r, eff in reference.rows(model, events, contact, as_of)
         )
         actual = sorted(
-            (repr(r.event), -1 if r.rule is None else model.rules.index(r.rule),
-             round(r.effective, 9))
+            (
+                repr(r.event),
+                -1 if r.rule is None else model.rules.index(r.rule),
+                round(r.effective, 9),
+            )
             for r in ls.explain(model, events, contact, as_of)
         )
         assert expected == actual
@@ -106,8 +114,14 @@ def test_a_limit_is_never_exceeded(model, events, as_of):
 def test_positive_points_never_grow_without_new_events(model, events, as_of, days):
     """Without new events, aging never raises a score of positive points."""
     rules = tuple(r for r in model.rules if r.points >= 0)
-    model = ls.ScoringModel(model.name, rules, aging=model.aging, initial=model.initial,
-                            combine=model.combine, bounds=model.bounds)
+    model = ls.ScoringModel(
+        model.name,
+        rules,
+        aging=model.aging,
+        initial=model.initial,
+        combine=model.combine,
+        bounds=model.bounds,
+    )
     assume(all(e.at <= as_of for e in events))
     before = ls.score(model, events, as_of)
     after = ls.score(model, events, as_of + dt.timedelta(days=days))
@@ -134,8 +148,10 @@ def test_score_many_equals_score_per_model(model, events, as_of):
 @given(models(), event_lists(), AS_OF)
 def test_replaying_events_with_ids_counts_them_once(model, events, as_of):
     """Giving every event an id makes a replay harmless."""
-    with_ids = [ls.Event(e.contact, e.kind, e.at, e.attrs, e.value, id=str(i))
-                for i, e in enumerate(events)]
+    with_ids = [
+        ls.Event(e.contact, e.kind, e.at, e.attrs, e.value, id=str(i))
+        for i, e in enumerate(events)
+    ]
     replay = with_ids + random.Random(0).sample(with_ids, len(with_ids))
     assert close(ls.score(model, with_ids, as_of), ls.score(model, replay, as_of))
     assert ls.fold(model, with_ids) == ls.fold(model, replay, ls.fold(model, with_ids))

@@ -40,7 +40,11 @@ def _period(
             value=period,
         )
     for key, n in (("days", days), ("weeks", weeks)):
-        if isinstance(n, bool) or not isinstance(n, int | float) or not math.isfinite(n):
+        if (
+            isinstance(n, bool)
+            or not isinstance(n, int | float)
+            or not math.isfinite(n)
+        ):
             raise InvalidModelError(
                 f"{key} must be a finite number, got {n!r}", path=key, value=n
             )
@@ -72,7 +76,8 @@ class AgingPolicy:
         """Check that the policy is possible."""
         if self.kind not in AGING_KINDS:
             raise InvalidModelError(
-                f"unknown aging kind {self.kind!r}; use one of {', '.join(AGING_KINDS)}",
+                f"unknown aging kind {self.kind!r}; "
+                f"use one of {', '.join(AGING_KINDS)}",
                 path="kind",
                 value=self.kind,
             )
@@ -186,11 +191,13 @@ class AgingPolicy:
     ) -> AgingPolicy:
         """Points lose half their weight every *period*: ``0.5 ** (age / period)``.
 
-        >>> AgingPolicy.half_life(days=7).weight("2024-01-01T00:00Z", "2024-01-15T00:00Z")
+        >>> weekly = AgingPolicy.half_life(days=7)
+        >>> weekly.weight("2024-01-01T00:00Z", "2024-01-15T00:00Z")
         0.25
         """
         return cls(
-            "half_life", period=_period(period, days=days, weeks=weeks, name="half_life")
+            "half_life",
+            period=_period(period, days=days, weeks=weeks, name="half_life"),
         )
 
     @classmethod
@@ -210,7 +217,8 @@ class AgingPolicy:
 
         This is the "number of actions since" clock of the email engagement score.
 
-        >>> AgingPolicy.by_count(0.5).weight("2024-01-01T00:00Z", "2024-01-02T00:00Z", rank=3)
+        >>> halves = AgingPolicy.by_count(0.5)
+        >>> halves.weight("2024-01-01T00:00Z", "2024-01-02T00:00Z", rank=3)
         0.125
         """
         return cls("by_count", factor=factor)

@@ -186,7 +186,7 @@ class Condition(abc.ABC):
         return self.compile()(event)
 
 
-def _flat(c: Condition, cls: type[All] | type[Any_]) -> tuple[Condition, ...]:
+def _flat(c: Condition, cls: type[All | Any_]) -> tuple[Condition, ...]:
     return c.conditions if isinstance(c, cls) else (c,)
 
 
@@ -195,7 +195,8 @@ def _check_key(key: Any) -> str | EventField:
         return key
     if not isinstance(key, str) or not key:
         raise InvalidModelError(
-            f"a condition's key must be a non-empty str or leadscore.VALUE, got {key!r}",
+            "a condition's key must be a non-empty str or leadscore.VALUE, "
+            f"got {key!r}",
             path="where",
             value=key,
         )

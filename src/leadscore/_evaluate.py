@@ -97,10 +97,7 @@ class Scorer:
                 neg -= total
             else:
                 pos += total
-        if self.ratio:
-            value = (base + pos) / (1.0 + neg)
-        else:
-            value = base + pos
+        value = (base + pos) / (1.0 + neg) if self.ratio else base + pos
         return self.model.clamp(value + adjust)
 
     # -- one contact ----------------------------------------------------------
@@ -180,7 +177,9 @@ class Scorer:
         #    however many rules it counts under).
         times: list[int] = []
         if self.uses_rank:
-            distinct = {id(entry): entry for rule_entries in counted for entry in rule_entries}
+            distinct = {
+                id(entry): entry for rule_entries in counted for entry in rule_entries
+            }
             times = sorted(entry[0]._us for entry in distinct.values())  # noqa: SLF001
         # 4. Weights, per-rule totals, limits, combination.
         points, weighers = self.points, self.weighers
@@ -214,18 +213,30 @@ class Scorer:
             shift = (restart.value if restart.kind == SCORE_SET else self.initial) - (
                 self.initial
             )
-            found.append((canonical_key(restart), -1, Contribution(restart, None, shift, 1.0, shift)))
-        for m in adjustments:
             found.append(
-                (canonical_key(m), -1, Contribution(m, None, m.value, 1.0, m.value))
+                (
+                    canonical_key(restart),
+                    -1,
+                    Contribution(restart, None, shift, 1.0, shift),
+                )
             )
+        found.extend(
+            (canonical_key(m), -1, Contribution(m, None, m.value, 1.0, m.value))
+            for m in adjustments
+        )
         rules = self.model.rules
         for i, pairs in enumerate(weighted):
             p, limit, total = self.points[i], self.limits[i], totals[i]
-            scale = limit / abs(total) if limit is not None and abs(total) > limit else 1.0
+            scale = (
+                limit / abs(total) if limit is not None and abs(total) > limit else 1.0
+            )
             for e, w in pairs:
                 found.append(
-                    (canonical_key(e), i, Contribution(e, rules[i], p, w, p * w * scale))
+                    (
+                        canonical_key(e),
+                        i,
+                        Contribution(e, rules[i], p, w, p * w * scale),
+                    )
                 )
         found.sort(key=lambda row: (row[0], row[1]))
         rows.extend(row[2] for row in found)

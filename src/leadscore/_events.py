@@ -98,7 +98,7 @@ def from_micros(us: int) -> dt.datetime:
 
 def _check_attr_value(key: str, value: object, where: str | None) -> AttrValue:
     if value is None or isinstance(value, str | bool | int):
-        return value  # type: ignore[return-value]
+        return value
     if isinstance(value, float):
         if math.isnan(value):
             raise InvalidEventError(
@@ -132,10 +132,12 @@ class FrozenAttrs(Mapping[str, AttrValue]):
     _data: dict[str, AttrValue]
     _hash: int | None
 
-    def __init__(self, data: Mapping[str, Any] = (), where: str | None = None) -> None:  # type: ignore[assignment]
+    def __init__(
+        self, data: Mapping[str, Any] | None = None, where: str | None = None
+    ) -> None:
         """Copy and check *data*; lists become tuples."""
         checked: dict[str, AttrValue] = {}
-        for key, value in dict(data).items():
+        for key, value in dict(data or {}).items():
             if not isinstance(key, str):
                 raise InvalidEventError(
                     f"attrs keys must be str, got {type(key).__name__} {key!r}",
@@ -217,12 +219,12 @@ def _to_value(value: Any) -> float:
             field="value",
             value=value,
         )
-    value = float(value)
-    if not math.isfinite(value):
+    number = float(value)
+    if not math.isfinite(number):
         raise InvalidEventError(
-            f"value must be finite, got {value!r}", field="value", value=value
+            f"value must be finite, got {number!r}", field="value", value=number
         )
-    return value
+    return number
 
 
 def _to_id(value: Any) -> str | None:
@@ -239,17 +241,22 @@ def _to_id(value: Any) -> str | None:
     return value
 
 
-def _non_empty_str(name: str) -> Any:
-    def check(value: Any) -> str:
-        if not isinstance(value, str) or not value:
-            raise InvalidEventError(
-                f"{name} must be a non-empty str, got {value!r}",
-                field=name,
-                value=value,
-            )
-        return value
+def _non_empty_str(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidEventError(
+            f"{name} must be a non-empty str, got {value!r}",
+            field=name,
+            value=value,
+        )
+    return value
 
-    return check
+
+def _to_contact(value: Any) -> str:
+    return _non_empty_str("contact", value)
+
+
+def _to_kind(value: Any) -> str:
+    return _non_empty_str("kind", value)
 
 
 def _to_at(value: Any) -> dt.datetime:
@@ -285,8 +292,8 @@ class Event:
     '2024-05-01T08:00:00+00:00'
     """
 
-    contact: str = field(converter=_non_empty_str("contact"))
-    kind: str = field(converter=_non_empty_str("kind"))
+    contact: str = field(converter=_to_contact)
+    kind: str = field(converter=_to_kind)
     at: dt.datetime = field(converter=_to_at)
     attrs: FrozenAttrs = field(default=EMPTY_ATTRS, converter=_to_attrs)
     value: float = field(default=0.0, converter=_to_value)

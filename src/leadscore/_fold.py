@@ -6,9 +6,9 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ._fastpath import eligible, stream_scores
 from ._evaluate import Contribution, Scorer, Source, inbound, merge_routes
 from ._events import Event, to_micros, to_utc
+from ._fastpath import eligible, stream_scores
 from ._ingest import Acc, Compiled, compile_model, ingest
 from ._model import ScoringModel
 from ._pmap import PMap
@@ -182,7 +182,7 @@ class Ledger:
                 sources.append((log, since))
         return sources
 
-    def __eq__(self, other: object) -> bool:
+    def __eq__(self, other: object) -> bool:  # noqa: PLR0911
         """Equal when the model and the multiset of stored events are equal."""
         if not isinstance(other, Ledger):
             return NotImplemented
@@ -229,13 +229,13 @@ def fold(
         ledger = Ledger(model)
     elif not isinstance(ledger, Ledger) or ledger.model != model:
         raise InvalidModelError(
-            f"the ledger was folded with another model: {getattr(ledger, 'model', ledger)!r:.200}",
+            "the ledger was folded with another model: "
+            f"{getattr(ledger, 'model', ledger)!r:.200}",
             path="ledger",
             value=ledger,
         )
-    (accs,), (merges,), ids = ingest(
-        [ledger._compiled], _events(events), ledger._ids  # noqa: SLF001
-    )
+    compiled, seen = ledger._compiled, ledger._ids  # noqa: SLF001
+    (accs,), (merges,), ids = ingest([compiled], _events(events), seen)
     return ledger._with(accs, merges, ids)  # noqa: SLF001
 
 
@@ -339,4 +339,3 @@ def explain(
     [(5.0, 1.0, 4.0), (5.0, 1.0, 4.0)]
     """
     return fold(model, events).explain(contact, as_of)
-

@@ -75,9 +75,7 @@ def compile_model(model: ScoringModel) -> Compiled:
     for kind in (SCORE_ADJUSTED, SCORE_SET, SCORE_RESET, CONTACT_MERGED):
         dispatch[kind] = _SPECIAL
     active = model.active_from
-    return Compiled(
-        model, dispatch, _NO_LIMIT if active is None else to_micros(active)
-    )
+    return Compiled(model, dispatch, _NO_LIMIT if active is None else to_micros(active))
 
 
 def _not_an_event(pos: int, e: object) -> InvalidEventError:
@@ -124,6 +122,7 @@ def ingest(
             position), a conflicting id, or a malformed merge.
     """
     new_ids: dict[str, Event] = {}
+    tables: list[tuple[Mapping[str, Any], int, str, dict[str, Acc], list[Event]]]
     tables = [(c.dispatch, c.active_us, c.model.name, {}, []) for c in models]
     event_cls, special, merged = Event, _SPECIAL, CONTACT_MERGED
     for pos, e in enumerate(events):

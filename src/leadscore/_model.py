@@ -27,12 +27,12 @@ def _finite(name: str, value: Any) -> float:
             path=name,
             value=value,
         )
-    value = float(value)
-    if not math.isfinite(value):
+    number = float(value)
+    if not math.isfinite(number):
         raise InvalidModelError(
-            f"{name} must be finite, got {value!r}", path=name, value=value
+            f"{name} must be finite, got {number!r}", path=name, value=number
         )
-    return value
+    return number
 
 
 def _to_kind(value: Any) -> str | tuple[str, ...]:
@@ -78,6 +78,14 @@ def _to_once_per(value: Any) -> tuple[str, ...] | None:
     return tuple(keys)
 
 
+def _to_points(value: Any) -> float:
+    return _finite("points", value)
+
+
+def _to_initial(value: Any) -> float:
+    return _finite("initial", value)
+
+
 def _to_limit(value: Any) -> float | None:
     if value is None:
         return None
@@ -93,7 +101,7 @@ def _check_optional(cls: type, name: str) -> Any:
     def check(_: object, __: attrs.Attribute[Any], value: Any) -> None:
         if value is not None and not isinstance(value, cls):
             raise InvalidModelError(
-                f"{name} must be a {cls.__name__} or None, got {value!r}",
+                f"{name} must be {cls.__name__} or None, got {value!r}",
                 path=name,
                 value=value,
             )
@@ -108,7 +116,7 @@ def _to_name(value: Any) -> str | None:
             path="name",
             value=value,
         )
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 @attrs.frozen
@@ -134,7 +142,7 @@ class Rule:
     """
 
     kind: str | tuple[str, ...] = attrs.field(converter=_to_kind)
-    points: float = attrs.field(converter=lambda v: _finite("points", v))
+    points: float = attrs.field(converter=_to_points)
     when: Condition | None = attrs.field(
         default=None, kw_only=True, validator=_check_optional(Condition, "when")
     )
@@ -181,7 +189,7 @@ def _to_rules(value: Any) -> tuple[Rule, ...]:
 def _to_bounds(value: Any) -> tuple[float | None, float | None] | None:
     if value is None:
         return None
-    if not isinstance(value, list | tuple) or len(value) != 2:  # noqa: PLR2004
+    if not isinstance(value, list | tuple) or len(value) != 2:
         raise InvalidModelError(
             f"bounds must be (low, high), either may be None; got {value!r}",
             path="bounds",
@@ -255,9 +263,7 @@ class ScoringModel:
     combine: Literal["sum", "ratio"] = attrs.field(
         default="sum", kw_only=True, validator=_one_of("combine", COMBINES)
     )
-    initial: float = attrs.field(
-        default=0.0, kw_only=True, converter=lambda v: _finite("initial", v)
-    )
+    initial: float = attrs.field(default=0.0, kw_only=True, converter=_to_initial)
     bounds: tuple[float | None, float | None] | None = attrs.field(
         default=None, kw_only=True, converter=_to_bounds
     )

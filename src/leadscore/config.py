@@ -113,13 +113,12 @@ def aging_to_dict(policy: AgingPolicy) -> dict[str, Any]:
     if policy.months:
         out["months"] = policy.months
     period = policy.period
-    for key, amount in (
-        ("days", period.days),
-        ("seconds", period.seconds),
-        ("microseconds", period.microseconds),
-    ):
-        if amount:
-            out[key] = amount
+    parts = {
+        "days": period.days,
+        "seconds": period.seconds,
+        "microseconds": period.microseconds,
+    }
+    out.update({key: amount for key, amount in parts.items() if amount})
     if policy.kind == "by_count":
         out["factor"] = policy.factor
     return out
@@ -163,7 +162,10 @@ def condition_to_dict(condition: Condition) -> dict[str, Any]:
         key: Any = condition.key
         if isinstance(key, EventField):
             key = {"event": key.value}
-        return {"where": key, _OPS_OUT.get(condition.op, condition.op): _plain(condition.operand)}
+        return {
+            "where": key,
+            _OPS_OUT.get(condition.op, condition.op): _plain(condition.operand),
+        }
     if isinstance(condition, All):
         return {"all": [condition_to_dict(c) for c in condition.conditions]}
     if isinstance(condition, Any_):
@@ -204,7 +206,19 @@ def condition_from_dict(data: Any, path: str = "when") -> Condition:
             return All(parts) if key == "all" else Any_(parts)
         if key == "not":
             return Not(condition_from_dict(value, _join(path, "not")))
-    ops = {"eq", "ne", "contains", "startswith", "endswith", "in", "gt", "ge", "lt", "le", "exists"}
+    ops = {
+        "eq",
+        "ne",
+        "contains",
+        "startswith",
+        "endswith",
+        "in",
+        "gt",
+        "ge",
+        "lt",
+        "le",
+        "exists",
+    }
     data = _mapping(data, path, {"where", *ops})
     if "where" not in data:
         raise InvalidModelError(
@@ -266,9 +280,15 @@ def rule_from_dict(data: Any, path: str = "rule") -> Rule:
                 f"missing {required!r}", path=_join(path, required), value=None
             )
     when = (
-        condition_from_dict(data["when"], _join(path, "when")) if "when" in data else None
+        condition_from_dict(data["when"], _join(path, "when"))
+        if "when" in data
+        else None
     )
-    aging = aging_from_dict(data["aging"], _join(path, "aging")) if "aging" in data else None
+    aging = (
+        aging_from_dict(data["aging"], _join(path, "aging"))
+        if "aging" in data
+        else None
+    )
     return _build(
         path,
         lambda: Rule(
@@ -318,7 +338,16 @@ def model_from_dict(data: Any, path: str = "") -> ScoringModel:
     data = _mapping(
         data,
         path,
-        {"name", "rules", "aging", "combine", "initial", "bounds", "active_from", "merge"},
+        {
+            "name",
+            "rules",
+            "aging",
+            "combine",
+            "initial",
+            "bounds",
+            "active_from",
+            "merge",
+        },
     )
     if "name" not in data:
         raise InvalidModelError("missing 'name'", path=_join(path, "name"), value=None)
@@ -333,7 +362,9 @@ def model_from_dict(data: Any, path: str = "") -> ScoringModel:
         rule_from_dict(r, _join(path, f"rules[{i}]")) for i, r in enumerate(raw_rules)
     ]
     kwargs: dict[str, Any] = {
-        k: data[k] for k in ("combine", "initial", "bounds", "active_from", "merge") if k in data
+        k: data[k]
+        for k in ("combine", "initial", "bounds", "active_from", "merge")
+        if k in data
     }
     if "aging" in data:
         kwargs["aging"] = aging_from_dict(data["aging"], _join(path, "aging"))
@@ -370,6 +401,13 @@ def load(path: str | Path) -> ScoringModel:
             model; the message names the file.
     """
     path = Path(path)
+    if path.suffix not in {".toml", ".json"}:
+        raise InvalidModelError(
+            f"unknown model file type {path.suffix!r}; use .toml or .json",
+            path="",
+            value=str(path),
+            source=str(path),
+        )
     text = path.read_text(encoding="utf-8")
     try:
         if path.suffix == ".toml":
@@ -380,15 +418,8 @@ def load(path: str | Path) -> ScoringModel:
                     f"not valid TOML: {e}", path="", value=None
                 ) from None
             return model_from_dict(data)
-        if path.suffix == ".json":
-            return from_json(text)
+        return from_json(text)
     except InvalidModelError as e:
         raise InvalidModelError(
             e.reason, path=e.path, value=e.value, source=str(path)
         ) from None
-    raise InvalidModelError(
-        f"unknown model file type {path.suffix!r}; use .toml or .json",
-        path="",
-        value=str(path),
-        source=str(path),
-    )

@@ -1,8 +1,8 @@
 """The errors leadscore raises.
 
 Every error is a :class:`LeadScoreError`. The leaves also inherit the builtin that
-fits (``InvalidEventError`` and ``InvalidModelError`` are ``ValueError``\\ s), so code
-that already catches ``ValueError`` keeps working. Each error carries the offending
+fits (``InvalidEventError`` and ``InvalidModelError`` are also ``ValueError``), so
+code that already catches ``ValueError`` keeps working. Each error carries the offending
 data as attributes, and its message names the field, the bad value and where it came
 from.
 """

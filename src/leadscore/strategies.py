@@ -25,7 +25,6 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-
 from ._aging import AgingPolicy
 from ._conditions import VALUE, Condition, where
 from ._events import CONTACT_MERGED, SCORE_ADJUSTED, SCORE_RESET, SCORE_SET, Event
@@ -137,9 +136,11 @@ def manual_events(
         at=when,
         value=st.sampled_from((-5.0, 0.0, 3.0, 50.0)),
     )
-    merge = st.tuples(st.sampled_from(contacts), st.sampled_from(contacts), when).filter(
-        lambda t: t[0] != t[1]
-    ).map(lambda t: Event(t[0], CONTACT_MERGED, t[2], {"from": t[1]}))
+    merge = (
+        st.tuples(st.sampled_from(contacts), st.sampled_from(contacts), when)
+        .filter(lambda t: t[0] != t[1])
+        .map(lambda t: Event(t[0], CONTACT_MERGED, t[2], {"from": t[1]}))
+    )
     return st.one_of(adjust, merge)
 
 
@@ -194,7 +195,9 @@ def rules(kinds: Sequence[str] = KINDS) -> st.SearchStrategy[Rule]:
     """Rules on *kinds*, with every option sometimes set."""
     kind: st.SearchStrategy[Any] = st.one_of(
         st.sampled_from(kinds),
-        st.lists(st.sampled_from(kinds), min_size=1, max_size=2, unique=True).map(tuple),
+        st.lists(st.sampled_from(kinds), min_size=1, max_size=2, unique=True).map(
+            tuple
+        ),
     )
     return st.builds(
         Rule,
@@ -222,4 +225,3 @@ def models(kinds: Sequence[str] = KINDS) -> st.SearchStrategy[ScoringModel]:
         active_from=st.none() | instants(),
         merge=st.sampled_from(("keep-master", "union")),
     )
-

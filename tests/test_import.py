@@ -1,0 +1,35 @@
+"""The core stays dependency-light."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import leadscore
+
+
+def test_import_leadscore_imports_no_optional_dependency():
+    """`import leadscore` loads none of the extras."""
+    code = (
+        "import sys, leadscore, leadscore.config\n"
+        "bad = {'pandas', 'numpy', 'sqlalchemy', 'hypothesis', 'psycopg', 'dask', 'matplotlib'}\n"
+        "print(sorted(bad & {m.split('.')[0] for m in sys.modules}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert "[]" == out.stdout.strip()
+
+
+def test_all_names_are_unique_and_importable():
+    """Every public name in __all__ is importable, once (ruff keeps it sorted)."""
+    assert len(set(leadscore.__all__)) == len(leadscore.__all__)
+    for name in leadscore.__all__:
+        assert getattr(leadscore, name) is not None
+
+
+def test_version_is_the_installed_distribution_version():
+    """__version__ comes from the package metadata."""
+    from importlib.metadata import version
+
+    assert version("leadscore") == leadscore.__version__

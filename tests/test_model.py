@@ -1,0 +1,66 @@
+"""Rules and models: validation with errors that name the field and value."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import leadscore as ls
+from leadscore import Rule, ScoringModel
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: Rule("email.opened", math.nan), "points must be finite, got nan"),
+        (lambda: Rule("email.opened", math.inf), "points must be finite, got inf"),
+        (lambda: Rule("email.opened", "5"), "points must be a number, got str '5'"),
+        (lambda: Rule("", 5), "kind must be a non-empty str"),
+        (lambda: Rule((), 5), "kind must be a non-empty str or a non-empty tuple"),
+        (lambda: Rule("score.set", 5), "'score.set' is handled by every model"),
+        (lambda: Rule("a", 5, limit=0), "limit must be positive, got 0"),
+        (lambda: Rule("a", 5, once_per=3), "once_per must be None"),
+        (lambda: Rule("a", 5, when="path == x"), "when must be Condition or None"),
+        (lambda: Rule("a", 5, aging="6 months"), "aging must be AgingPolicy or None"),
+        (lambda: ScoringModel("m", [], combine="max"), "unknown combine 'max'"),
+        (lambda: ScoringModel("m", [], merge="newest"), "unknown merge 'newest'"),
+        (
+            lambda: ScoringModel("m", [], bounds=(10, 0)),
+            r"bounds low must not exceed high, got \(10, 0\)",
+        ),
+        (lambda: ScoringModel("m", [], bounds=(0,)), "bounds must be"),
+        (lambda: ScoringModel("m", [], initial=math.nan), "initial must be finite"),
+        (lambda: ScoringModel("", []), "name must be a non-empty str"),
+        (
+            lambda: ScoringModel("m", [Rule("a", 1), "b"]),
+            r"rules\[1\]: expected a Rule, got str",
+        ),
+        (
+            lambda: ScoringModel("m", [], active_from="2024-01-01"),
+            "active_from has no UTC offset",
+        ),
+        (lambda: ScoringModel("m", [], aging=None), "aging must be an AgingPolicy"),
+    ],
+)
+def test_impossible_models_raise_invalid_model_error(make, match):
+    """Each bad field is named with its value."""
+    with pytest.raises(ls.InvalidModelError, match=match):
+        make()
+
+
+def test_rules_and_models_are_immutable_values():
+    """Equal definitions are equal and hashable."""
+    a = ScoringModel("m", [Rule("a", 1, once_per="message")])
+    b = ScoringModel("m", (Rule("a", 1.0, once_per=("message",)),))
+    assert a == b
+    assert hash(a) == hash(b)
+
+
+def test_a_rule_names_itself_for_explanations():
+    """Label is the name, or kinds and points."""
+    assert (
+        "email.opened|email.clicked -2.5"
+        == Rule(("email.opened", "email.clicked"), -2.5).label
+    )
+    assert "opens" == Rule("email.opened", 1, name="opens").label

@@ -1,0 +1,35 @@
+"""Typing tests of the public API: mypy checks these, pytest does not run them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import assert_type
+
+import leadscore as ls
+from leadscore import config
+
+at = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
+e = ls.Event("ann", "email.opened", at, {"message": "m1"}, value=1.0, id="e1")
+assert_type(e.at, dt.datetime)
+assert_type(e.id, str | None)
+
+cond = ls.where("campaign", contains="newsletter") & ~ls.where(ls.VALUE, gt=10)
+assert_type(cond, ls.Condition)
+
+model = ls.ScoringModel(
+    "m",
+    [ls.Rule("email.opened", 5, when=cond, once_per="message", limit=20)],
+    aging=ls.AgingPolicy.expire_after(months=6),
+    bounds=(0, 100),
+)
+assert_type(ls.score(model, [e], at), dict[str, float])
+assert_type(ls.score_many([model], [e], at), dict[str, dict[str, float]])
+ledger = ls.fold(model, [e])
+assert_type(ledger, ls.Ledger)
+assert_type(ls.fold(model, [e], ledger).scores(at), dict[str, float])
+assert_type(ledger.score("ann", at), float)
+rows = ls.explain(model, [e], "ann", at)
+assert_type(rows, list[ls.Contribution])
+assert_type(rows[0].rule, ls.Rule | None)
+assert_type(ls.AgingPolicy.by_count(0.5).weight(at, at, rank=2), float)
+assert_type(config.model_from_dict(config.model_to_dict(model)), ls.ScoringModel)
