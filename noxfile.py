@@ -1,0 +1,81 @@
+"""Developer sessions: tests, lint, typing, docs, examples, bench.
+
+``nox`` runs tests, lint, typing, docs and examples; ``nox -s bench`` the
+benchmarks. Each session installs what it needs from pyproject.toml's dependency
+groups into its own virtual environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typing", "docs", "examples"]
+nox.options.reuse_existing_virtualenvs = True
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+
+
+def group(name: str) -> list[str]:
+    return list(nox.project.dependency_groups(PYPROJECT, name))
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    session.install("-e", ".", *group("tests"))
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install(*group("lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typing(session: nox.Session) -> None:
+    session.install("-e", ".", *group("typing"))
+    session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    session.install("-e", ".", *group("docs"))
+    session.run(
+        "sphinx-build",
+        "-W",
+        "--keep-going",
+        "-n",
+        "-b",
+        "html",
+        "docs",
+        "docs/_build/html",
+    )
+
+
+@nox.session
+def examples(session: nox.Session) -> None:
+    session.install(".")
+    for script in sorted((ROOT / "examples").glob("*.py")):
+        session.run("python", str(script))
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    session.install(".", *group("bench"))
+    args = session.posargs or []
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+        session.run(
+            "python",
+            str(script),
+            "--json",
+            str(out / f"{script.stem}.json"),
+            *args,
+            env={"PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0")},
+        )
