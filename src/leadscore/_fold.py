@@ -137,8 +137,13 @@ class Ledger:
         return iter(self._contacts)
 
     def scores(self, as_of: Any) -> dict[str, float]:
-        """Every reported contact's score at *as_of* (see :func:`score`)."""
-        return _scores(self._compiled, self._contacts, self._merges, _as_of_us(as_of))
+        """Every reported contact's score at *as_of*, sorted by contact.
+
+        Reports the same contacts with the same scores as :func:`score`.
+        """
+        found = _scores(self._compiled, self._contacts, self._merges, _as_of_us(as_of))
+        # The trie iterates in hash order, which differs between processes.
+        return dict(sorted(found.items()))
 
     def score(self, contact: str, as_of: Any) -> float:
         """One contact's score at *as_of*.
@@ -240,7 +245,11 @@ def fold(
 
 
 def score(model: ScoringModel, events: Iterable[Event], as_of: Any) -> dict[str, float]:
-    """Every contact's score at *as_of*: ``{contact: score}``, in no particular order.
+    """Every contact's score at *as_of*: ``{contact: score}``.
+
+    The order of the dict carries no meaning (it is the same for the same input
+    sequence); compare results as dicts, or use :meth:`Ledger.scores`, which
+    sorts by contact.
 
     Reports every contact with at least one event at or before *as_of* and not
     before the model's ``active_from`` (after merges), even when no rule matched:
