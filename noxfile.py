@@ -49,7 +49,6 @@ def docs(session: nox.Session) -> None:
         "sphinx-build",
         "-W",
         "--keep-going",
-        "-n",
         "-b",
         "html",
         "docs",
