@@ -16,8 +16,7 @@ from typing import Any
 
 from ._evaluate import Scorer
 from ._events import CONTACT_MERGED, Event
-from ._ingest import _SPECIAL, Compiled, _check_merge, _not_an_event
-from .exceptions import InvalidEventError
+from ._ingest import _SPECIAL, Compiled, _check_merge, _not_an_event, id_conflict
 
 __all__ = ["eligible", "stream_scores"]
 
@@ -68,14 +67,8 @@ def stream_scores(
             known = ids.get(eid)
             if known is not None:
                 if known == e:
-                    continue
-                raise InvalidEventError(
-                    f"id {eid!r} is already used by a different event: {known!r}, "
-                    f"now {e!r}",
-                    field="id",
-                    value=eid,
-                    where=f"events[{_position(stream, e)}]",
-                )
+                    continue  # the same event again: it counts once
+                raise id_conflict(known, e, _position(stream, e))
             ids[eid] = e
         t = e._us  # noqa: SLF001
         d = slots.get(e.kind)

@@ -86,6 +86,16 @@ def _not_an_event(pos: int, e: object) -> InvalidEventError:
     )
 
 
+def id_conflict(known: Event, e: Event, pos: int) -> InvalidEventError:
+    """The error for a different event *e* reusing the id of *known*."""
+    return InvalidEventError(
+        f"id {e.id!r} is already used by a different event: {known!r}, now {e!r}",
+        field="id",
+        value=e.id,
+        where=f"events[{pos}]",
+    )
+
+
 def _check_merge(e: Event) -> None:
     source = e.attrs.get("from")
     if not isinstance(source, str) or not source:
@@ -134,13 +144,7 @@ def ingest(
             if known is not None:
                 if known == e:
                     continue  # the same event again: it counts once
-                raise InvalidEventError(
-                    f"id {eid!r} is already used by a different event: {known!r}, "
-                    f"now {e!r}",
-                    field="id",
-                    value=eid,
-                    where=f"events[{pos}]",
-                )
+                raise id_conflict(known, e, pos)
             new_ids[eid] = e
         t = e._us  # noqa: SLF001
         contact = e.contact
