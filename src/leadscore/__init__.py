@@ -5,7 +5,7 @@ Everything public is importable from here; adapters live in their own modules.
 
 from __future__ import annotations
 
-from . import exceptions
+from . import exceptions, presets
 from ._aging import AgingPolicy
 from ._conditions import VALUE, All, Any_, Compare, Condition, EventField, Not, where
 from ._evaluate import Contribution
@@ -18,12 +18,15 @@ from ._events import (
     Event,
     FrozenAttrs,
 )
+from ._fit import FitModel, FitRule, fit_scores, profiles
 from ._fold import Ledger, explain, fold, score, score_many
 from ._model import Rule, ScoringModel
+from ._rating import GRADE_LETTERS, RatingScale
 from .exceptions import InvalidEventError, InvalidModelError, LeadScoreError
 
 __all__ = [
     "CONTACT_MERGED",
+    "GRADE_LETTERS",
     "SCORE_ADJUSTED",
     "SCORE_RESET",
     "SCORE_SET",
@@ -37,17 +40,23 @@ __all__ = [
     "Contribution",
     "Event",
     "EventField",
+    "FitModel",
+    "FitRule",
     "FrozenAttrs",
     "InvalidEventError",
     "InvalidModelError",
     "LeadScoreError",
     "Ledger",
     "Not",
+    "RatingScale",
     "Rule",
     "ScoringModel",
     "exceptions",
     "explain",
+    "fit_scores",
     "fold",
+    "presets",
+    "profiles",
     "score",
     "score_many",
     "where",

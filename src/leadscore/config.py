@@ -22,7 +22,6 @@ Conditions: ``{"where": KEY, OP: OPERAND}`` with one operator (``eq``, ``ne``,
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import tomllib
 from collections.abc import Callable, Mapping
@@ -30,222 +29,44 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ._aging import AgingPolicy
-from ._conditions import VALUE, All, Any_, Compare, Condition, EventField, Not
+from ._codec import (
+    aging_from_dict,
+    aging_to_dict,
+    build,
+    condition_from_dict,
+    condition_to_dict,
+    join,
+    mapping,
+)
+from ._fit import PROFILE_UPDATED, FitModel, FitRule
 from ._model import Rule, ScoringModel
-from .exceptions import InvalidModelError, LeadScoreError
+from ._rating import RatingScale
+from .exceptions import InvalidModelError
+
+#: What :func:`to_dict` and :func:`from_dict` convert.
+Document = ScoringModel | FitModel | RatingScale[Any]
+D = TypeVar("D", ScoringModel, FitModel, RatingScale[Any])
 
 __all__ = [
+    "Document",
     "aging_from_dict",
     "aging_to_dict",
     "condition_from_dict",
     "condition_to_dict",
+    "fit_model_from_dict",
+    "fit_model_to_dict",
+    "from_dict",
     "from_json",
     "load",
     "model_from_dict",
     "model_to_dict",
     "rule_from_dict",
     "rule_to_dict",
+    "scale_from_dict",
+    "scale_to_dict",
+    "to_dict",
     "to_json",
 ]
-
-T = TypeVar("T")
-
-_PERIOD_KEYS = ("weeks", "days", "hours", "minutes", "seconds", "microseconds")
-_OPS_OUT = {"in_": "in"}
-_OPS_IN = {"in": "in_"}
-
-
-def _join(path: str, key: str) -> str:
-    if not path:
-        return key
-    return f"{path}{key}" if key.startswith("[") else f"{path}.{key}"
-
-
-def _build(path: str, make: Callable[[], T]) -> T:
-    """Call *make*; re-raise a constructor's error with the full key path."""
-    try:
-        return make()
-    except InvalidModelError as e:
-        full = _join(path, e.path) if e.path else path
-        raise InvalidModelError(e.reason, path=full, value=e.value) from None
-    except LeadScoreError as e:
-        raise InvalidModelError(str(e), path=path, value=None) from None
-
-
-def _mapping(data: Any, path: str, allowed: set[str]) -> Mapping[str, Any]:
-    if not isinstance(data, Mapping):
-        raise InvalidModelError(
-            f"expected a table/object, got {type(data).__name__} {data!r}",
-            path=path,
-            value=data,
-        )
-    for key in data:
-        if key not in allowed:
-            raise InvalidModelError(
-                f"unknown key {key!r}; expected one of {', '.join(sorted(allowed))}",
-                path=_join(path, str(key)),
-                value=key,
-            )
-    return data
-
-
-def _number(data: Mapping[str, Any], key: str, path: str) -> float | int:
-    value = data[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidModelError(
-            f"must be a number, got {type(value).__name__} {value!r}",
-            path=_join(path, key),
-            value=value,
-        )
-    return value
-
-
-# -- aging ---------------------------------------------------------------------
-
-
-def aging_to_dict(policy: AgingPolicy) -> dict[str, Any]:
-    """The dict form of an aging policy.
-
-    >>> aging_to_dict(AgingPolicy.expire_after(months=6))
-    {'policy': 'expire_after', 'months': 6}
-    """
-    out: dict[str, Any] = {"policy": policy.kind}
-    if policy.months:
-        out["months"] = policy.months
-    period = policy.period
-    parts = {
-        "days": period.days,
-        "seconds": period.seconds,
-        "microseconds": period.microseconds,
-    }
-    out.update({key: amount for key, amount in parts.items() if amount})
-    if policy.kind == "by_count":
-        out["factor"] = policy.factor
-    return out
-
-
-def aging_from_dict(data: Any, path: str = "aging") -> AgingPolicy:
-    """Build an aging policy from its dict form."""
-    data = _mapping(data, path, {"policy", "months", "factor", *_PERIOD_KEYS})
-    if "policy" not in data:
-        raise InvalidModelError(
-            "missing 'policy' (never, expire_after, half_life, linear, by_count)",
-            path=_join(path, "policy"),
-            value=None,
-        )
-    kind = data["policy"]
-    parts = {k: _number(data, k, path) for k in _PERIOD_KEYS if k in data}
-    try:
-        period = dt.timedelta(**parts)
-    except OverflowError:
-        raise InvalidModelError(
-            f"period is too long: {parts!r}", path=path, value=parts
-        ) from None
-    months = data.get("months", 0)
-    factor = _number(data, "factor", path) if "factor" in data else 1.0
-    return _build(
-        path, lambda: AgingPolicy(kind, months=months, period=period, factor=factor)
-    )
-
-
-# -- conditions ------------------------------------------------------------------
-
-
-def condition_to_dict(condition: Condition) -> dict[str, Any]:
-    """The dict form of a condition.
-
-    >>> from leadscore import where
-    >>> condition_to_dict(where("campaign", contains="newsletter"))
-    {'where': 'campaign', 'contains': 'newsletter'}
-    """
-    if isinstance(condition, Compare):
-        key: Any = condition.key
-        if isinstance(key, EventField):
-            key = {"event": key.value}
-        return {
-            "where": key,
-            _OPS_OUT.get(condition.op, condition.op): _plain(condition.operand),
-        }
-    if isinstance(condition, All):
-        return {"all": [condition_to_dict(c) for c in condition.conditions]}
-    if isinstance(condition, Any_):
-        return {"any": [condition_to_dict(c) for c in condition.conditions]}
-    if isinstance(condition, Not):
-        return {"not": condition_to_dict(condition.condition)}
-    msg = f"unknown condition type {type(condition).__name__}"
-    raise TypeError(msg)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _operand(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(_operand(v) for v in value)
-    return value
-
-
-def condition_from_dict(data: Any, path: str = "when") -> Condition:
-    """Build a condition from its dict form."""
-    if isinstance(data, Mapping) and len(data) == 1:
-        ((key, value),) = data.items()
-        if key in {"all", "any"}:
-            if not isinstance(value, list) or not value:
-                raise InvalidModelError(
-                    f"{key} takes a non-empty list of conditions, got {value!r}",
-                    path=_join(path, key),
-                    value=value,
-                )
-            parts = tuple(
-                condition_from_dict(v, _join(path, f"{key}[{i}]"))
-                for i, v in enumerate(value)
-            )
-            return All(parts) if key == "all" else Any_(parts)
-        if key == "not":
-            return Not(condition_from_dict(value, _join(path, "not")))
-    ops = {
-        "eq",
-        "ne",
-        "contains",
-        "startswith",
-        "endswith",
-        "in",
-        "gt",
-        "ge",
-        "lt",
-        "le",
-        "exists",
-    }
-    data = _mapping(data, path, {"where", *ops})
-    if "where" not in data:
-        raise InvalidModelError(
-            "a condition needs 'where' (or is 'all', 'any' or 'not')",
-            path=path,
-            value=dict(data),
-        )
-    key = data["where"]
-    if isinstance(key, Mapping):
-        if dict(key) != {"event": "value"}:
-            raise InvalidModelError(
-                f"the only event field is {{event = 'value'}}, got {key!r}",
-                path=_join(path, "where"),
-                value=key,
-            )
-        key = VALUE
-    given = [op for op in data if op != "where"]
-    if len(given) != 1:
-        raise InvalidModelError(
-            f"a condition takes exactly one operator, got {given!r}",
-            path=path,
-            value=given,
-        )
-    (op,) = given
-    operand = _operand(data[op])
-    return _build(path, lambda: Compare(key, _OPS_IN.get(op, op), operand))
-
 
 # -- rules and models ----------------------------------------------------------------
 
@@ -271,25 +92,23 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
 
 def rule_from_dict(data: Any, path: str = "rule") -> Rule:
     """Build a rule from its dict form."""
-    data = _mapping(
+    data = mapping(
         data, path, {"kind", "points", "when", "aging", "once_per", "limit", "name"}
     )
     for required in ("kind", "points"):
         if required not in data:
             raise InvalidModelError(
-                f"missing {required!r}", path=_join(path, required), value=None
+                f"missing {required!r}", path=join(path, required), value=None
             )
     when = (
-        condition_from_dict(data["when"], _join(path, "when"))
+        condition_from_dict(data["when"], join(path, "when"))
         if "when" in data
         else None
     )
     aging = (
-        aging_from_dict(data["aging"], _join(path, "aging"))
-        if "aging" in data
-        else None
+        aging_from_dict(data["aging"], join(path, "aging")) if "aging" in data else None
     )
-    return _build(
+    return build(
         path,
         lambda: Rule(
             data["kind"],
@@ -335,10 +154,11 @@ def model_from_dict(data: Any, path: str = "") -> ScoringModel:
     Raises:
         InvalidModelError: naming the path of the offending key.
     """
-    data = _mapping(
+    data = mapping(
         data,
         path,
         {
+            "type",
             "name",
             "rules",
             "aging",
@@ -349,17 +169,18 @@ def model_from_dict(data: Any, path: str = "") -> ScoringModel:
             "merge",
         },
     )
+    _check_type(data, "points", path)
     if "name" not in data:
-        raise InvalidModelError("missing 'name'", path=_join(path, "name"), value=None)
+        raise InvalidModelError("missing 'name'", path=join(path, "name"), value=None)
     raw_rules = data.get("rules", [])
     if not isinstance(raw_rules, list):
         raise InvalidModelError(
             f"rules must be a list, got {type(raw_rules).__name__}",
-            path=_join(path, "rules"),
+            path=join(path, "rules"),
             value=raw_rules,
         )
     rules = [
-        rule_from_dict(r, _join(path, f"rules[{i}]")) for i, r in enumerate(raw_rules)
+        rule_from_dict(r, join(path, f"rules[{i}]")) for i, r in enumerate(raw_rules)
     ]
     kwargs: dict[str, Any] = {
         k: data[k]
@@ -367,20 +188,137 @@ def model_from_dict(data: Any, path: str = "") -> ScoringModel:
         if k in data
     }
     if "aging" in data:
-        kwargs["aging"] = aging_from_dict(data["aging"], _join(path, "aging"))
-    return _build(path, lambda: ScoringModel(data["name"], rules, **kwargs))
+        kwargs["aging"] = aging_from_dict(data["aging"], join(path, "aging"))
+    return build(path, lambda: ScoringModel(data["name"], rules, **kwargs))
 
 
-def to_json(model: ScoringModel, **dumps: Any) -> str:
-    """The model as a JSON document."""
-    return json.dumps(model_to_dict(model), **dumps)
+def _check_type(data: Mapping[str, Any], expected: str, path: str) -> None:
+    kind = data.get("type", "points")
+    if kind != expected:
+        raise InvalidModelError(
+            f"expected a document of type {expected!r}, got {kind!r}",
+            path=join(path, "type"),
+            value=kind,
+        )
 
 
-def from_json(text: str) -> ScoringModel:
-    """A model from a JSON document.
+def scale_to_dict(scale: RatingScale[Any]) -> dict[str, Any]:
+    """The dict form of a rating scale.
+
+    >>> scale_to_dict(RatingScale.stars())
+    {'type': 'scale', 'cuts': [2.0, 3.0, 4.0, 5.0]}
+    """
+    out: dict[str, Any] = {"type": "scale", "cuts": list(scale.cuts)}
+    if scale.labels is not None:
+        out["labels"] = list(scale.labels)
+    return out
+
+
+def scale_from_dict(data: Any, path: str = "") -> RatingScale[Any]:
+    """Build a rating scale from its dict form."""
+    data = mapping(data, path, {"type", "cuts", "labels"})
+    _check_type(data, "scale", path)
+    if "cuts" not in data:
+        raise InvalidModelError("missing 'cuts'", path=join(path, "cuts"), value=None)
+    return build(path, lambda: RatingScale(data["cuts"], data.get("labels")))
+
+
+def fit_model_to_dict(model: FitModel) -> dict[str, Any]:
+    """The dict form of a fit model."""
+    rules = []
+    for rule in model.rules:
+        item: dict[str, Any] = {
+            "when": condition_to_dict(rule.when),
+            "points": rule.points,
+        }
+        if rule.otherwise:
+            item["otherwise"] = rule.otherwise
+        if rule.name is not None:
+            item["name"] = rule.name
+        rules.append(item)
+    out: dict[str, Any] = {"type": "fit", "name": model.name, "rules": rules}
+    if model.initial != 0.0:
+        out["initial"] = model.initial
+    if model.bounds is not None:
+        out["bounds"] = list(model.bounds)
+    if model.kind != PROFILE_UPDATED:
+        out["kind"] = model.kind
+    return out
+
+
+def _fit_rule_from_dict(item: Any, path: str) -> FitRule:
+    item = mapping(item, path, {"when", "points", "otherwise", "name"})
+    for required in ("when", "points"):
+        if required not in item:
+            raise InvalidModelError(
+                f"missing {required!r}", path=join(path, required), value=None
+            )
+    when = condition_from_dict(item["when"], join(path, "when"))
+    return build(
+        path,
+        lambda: FitRule(
+            when,
+            item["points"],
+            otherwise=item.get("otherwise", 0.0),
+            name=item.get("name"),
+        ),
+    )
+
+
+def fit_model_from_dict(data: Any, path: str = "") -> FitModel:
+    """Build a fit model from its dict form."""
+    data = mapping(data, path, {"type", "name", "rules", "initial", "bounds", "kind"})
+    _check_type(data, "fit", path)
+    raw = data.get("rules", [])
+    if not isinstance(raw, list):
+        raise InvalidModelError(
+            f"rules must be a list, got {type(raw).__name__}",
+            path=join(path, "rules"),
+            value=raw,
+        )
+    rules = [
+        _fit_rule_from_dict(r, join(path, f"rules[{i}]")) for i, r in enumerate(raw)
+    ]
+    kwargs = {k: data[k] for k in ("initial", "bounds", "kind") if k in data}
+    return build(path, lambda: FitModel(data.get("name"), rules, **kwargs))
+
+
+_TO_DICT: dict[type, Callable[[Any], dict[str, Any]]] = {
+    ScoringModel: model_to_dict,
+    FitModel: fit_model_to_dict,
+    RatingScale: scale_to_dict,
+}
+_FROM_DICT: dict[type, Callable[[Any], Any]] = {
+    ScoringModel: model_from_dict,
+    FitModel: fit_model_from_dict,
+    RatingScale: scale_from_dict,
+}
+
+
+def to_dict(document: Document) -> dict[str, Any]:
+    """The dict form of a points model, a fit model or a rating scale."""
+    return _TO_DICT[type(document)](document)
+
+
+def from_dict(data: Any, kind: type[D] = ScoringModel) -> D:  # type: ignore[assignment]
+    """Build a *kind* (``ScoringModel``, ``FitModel`` or ``RatingScale``)."""
+    if kind not in _FROM_DICT:
+        msg = f"cannot build a {kind!r}; use ScoringModel, FitModel or RatingScale"
+        raise TypeError(msg)
+    result: D = _FROM_DICT[kind](data)
+    return result
+
+
+def to_json(document: Document, **dumps: Any) -> str:
+    """A model or scale as a JSON document (``json.dumps`` keywords allowed)."""
+    return json.dumps(to_dict(document), **dumps)
+
+
+def from_json(text: str, kind: type[D] = ScoringModel) -> D:  # type: ignore[assignment]
+    """A *kind* (default ``ScoringModel``) from a JSON document.
 
     Raises:
-        InvalidModelError: for invalid JSON (with line and column) or model.
+        InvalidModelError: for invalid JSON (with line and column) or content.
     """
     try:
         data = json.loads(text)
@@ -390,15 +328,17 @@ def from_json(text: str) -> ScoringModel:
             path="",
             value=text[:200],
         ) from None
-    return model_from_dict(data)
+    return from_dict(data, kind)
 
 
-def load(path: str | Path) -> ScoringModel:
-    """A model from a ``.toml`` or ``.json`` file.
+def load(path: str | Path, kind: type[D] = ScoringModel) -> D:  # type: ignore[assignment]
+    """A *kind* (default ``ScoringModel``) from a ``.toml`` or ``.json`` file.
+
+    ``config.load("grade.toml", FitModel)`` loads a fit model.
 
     Raises:
-        InvalidModelError: for an unknown suffix, invalid syntax or an invalid
-            model; the message names the file.
+        InvalidModelError: for an unknown suffix, invalid syntax or invalid
+            content; the message names the file.
     """
     path = Path(path)
     if path.suffix not in {".toml", ".json"}:
@@ -417,8 +357,8 @@ def load(path: str | Path) -> ScoringModel:
                 raise InvalidModelError(
                     f"not valid TOML: {e}", path="", value=None
                 ) from None
-            return model_from_dict(data)
-        return from_json(text)
+            return from_dict(data, kind)
+        return from_json(text, kind)
     except InvalidModelError as e:
         raise InvalidModelError(
             e.reason, path=e.path, value=e.value, source=str(path)

@@ -28,7 +28,9 @@ from hypothesis import strategies as st
 from ._aging import AgingPolicy
 from ._conditions import VALUE, Condition, where
 from ._events import CONTACT_MERGED, SCORE_ADJUSTED, SCORE_RESET, SCORE_SET, Event
+from ._fit import FitModel, FitRule
 from ._model import Rule, ScoringModel
+from ._rating import RatingScale
 
 __all__ = [
     "CONTACTS",
@@ -37,11 +39,15 @@ __all__ = [
     "START",
     "aging_policies",
     "conditions",
+    "email_events",
     "event_lists",
     "events",
+    "fit_models",
     "instants",
     "manual_events",
     "models",
+    "profile_events",
+    "rating_scales",
     "rules",
 ]
 
@@ -224,4 +230,89 @@ def models(kinds: Sequence[str] = KINDS) -> st.SearchStrategy[ScoringModel]:
         bounds=bounds,
         active_from=st.none() | instants(),
         merge=st.sampled_from(("keep-master", "union")),
+    )
+
+
+#: The kinds of the email engagement score.
+EMAIL_KINDS = (
+    "contact.subscribed",
+    "email.delivered",
+    "email.opened",
+    "email.clicked",
+    "email.forwarded",
+    "email.replied",
+    "email.bounced",
+    "email.complained",
+    "profile.updated",
+    "list.invited",
+)
+
+
+def email_events(contacts: Sequence[str] = CONTACTS) -> st.SearchStrategy[Event]:
+    """Events of the email engagement score's kinds, with messages and lists."""
+    return st.builds(
+        Event,
+        contact=st.sampled_from(contacts),
+        kind=st.sampled_from(EMAIL_KINDS),
+        at=instants(),
+        attrs=st.fixed_dictionaries(
+            {"message": st.sampled_from(_MESSAGES)},
+            optional={"list": st.sampled_from(("news", "offers"))},
+        ),
+    )
+
+
+def profile_events(contacts: Sequence[str] = CONTACTS) -> st.SearchStrategy[Event]:
+    """``profile.updated`` events setting or clearing a few profile fields."""
+    fields = st.fixed_dictionaries(
+        {},
+        optional={
+            "title": st.sampled_from(("VP Sales", "CTO", "Intern", None)),
+            "country": st.sampled_from(("US", "DE", None)),
+            "employees": st.sampled_from((5, 50, 5000)),
+        },
+    )
+    return st.builds(
+        Event,
+        contact=st.sampled_from(contacts),
+        kind=st.just("profile.updated"),
+        at=instants(),
+        attrs=fields,
+    )
+
+
+def rating_scales() -> st.SearchStrategy[RatingScale[Any]]:
+    """Rating scales with 1-6 strictly rising cuts, with or without labels."""
+    cuts = st.lists(
+        st.floats(-100, 100, allow_nan=False), min_size=1, max_size=6, unique=True
+    ).map(sorted)
+    return cuts.flatmap(
+        lambda c: st.builds(
+            RatingScale,
+            st.just(tuple(c)),
+            st.none() | st.just(tuple(f"band{i}" for i in range(len(c) + 1))),
+        )
+    )
+
+
+def fit_models() -> st.SearchStrategy[FitModel]:
+    """Fit models over the fields :func:`profile_events` sets."""
+    criterion = st.one_of(
+        st.builds(where, st.just("title"), contains=st.sampled_from(("VP", "CTO"))),
+        st.builds(where, st.just("country"), eq=st.sampled_from(("US", "DE"))),
+        st.builds(where, st.just("employees"), ge=st.sampled_from((10, 1000))),
+        st.builds(where, st.just("title"), exists=st.booleans()),
+    )
+    rule = st.builds(
+        FitRule,
+        criterion,
+        st.sampled_from((-3.0, 1.0, 2.0, 10.0)),
+        otherwise=st.sampled_from((0.0, -1.0, 5.0)),
+    )
+    return st.builds(
+        FitModel,
+        st.just("fit"),
+        st.lists(rule, max_size=4).map(tuple),
+        initial=st.sampled_from((0.0, 50.0)),
+        bounds=st.sampled_from((None, (0.0, 100.0))),
     )

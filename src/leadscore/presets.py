@@ -1,0 +1,245 @@
+"""Ready models for each seed system, with their documented parameters.
+
+Each preset is an ordinary model (a :class:`~leadscore.ScoringModel`, or a
+:class:`~leadscore.FitModel` with a :class:`~leadscore.RatingScale`): inspect it,
+serialise it, or change it with :func:`attrs.evolve`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
+
+from ._aging import AgingPolicy
+from ._conditions import where
+from ._events import Event
+from ._fit import FitModel, FitRule, fit_scores
+from ._model import Rule, ScoringModel
+from ._rating import RatingScale
+from .exceptions import InvalidModelError
+
+__all__ = [
+    "LETTER",
+    "THIRD",
+    "TWO_THIRDS",
+    "Grading",
+    "activecampaign",
+    "email_engagement",
+    "grade",
+    "highlevel",
+    "manual",
+]
+
+#: Grade steps, in the units of :meth:`RatingScale.grades` (thirds of a letter).
+THIRD, TWO_THIRDS, LETTER = 1, 2, 3
+
+#: The email engagement score's default weights (see docs/howto/email-engagement).
+ENGAGEMENT_WEIGHTS: Mapping[str, float] = {
+    "read": 0.4,
+    "click": 1.0,
+    "forward": 1.5,
+    "reply": 1.5,
+    "profile": 0.5,
+    "invite": 0.5,
+    "bounce": 1.5,
+    "complaint": 5.0,
+}
+
+
+def _positive(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidModelError(
+            f"{name} must be a number, got {value!r}", path=name, value=value
+        )
+    if not math.isfinite(value) or value < 0:
+        raise InvalidModelError(
+            f"{name} must be a finite number >= 0, got {value!r}",
+            path=name,
+            value=value,
+        )
+    return float(value)
+
+
+def email_engagement(
+    *, factor: float = 0.9, name: str = "Email engagement", **weights: float
+) -> ScoringModel:
+    """The email platform's contact score (seed 002) as a ratio model.
+
+    New contacts score exactly 2.0 (two stars). Positive actions add their weight,
+    aged by the number of actions since (``by_count(factor)``); deliveries are
+    actions worth 0, so unread mails age older engagement away and an inactive
+    contact drifts back to 2. Bounces and complaints divide the score, aged the same
+    way. Only the latest action of each kind on one message counts; profile updates
+    count once (the latest); invites once per list.
+
+    Args:
+        factor: The weight an action keeps per later action, in (0, 1].
+        name: The model's name.
+        **weights: Overrides of :data:`ENGAGEMENT_WEIGHTS` (``read``, ``click``,
+            ``forward``, ``reply``, ``profile``, ``invite``, ``bounce``,
+            ``complaint``), each >= 0; bounce and complaint are divisors.
+
+    Raises:
+        InvalidModelError: for an unknown weight or a bad value.
+
+    >>> import leadscore as ls
+    >>> model = email_engagement()
+    >>> ls.score(model, [ls.Event("ann", "contact.subscribed", "2024-01-01T00:00Z")],
+    ...          "2024-01-02T00:00Z")
+    {'ann': 2.0}
+    """
+    unknown = sorted(set(weights) - set(ENGAGEMENT_WEIGHTS))
+    if unknown:
+        raise InvalidModelError(
+            f"unknown weight {unknown[0]!r}; use {', '.join(ENGAGEMENT_WEIGHTS)}",
+            path=unknown[0],
+            value=weights[unknown[0]],
+        )
+    w = {k: _positive(k, weights.get(k, v)) for k, v in ENGAGEMENT_WEIGHTS.items()}
+    per_message = [
+        ("email.delivered", 0.0, "Delivered"),
+        ("email.opened", w["read"], "Read"),
+        ("email.clicked", w["click"], "Clicked"),
+        ("email.forwarded", w["forward"], "Forwarded"),
+        ("email.replied", w["reply"], "Replied"),
+        ("email.bounced", -w["bounce"], "Bounced"),
+        ("email.complained", -w["complaint"], "Complained"),
+    ]
+    return ScoringModel(
+        name,
+        [
+            *(Rule(k, p, once_per="message", name=n) for k, p, n in per_message),
+            Rule("profile.updated", w["profile"], once_per=(), name="Profile updated"),
+            Rule("list.invited", w["invite"], once_per="list", name="Invited"),
+        ],
+        aging=AgingPolicy.by_count(factor),
+        combine="ratio",
+        initial=2.0,
+        bounds=(0.0, None),
+    )
+
+
+def highlevel() -> ScoringModel:
+    """HighLevel's example contact scoring rules (seed 001), 90-day expiry.
+
+    The same model as ``examples/models/highlevel.toml``.
+    """
+    return ScoringModel(
+        "Marketing engagement score",
+        [
+            Rule("form.submitted", 10, name="Submits a contact form"),
+            Rule(
+                "email.opened",
+                5,
+                when=where("campaign", contains="newsletter"),
+                name="Opens a newsletter email",
+            ),
+            Rule("appointment.booked", 15, name="Books an appointment"),
+            Rule(
+                "page.viewed",
+                20,
+                when=where("path", eq="/pricing"),
+                name="Visits the pricing page",
+            ),
+            Rule("email.unsubscribed", -5, name="Unsubscribes from email"),
+            Rule("appointment.missed", -10, name="Misses a scheduled appointment"),
+        ],
+        aging=AgingPolicy.expire_after(days=90),
+    )
+
+
+def activecampaign() -> ScoringModel:
+    """ActiveCampaign's example point table (seed 004): 6-month expiry.
+
+    The same model as ``examples/models/activecampaign.toml``.
+    """
+    return ScoringModel(
+        "ActiveCampaign lead score",
+        [
+            Rule("email.opened", 1, name="Open an email"),
+            Rule("email.clicked", 5, name="Click an email"),
+            Rule("email.replied", 10, name="Answer an email"),
+            Rule(
+                "page.viewed",
+                20,
+                when=where("path", startswith="/sales"),
+                name="Visited a sales page",
+            ),
+            Rule(
+                "page.viewed",
+                20,
+                when=where("path", startswith="/checkout")
+                | where("path", startswith="/purchase"),
+                name="Visited a checkout/purchase page",
+            ),
+            Rule(
+                "order.paid",
+                100,
+                once_per=(),
+                aging=AgingPolicy.never(),
+                name="Become a Customer",
+            ),
+        ],
+        aging=AgingPolicy.expire_after(months=6),
+    )
+
+
+def manual(
+    name: str = "Score", bounds: tuple[float | None, float | None] | None = None
+) -> ScoringModel:
+    """A CRM's editable score field (seed 003): no rules, only manual changes.
+
+    The score moves only through ``score.set``, ``score.adjusted`` and
+    ``score.reset`` events.
+    """
+    return ScoringModel(name, [], bounds=bounds)
+
+
+class Grading(NamedTuple):
+    """A fit model and the letter scale that grades its scores."""
+
+    model: FitModel
+    scale: RatingScale[str]
+
+    def grades(self, events: Iterable[Event], as_of: Any) -> dict[str, str]:
+        """Every contact's letter grade at *as_of*."""
+        return self.scale.rate_all(fit_scores(self.model, events, as_of))
+
+
+def grade(rules: Iterable[FitRule], *, name: str = "Grade") -> Grading:
+    """A Pardot-style letter grade: every contact starts at D.
+
+    Each rule that matches moves the grade by its ``points``, and each that fails by
+    its ``otherwise``, counted in thirds of a letter: :data:`THIRD`,
+    :data:`TWO_THIRDS` or :data:`LETTER` (negative to move down). The grade is
+    :meth:`RatingScale.grades` applied to the fit score: F, D-, D, D+, ..., A+.
+
+    Raises:
+        InvalidModelError: for a step that is not 0, 1, 2 or 3 thirds (either sign).
+
+    >>> from leadscore import Event, FitRule, where
+    >>> grading = grade([FitRule(where("title", contains="VP"), LETTER),
+    ...                  FitRule(where("country", eq="US"), TWO_THIRDS,
+    ...                          otherwise=-THIRD)])
+    >>> grading.grades([Event("ann", "profile.updated", "2024-01-01T00:00Z",
+    ...                       {"title": "VP Sales", "country": "DE"})],
+    ...                "2024-02-01T00:00Z")
+    {'ann': 'C-'}
+    """
+    rules = tuple(rules)
+    for i, rule in enumerate(rules):
+        if not isinstance(rule, FitRule):
+            raise InvalidModelError(
+                f"expected a FitRule, got {rule!r}", path=f"rules[{i}]", value=rule
+            )
+        for field in ("points", "otherwise"):
+            step = getattr(rule, field)
+            if step not in {-3, -2, -1, 0, 1, 2, 3}:
+                raise InvalidModelError(
+                    f"a grade moves by THIRD (1), TWO_THIRDS (2) or LETTER (3), up "
+                    f"or down; got {step!r}",
+                    path=f"rules[{i}].{field}",
+                    value=step,
+                )
+    return Grading(FitModel(name, rules), RatingScale.grades())
