@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import assert_type
+from typing import Any, assert_type
 
 import leadscore as ls
 from leadscore import config
+from leadscore._events import AttrValue
 
 at = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 e = ls.Event("ann", "email.opened", at, {"message": "m1"}, value=1.0, id="e1")
@@ -33,3 +34,15 @@ assert_type(rows, list[ls.Contribution])
 assert_type(rows[0].rule, ls.Rule | None)
 assert_type(ls.AgingPolicy.by_count(0.5).weight(at, at, rank=2), float)
 assert_type(config.model_from_dict(config.model_to_dict(model)), ls.ScoringModel)
+
+stars = ls.RatingScale.stars()
+assert_type(stars, ls.RatingScale[int])
+assert_type(stars.rate_all({"ann": 3.2}), dict[str, Any])
+fit = ls.FitModel("fit", [ls.FitRule(ls.where("title", contains="VP"), 10)])
+assert_type(ls.fit_scores(fit, [e], at), dict[str, float])
+assert_type(ls.profiles([e], at), dict[str, dict[str, AttrValue]])
+assert_type(ls.presets.email_engagement(factor=0.8), ls.ScoringModel)
+grading = ls.presets.grade([ls.FitRule(ls.where("country", eq="US"), 1)])
+assert_type(grading.grades([e], at), dict[str, str])
+assert_type(config.load("model.toml", ls.FitModel), ls.FitModel)
+assert_type(config.from_json("{}"), ls.ScoringModel)
