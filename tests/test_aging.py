@@ -132,3 +132,14 @@ def test_weight_rejects_naive_datetimes():
     """weight() needs aware instants."""
     with pytest.raises(ls.InvalidEventError, match="as_of must be timezone-aware"):
         ls.AgingPolicy.never().weight("2024-01-01T00:00Z", dt.datetime(2024, 1, 2))
+
+
+@given(aging_policies(), instants())
+def test_end_us_is_the_exact_expiry(policy, at):
+    """end_us agrees with expires_at, to the microsecond."""
+    end = policy.end_us()
+    expected = policy.expires_at(at)
+    if end is None:
+        assert expected is None
+    else:
+        assert to_micros(expected) == end(to_micros(at))

@@ -22,6 +22,15 @@ from ._fit import FitModel, FitRule, fit_scores, profiles
 from ._fold import Ledger, explain, fold, score, score_many
 from ._model import Rule, ScoringModel
 from ._rating import GRADE_LETTERS, RatingScale
+from ._time import (
+    BandChange,
+    Crossing,
+    ScoreChange,
+    band_changes,
+    changes,
+    crossings,
+    timeline,
+)
 from .exceptions import InvalidEventError, InvalidModelError, LeadScoreError
 
 __all__ = [
@@ -35,9 +44,11 @@ __all__ = [
     "AgingPolicy",
     "All",
     "Any_",
+    "BandChange",
     "Compare",
     "Condition",
     "Contribution",
+    "Crossing",
     "Event",
     "EventField",
     "FitModel",
@@ -50,7 +61,11 @@ __all__ = [
     "Not",
     "RatingScale",
     "Rule",
+    "ScoreChange",
     "ScoringModel",
+    "band_changes",
+    "changes",
+    "crossings",
     "exceptions",
     "explain",
     "fit_scores",
@@ -59,6 +74,7 @@ __all__ = [
     "profiles",
     "score",
     "score_many",
+    "timeline",
     "where",
 ]
 

@@ -248,6 +248,31 @@ class AgingPolicy:
             return at + self.period
         return None
 
+    def end_us(self) -> Callable[[int], int] | None:
+        """A fast ``at_us -> first instant (us) at which the weight is 0``.
+
+        None for policies whose weight never reaches 0 by time alone (``never``,
+        ``half_life``, ``by_count``). Exact for calendar months: the expiry of each
+        UTC day is computed once and keeps the time of day.
+        """
+        if self.kind == "linear" or (self.kind == "expire_after" and not self.months):
+            span = self.period // dt.timedelta(microseconds=1)
+            return lambda at: at + span
+        if self.kind != "expire_after":
+            return None
+        months, period = relativedelta(months=self.months), self.period
+        midnights: dict[int, int] = {}
+
+        def end(at: int) -> int:
+            day = at // _DAY_US
+            expiry = midnights.get(day)
+            if expiry is None:
+                midnight = from_micros(day * _DAY_US)
+                expiry = midnights[day] = to_micros(midnight + months + period)
+            return expiry + (at - day * _DAY_US)
+
+        return end
+
     def weight(self, at: Any, as_of: Any, rank: int = 0) -> float:
         """The weight in [0, 1] at *as_of* of a point earned at *at*.
 
