@@ -150,11 +150,18 @@ class _History:
     def steps(
         self, contact: str, until_us: int | None
     ) -> list[tuple[int, float | None]]:
-        """The score at every instant where it may change, up to *until_us*."""
+        """The score at every instant where it may change, up to *until_us*.
+
+        From the contact's own first event on: before it the contact is not
+        reported (a master always has its own merge event, so merged-in history
+        starts no earlier).
+        """
+        log = self.logs.get(contact)
+        if log is None:
+            return []
         points = self.instants(self.related(contact) if self.merges else {contact})
-        if until_us is not None:
-            points = [t for t in points if t <= until_us]
-        return [(t, self.value(contact, t)) for t in points]
+        first, last = log[0], until_us if until_us is not None else points[-1]
+        return [(t, self.value(contact, t)) for t in points if first <= t <= last]
 
     def first_change(
         self, contact: str, lo: int, hi: int, threshold: float, above: bool
