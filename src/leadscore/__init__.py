@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from . import exceptions, presets
 from ._aging import AgingPolicy
+from ._backtest import Backtest, backtest, roc_auc
 from ._conditions import VALUE, All, Any_, Compare, Condition, EventField, Not, where
 from ._evaluate import Contribution
 from ._events import (
@@ -22,6 +23,7 @@ from ._fit import FitModel, FitRule, fit_scores, profiles
 from ._fold import Ledger, explain, fold, score, score_many
 from ._model import Rule, ScoringModel
 from ._rating import GRADE_LETTERS, RatingScale
+from ._segments import ScoreDiff, Segment, WhatIf, segment, what_if
 from ._time import (
     BandChange,
     Crossing,
@@ -44,6 +46,7 @@ __all__ = [
     "AgingPolicy",
     "All",
     "Any_",
+    "Backtest",
     "BandChange",
     "Compare",
     "Condition",
@@ -62,7 +65,11 @@ __all__ = [
     "RatingScale",
     "Rule",
     "ScoreChange",
+    "ScoreDiff",
     "ScoringModel",
+    "Segment",
+    "WhatIf",
+    "backtest",
     "band_changes",
     "changes",
     "crossings",
@@ -72,9 +79,12 @@ __all__ = [
     "fold",
     "presets",
     "profiles",
+    "roc_auc",
     "score",
     "score_many",
+    "segment",
     "timeline",
+    "what_if",
     "where",
 ]
 

@@ -19,11 +19,13 @@ __all__ = [
     "join",
     "mapping",
     "number",
+    "period_from_dict",
+    "period_to_dict",
 ]
 
 T = TypeVar("T")
 
-_PERIOD_KEYS = ("weeks", "days", "hours", "minutes", "seconds", "microseconds")
+PERIOD_KEYS = ("weeks", "days", "hours", "minutes", "seconds", "microseconds")
 _OPS_OUT = {"in_": "in"}
 _OPS_IN = {"in": "in_"}
 
@@ -76,6 +78,27 @@ def number(data: Mapping[str, Any], key: str, path: str) -> float | int:
 # -- aging ---------------------------------------------------------------------
 
 
+def period_to_dict(period: dt.timedelta) -> dict[str, int]:
+    """A timedelta as its non-zero ``days``, ``seconds`` and ``microseconds``."""
+    parts = {
+        "days": period.days,
+        "seconds": period.seconds,
+        "microseconds": period.microseconds,
+    }
+    return {key: amount for key, amount in parts.items() if amount}
+
+
+def period_from_dict(data: Mapping[str, Any], path: str) -> dt.timedelta:
+    """The timedelta of the period keys (weeks ... microseconds) in *data*."""
+    parts = {k: number(data, k, path) for k in PERIOD_KEYS if k in data}
+    try:
+        return dt.timedelta(**parts)
+    except OverflowError:
+        raise InvalidModelError(
+            f"period is too long: {parts!r}", path=path, value=parts
+        ) from None
+
+
 def aging_to_dict(policy: AgingPolicy) -> dict[str, Any]:
     """The dict form of an aging policy.
 
@@ -85,13 +108,7 @@ def aging_to_dict(policy: AgingPolicy) -> dict[str, Any]:
     out: dict[str, Any] = {"policy": policy.kind}
     if policy.months:
         out["months"] = policy.months
-    period = policy.period
-    parts = {
-        "days": period.days,
-        "seconds": period.seconds,
-        "microseconds": period.microseconds,
-    }
-    out.update({key: amount for key, amount in parts.items() if amount})
+    out.update(period_to_dict(policy.period))
     if policy.kind == "by_count":
         out["factor"] = policy.factor
     return out
@@ -99,7 +116,7 @@ def aging_to_dict(policy: AgingPolicy) -> dict[str, Any]:
 
 def aging_from_dict(data: Any, path: str = "aging") -> AgingPolicy:
     """Build an aging policy from its dict form."""
-    data = mapping(data, path, {"policy", "months", "factor", *_PERIOD_KEYS})
+    data = mapping(data, path, {"policy", "months", "factor", *PERIOD_KEYS})
     if "policy" not in data:
         raise InvalidModelError(
             "missing 'policy' (never, expire_after, half_life, linear, by_count)",
@@ -107,13 +124,7 @@ def aging_from_dict(data: Any, path: str = "aging") -> AgingPolicy:
             value=None,
         )
     kind = data["policy"]
-    parts = {k: number(data, k, path) for k in _PERIOD_KEYS if k in data}
-    try:
-        period = dt.timedelta(**parts)
-    except OverflowError:
-        raise InvalidModelError(
-            f"period is too long: {parts!r}", path=path, value=parts
-        ) from None
+    period = period_from_dict(data, path)
     months = data.get("months", 0)
     factor = number(data, "factor", path) if "factor" in data else 1.0
     return build(

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 from ._aging import AgingPolicy
 from ._codec import (
+    PERIOD_KEYS,
     aging_from_dict,
     aging_to_dict,
     build,
@@ -37,15 +38,18 @@ from ._codec import (
     condition_to_dict,
     join,
     mapping,
+    period_from_dict,
+    period_to_dict,
 )
 from ._fit import PROFILE_UPDATED, FitModel, FitRule
 from ._model import Rule, ScoringModel
 from ._rating import RatingScale
+from ._segments import Segment
 from .exceptions import InvalidModelError
 
 #: What :func:`to_dict` and :func:`from_dict` convert.
-Document = ScoringModel | FitModel | RatingScale[Any]
-D = TypeVar("D", ScoringModel, FitModel, RatingScale[Any])
+Document = ScoringModel | FitModel | RatingScale[Any] | Segment
+D = TypeVar("D", ScoringModel, FitModel, RatingScale[Any], Segment)
 
 __all__ = [
     "Document",
@@ -64,6 +68,8 @@ __all__ = [
     "rule_to_dict",
     "scale_from_dict",
     "scale_to_dict",
+    "segment_from_dict",
+    "segment_to_dict",
     "to_dict",
     "to_json",
 ]
@@ -283,12 +289,44 @@ def fit_model_from_dict(data: Any, path: str = "") -> FitModel:
     return build(path, lambda: FitModel(data.get("name"), rules, **kwargs))
 
 
+_SEGMENT_KEYS = ("above", "below", "at_least", "at_most", "change", "by")
+
+
+def segment_to_dict(segment: Segment) -> dict[str, Any]:
+    """The dict form of a segment (only the conditions that are set).
+
+    >>> segment_to_dict(Segment.greater_than("Hot leads", 75))
+    {'type': 'segment', 'name': 'Hot leads', 'above': 75.0}
+    """
+    out: dict[str, Any] = {"type": "segment", "name": segment.name}
+    for key in _SEGMENT_KEYS:
+        value = getattr(segment, key)
+        if value is not None and not (key == "by" and value == 0.0):
+            out[key] = value
+    if segment.within is not None:
+        out["within"] = period_to_dict(segment.within)
+    return out
+
+
+def segment_from_dict(data: Any, path: str = "") -> Segment:
+    """Build a segment from its dict form."""
+    data = mapping(data, path, {"type", "name", "within", *_SEGMENT_KEYS})
+    _check_type(data, "segment", path)
+    kwargs = {k: data[k] for k in _SEGMENT_KEYS if k in data}
+    if "within" in data:
+        within = mapping(data["within"], join(path, "within"), set(PERIOD_KEYS))
+        kwargs["within"] = period_from_dict(within, join(path, "within"))
+    return build(path, lambda: Segment(data.get("name"), **kwargs))
+
+
 _TO_DICT: dict[type, Callable[[Any], dict[str, Any]]] = {
+    Segment: segment_to_dict,
     ScoringModel: model_to_dict,
     FitModel: fit_model_to_dict,
     RatingScale: scale_to_dict,
 }
 _FROM_DICT: dict[type, Callable[[Any], Any]] = {
+    Segment: segment_from_dict,
     ScoringModel: model_from_dict,
     FitModel: fit_model_from_dict,
     RatingScale: scale_from_dict,

@@ -7,6 +7,7 @@ serialise it, or change it with :func:`attrs.evolve`.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
@@ -17,6 +18,7 @@ from ._events import Event
 from ._fit import FitModel, FitRule, fit_scores
 from ._model import Rule, ScoringModel
 from ._rating import RatingScale
+from ._segments import Segment
 from .exceptions import InvalidModelError
 
 __all__ = [
@@ -25,10 +27,13 @@ __all__ = [
     "TWO_THIRDS",
     "Grading",
     "activecampaign",
+    "cold_leads",
     "email_engagement",
     "grade",
     "highlevel",
+    "hot_leads",
     "manual",
+    "reengagement_candidates",
 ]
 
 #: Grade steps, in the units of :meth:`RatingScale.grades` (thirds of a letter).
@@ -243,3 +248,20 @@ def grade(rules: Iterable[FitRule], *, name: str = "Grade") -> Grading:
                     value=step,
                 )
     return Grading(FitModel(name, rules), RatingScale.grades())
+
+
+def hot_leads(threshold: float = 75) -> Segment:
+    """HighLevel's smart list "Hot leads — Score is greater than 75"."""
+    return Segment.greater_than("Hot leads", threshold)
+
+
+def cold_leads(threshold: float = 20) -> Segment:
+    """HighLevel's smart list "Cold leads — Score is less than 20"."""
+    return Segment.less_than("Cold leads", threshold)
+
+
+def reengagement_candidates(within: dt.timedelta | None = None) -> Segment:
+    """HighLevel's "Re-engagement candidates — Score decreased in the last 30 days"."""
+    return Segment.decreased(
+        "Re-engagement candidates", within or dt.timedelta(days=30)
+    )
