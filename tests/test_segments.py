@@ -133,15 +133,16 @@ def _book(seed):
     events = []
     for n in range(400):
         engaged = n % 2 == 0
-        for _ in range(rng.randint(3, 6) if engaged else rng.randint(0, 1)):
-            events.append(
-                Event(
-                    f"c{n}",
-                    "page.viewed",
-                    T0 + rng.randint(0, 59) * DAY,
-                    {"path": "/pricing"},
-                )
+        visits = rng.randint(3, 6) if engaged else rng.randint(0, 1)
+        events.extend(
+            Event(
+                f"c{n}",
+                "page.viewed",
+                T0 + rng.randint(0, 59) * DAY,
+                {"path": "/pricing"},
             )
+            for _ in range(visits)
+        )
         events.append(Event(f"c{n}", "email.delivered", T0 + rng.randint(0, 59) * DAY))
         if rng.random() < (0.95 if engaged else 0.02):
             events.append(
