@@ -1,4 +1,4 @@
-"""Benchmark: score() over 1,000,000 events against a minimal hand-written loop.
+"""Benchmark: score() and crossings() over 1,000,000 events, and a hand loop.
 
 Run with ``nox -s bench`` (or ``python benchmarks/bench_fold.py``). The stream has
 1,000,000 pre-built events over 50,000 contacts; the model has 5 rules with a
@@ -102,6 +102,10 @@ def main() -> None:
     fold_s, ledger = best_of(lambda: ls.fold(m, events), args.repeat)
     read_s, _ = best_of(lambda: ledger.scores(AS_OF), args.repeat)
     assert hand == scores, "the hand loop and score() disagree"
+    first_s, first = best_of(lambda: ls.crossings(m, events, 50), args.repeat)
+    every_s, every = best_of(
+        lambda: ls.crossings(m, events, 50, first_only=False), args.repeat
+    )
 
     del ledger
     gc.collect()
@@ -126,6 +130,12 @@ def main() -> None:
         "score_s": round(score_s, 3),
         "score_over_hand": round(score_s / hand_s, 2),
         "score_events_per_s": round(args.events / score_s),
+        "crossings_first_only_s": round(first_s, 3),
+        "crossings_first_only_over_score": round(first_s / score_s, 2),
+        "crossings_first_only_found": len(first),
+        "crossings_all_s": round(every_s, 3),
+        "crossings_all_over_score": round(every_s / score_s, 2),
+        "crossings_all_found": len(every),
         "fold_s": round(fold_s, 3),
         "ledger_scores_s": round(read_s, 3),
         "ledger_peak_mib": round(peak / 2**20, 1),

@@ -15,8 +15,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from ._evaluate import Scorer
-from ._events import CONTACT_MERGED, Event
-from ._ingest import _SPECIAL, Compiled, _check_merge, _not_an_event, id_conflict
+from ._events import Event
+from ._ingest import _SPECIAL, Compiled
+from ._stream import mark_special, not_an_event, seen_before
 
 __all__ = ["eligible", "stream_scores"]
 
@@ -61,27 +62,13 @@ def stream_scores(
     event_cls, special_marker, zero = Event, _SPECIAL, [0.0] * n
     for e in stream:
         if e.__class__ is not event_cls and not isinstance(e, event_cls):
-            raise _not_an_event(_position(stream, e), e)
-        eid = e.id
-        if eid is not None:
-            known = ids.get(eid)
-            if known is not None:
-                if known == e:
-                    continue  # the same event again: it counts once
-                raise id_conflict(known, e, _position(stream, e))
-            ids[eid] = e
+            raise not_an_event(stream, e)
+        if e.id is not None and seen_before(ids, stream, e):
+            continue  # the same event again: it counts once
         t = e._us  # noqa: SLF001
         d = slots.get(e.kind)
         if d is special_marker:
-            target = e.attrs.get("model")
-            if target is not None and target != name:
-                continue
-            if e.kind == CONTACT_MERGED:
-                _check_merge(e)
-                if active_us <= t <= as_of_us:
-                    special.add(str(e.attrs["from"]))
-            if active_us <= t <= as_of_us:
-                special.add(e.contact)
+            mark_special(e, name, active_us, as_of_us, special)
             continue
         if t > as_of_us or t < active_us:
             continue
@@ -107,10 +94,6 @@ def stream_scores(
             else:
                 tot[i] += p * weigh(t, 0)
     return totals, special, stream
-
-
-def _position(stream: list[Any], item: object) -> int:
-    return next(i for i, x in enumerate(stream) if x is item)
 
 
 def _slot(scorer: Scorer, i: int) -> tuple[Any, ...]:

@@ -24,7 +24,7 @@ def _as_of_us(as_of: Any) -> int:
     return to_micros(to_utc(as_of, "as_of"))
 
 
-def _check_model(model: Any) -> ScoringModel:
+def check_model(model: Any) -> ScoringModel:
     if not isinstance(model, ScoringModel):
         raise InvalidModelError(
             f"expected a ScoringModel, got {type(model).__name__} {model!r:.200}",
@@ -89,7 +89,7 @@ class Ledger:
 
     def __init__(self, model: ScoringModel) -> None:
         """An empty ledger for *model*; use :func:`fold` to fill it."""
-        self.model = _check_model(model)
+        self.model = check_model(model)
         self._compiled = compile_model(model)
         self._contacts = PMap()
         self._ids = PMap()
@@ -229,7 +229,7 @@ def fold(
         InvalidEventError: for a bad event (see :func:`score`).
         InvalidModelError: if *ledger* belongs to another model.
     """
-    model = _check_model(model)
+    model = check_model(model)
     if ledger is None:
         ledger = Ledger(model)
     elif not isinstance(ledger, Ledger) or ledger.model != model:
@@ -269,7 +269,7 @@ def score(model: ScoringModel, events: Iterable[Event], as_of: Any) -> dict[str,
     ...       as_of="2024-06-05T00:00:00Z")
     {'ann': 10.0, 'bob': 0.0}
     """
-    model = _check_model(model)
+    model = check_model(model)
     as_of_us = _as_of_us(as_of)
     compiled = compile_model(model)
     if not eligible(compiled):
@@ -313,7 +313,7 @@ def score_many(
     >>> score_many([marketing, sales], events, "2024-06-01T00:00:00Z")
     {'marketing': {'ann': 10.0}, 'sales': {'ann': 20.0}}
     """
-    checked = [_check_model(m) for m in models]
+    checked = [check_model(m) for m in models]
     names = [m.name for m in checked]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

@@ -14,15 +14,24 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 
 from ._evaluate import Scorer, merge_routes
 from ._events import Event, from_micros, to_micros, to_utc
-from ._fold import Ledger, fold
+from ._fold import Ledger, check_model, fold
+from ._ingest import compile_model
 from ._model import ScoringModel
 from ._rating import RatingScale
+from ._sweep import (
+    CountSweep,
+    Crossing,
+    direction,
+    integer_sweep,
+    integer_sweep_applies,
+    sweepable,
+)
 from .exceptions import InvalidModelError
 
 __all__ = [
@@ -39,21 +48,6 @@ _SECOND = 1_000_000
 # How far past the last event continuous decay is followed when no `until` is
 # given: a century.
 _HORIZON = 36_525 * 86_400 * _SECOND
-
-
-@attrs.frozen
-class Crossing:
-    """A contact's score crossed a threshold at ``at``.
-
-    ``direction`` is ``"up"`` when it reached the threshold (``>=``) and ``"down"``
-    when it fell below; ``before`` and ``after`` are the scores around ``at``.
-    """
-
-    contact: str
-    at: dt.datetime
-    before: float
-    after: float
-    direction: Literal["up", "down"]
 
 
 @attrs.frozen
@@ -291,21 +285,47 @@ def crossings(
 
     Raises:
         InvalidModelError: for a non-finite threshold.
-        InvalidEventError: for a naive or unparsable *until*.
+        InvalidEventError: for a naive or unparsable *until*, or a bad event.
+
+    >>> from leadscore import AgingPolicy, Event, Rule, ScoringModel
+    >>> model = ScoringModel("m", [Rule("page.viewed", 30)],
+    ...                      aging=AgingPolicy.expire_after(days=7))
+    >>> views = [Event("ann", "page.viewed", "2024-05-01T00:00Z"),
+    ...          Event("ann", "page.viewed", "2024-05-03T00:00Z")]
+    >>> [(c.at.date().isoformat(), c.direction)
+    ...  for c in crossings(model, views, 50, first_only=False)]
+    [('2024-05-03', 'up'), ('2024-05-08', 'down')]
     """
     threshold = _check_threshold(threshold)
     until_us = _us(until, "until")
-    ledger = fold(model, events)
-    history = _History(ledger)
+    compiled = compile_model(check_model(model))
     found: list[Crossing] = []
-    sweep = _Sweep(ledger, history, threshold, first_only, until_us)
-    for contact, log in history.logs.items():
-        if sweep.eligible and not log[2] and contact not in sweep.merged:
-            found.extend(sweep.contact(contact, log))
-        else:
-            found.extend(
-                _crossings_of(history, contact, threshold, first_only, until_us)
-            )
+    if integer_sweep_applies(model):
+        found, special, stream = integer_sweep(
+            compiled, events, threshold, first_only, until_us
+        )
+        if special:
+            # Contacts with manual score events or merges: re-score at each instant.
+            history = _History(fold(model, [e for e in stream if e.contact in special]))
+            for contact in sorted(special & set(history.logs)):
+                found.extend(
+                    _crossings_of(history, contact, threshold, first_only, until_us)
+                )
+    else:
+        ledger = fold(model, events)
+        history = _History(ledger)
+        sweep = None
+        if sweepable(model):
+            combine = Scorer(compiled, 0).combine  # combine() ignores as_of
+            sweep = CountSweep(model, combine, threshold, first_only, until_us)
+        merged = {c for m in history.merges for c in (m.contact, str(m.attrs["from"]))}
+        for contact, log in history.logs.items():
+            if sweep is not None and not log[2] and contact not in merged:
+                found.extend(sweep.contact(contact, log))
+            else:
+                found.extend(
+                    _crossings_of(history, contact, threshold, first_only, until_us)
+                )
     found.sort(key=lambda c: (c.at, c.contact))
     return found
 
@@ -339,91 +359,13 @@ def _crossings_of(
             moments.append(drift)
         for at, after in moments:
             if (previous >= threshold) != (after >= threshold):
-                direction = _dir(after, threshold)
-                if direction == "up" or not first_only:
-                    out.append(
-                        Crossing(contact, from_micros(at), previous, after, direction)
-                    )
+                way = direction(after, threshold)
+                if way == "up" or not first_only:
+                    out.append(Crossing(contact, from_micros(at), previous, after, way))
                     if first_only:
                         return out
             previous = after
     return out
-
-
-def _dir(after: float, threshold: float) -> Literal["up", "down"]:
-    return "up" if after >= threshold else "down"
-
-
-class _Sweep:
-    """Crossings of step-aged models by a sweep over +points/-points instants.
-
-    For models whose rules all have step aging and no ``once_per``/``by_count``,
-    a contact's score changes only when an entry arrives or expires. Sorting those
-    instants per contact and keeping, per rule, the integer count of alive entries
-    gives the exact score after each instant in O(n log n), without re-scoring.
-    """
-
-    def __init__(
-        self,
-        ledger: Ledger,
-        history: _History,
-        threshold: float,
-        first_only: bool,
-        until_us: int | None,
-    ) -> None:
-        model = ledger.model
-        policies = [model.policy(r) for r in model.rules]
-        self.eligible = all(p.is_step for p in policies) and all(
-            r.once_per is None for r in model.rules
-        )
-        self.merged: set[str] = set()
-        for m in history.merges:
-            self.merged.update((m.contact, str(m.attrs["from"])))
-        # Any as_of works for combine(): it reads points, limits, ratio, bounds.
-        self.scorer = Scorer(ledger._compiled, 0)  # noqa: SLF001
-        self.ends = history.ends
-        self.points = [r.points for r in model.rules]
-        self.threshold, self.first_only, self.until_us = threshold, first_only, until_us
-        self.initial = model.initial
-
-    def contact(self, contact: str, log: Any) -> list[Crossing]:
-        until, ends = self.until_us, self.ends
-        deltas: list[tuple[int, int, int]] = []
-        for e, rules in log[1]:
-            t = e._us  # noqa: SLF001
-            if until is not None and t > until:
-                continue
-            for i in rules:
-                deltas.append((t, i, 1))
-                end = ends[i]
-                if end is not None:
-                    gone = end(t)
-                    if until is None or gone <= until:
-                        deltas.append((gone, i, -1))
-        deltas.sort()
-        counts = [0] * len(self.points)
-        points, combine, threshold = self.points, self.scorer.combine, self.threshold
-        previous = combine(self.initial, [0.0] * len(points), 0.0)
-        out: list[Crossing] = []
-        j, n = 0, len(deltas)
-        while j < n:
-            t = deltas[j][0]
-            while j < n and deltas[j][0] == t:
-                counts[deltas[j][1]] += deltas[j][2]
-                j += 1
-            value = combine(
-                self.initial, [p * c for p, c in zip(points, counts, strict=True)], 0.0
-            )
-            if (previous >= threshold) != (value >= threshold):
-                direction = _dir(value, threshold)
-                if not self.first_only or direction == "up":
-                    out.append(
-                        Crossing(contact, from_micros(t), previous, value, direction)
-                    )
-                    if self.first_only:
-                        return out
-            previous = value
-        return out
 
 
 def changes(

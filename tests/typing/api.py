@@ -46,3 +46,13 @@ grading = ls.presets.grade([ls.FitRule(ls.where("country", eq="US"), 1)])
 assert_type(grading.grades([e], at), dict[str, str])
 assert_type(config.load("model.toml", ls.FitModel), ls.FitModel)
 assert_type(config.from_json("{}"), ls.ScoringModel)
+
+assert_type(ls.timeline(model, [e], "ann"), list[tuple[dt.datetime, float]])
+assert_type(ls.crossings(model, [e], 50, first_only=False, until=at), list[ls.Crossing])
+assert_type(ls.changes(model, [e], "ann"), list[ls.ScoreChange])
+assert_type(ls.segment(model, [e], ls.presets.hot_leads(), at), list[str])
+assert_type(ls.what_if(model, model, [e], at).rows, tuple[ls.ScoreDiff, ...])
+assert_type(
+    ls.backtest(model, [e], "deal.won", dates=[at], horizon=dt.timedelta(days=30)).auc,
+    float,
+)

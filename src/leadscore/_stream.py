@@ -1,0 +1,63 @@
+"""Helpers shared by the one-pass loops over a stream of events.
+
+The loops themselves (``_fastpath`` for scores, ``_sweep`` for crossings) are
+written inline for speed; what they share is the rare work: rejecting what is not
+an event, the identity rule, and spotting manual score events and merges.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._events import CONTACT_MERGED, Event
+from ._ingest import _check_merge, _not_an_event, id_conflict
+
+__all__ = ["mark_special", "not_an_event", "seen_before"]
+
+
+def _position(stream: list[Any], item: object) -> int:
+    return next(i for i, x in enumerate(stream) if x is item)
+
+
+def not_an_event(stream: list[Any], item: object) -> Exception:
+    """The error for something in *stream* that is not an Event (with its position)."""
+    return _not_an_event(_position(stream, item), item)
+
+
+def seen_before(ids: dict[str, Event], stream: list[Any], e: Event) -> bool:
+    """Apply the identity rule to *e*, which has an id.
+
+    True if the same event was seen before (skip it); records it otherwise.
+
+    Raises:
+        InvalidEventError: if a different event used the id before.
+    """
+    eid = e.id
+    assert eid is not None
+    known = ids.get(eid)
+    if known is None:
+        ids[eid] = e
+        return False
+    if known == e:
+        return True
+    raise id_conflict(known, e, _position(stream, e))
+
+
+def mark_special(
+    e: Event, model_name: str, active_us: int, until_us: int, special: set[str]
+) -> None:
+    """Note the contacts a manual score event or merge touches.
+
+    Special events limited to another model are ignored; a merge is checked even
+    when it falls outside the window ``[active_us, until_us]``.
+    """
+    target = e.attrs.get("model")
+    if target is not None and target != model_name:
+        return
+    inside = active_us <= e._us <= until_us  # noqa: SLF001
+    if e.kind == CONTACT_MERGED:
+        _check_merge(e)
+        if inside:
+            special.add(str(e.attrs["from"]))
+    if inside:
+        special.add(e.contact)

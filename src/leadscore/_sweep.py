@@ -1,0 +1,218 @@
+"""Crossings of step-aged models by a sweep over the instants points arrive and go.
+
+For a model whose rules all have step aging (never, expire_after) and no
+``once_per``/``by_count``, a contact's score changes only when a counted event
+arrives (+points) or expires (-points). Sorting those instants per contact and
+keeping a running total gives the exact score after each instant in O(n log n).
+
+Two sweeps share that idea:
+
+- :func:`integer_sweep`, the hot path, for plain sums (no limits, no ratio) with
+  whole-number points: one streaming pass appends each delta to its contact's list
+  as a single int (instant and signed points packed together), so sorting is
+  C-speed and the running total is exact integer arithmetic.
+- :class:`CountSweep`, for the other eligible models (limits, ratio, fractional
+  points), over the grouped entries of :func:`ingest`, keeping per-rule integer
+  counts of alive entries so that no float residue can fake a crossing.
+
+Contacts touched by manual score events or merges take the general path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import Any, Literal
+
+import attrs
+
+from ._events import Event, from_micros
+from ._ingest import _SPECIAL, Compiled
+from ._model import ScoringModel
+from ._stream import mark_special, not_an_event, seen_before
+
+__all__ = ["CountSweep", "Crossing", "integer_sweep", "sweepable"]
+
+_NO_END = 2**62
+_BITS = 24  # points packed in the low bits: |points| < 2**23 per instant
+_OFFSET = 1 << (_BITS - 1)
+_MASK = (1 << _BITS) - 1
+_SENTINEL = (_NO_END + 1) << _BITS
+
+
+@attrs.frozen
+class Crossing:
+    """A contact's score crossed a threshold at ``at``.
+
+    ``direction`` is ``"up"`` when it reached the threshold (``>=``) and ``"down"``
+    when it fell below; ``before`` and ``after`` are the scores around ``at``.
+    """
+
+    contact: str
+    at: dt.datetime
+    before: float
+    after: float
+    direction: Literal["up", "down"]
+
+
+def direction(after: float, threshold: float) -> Literal["up", "down"]:
+    """``"up"`` if *after* is at or above *threshold*, else ``"down"``."""
+    return "up" if after >= threshold else "down"
+
+
+def sweepable(model: ScoringModel) -> bool:
+    """Whether a sweep gives *model*'s crossings exactly."""
+    return all(model.policy(r).is_step and r.once_per is None for r in model.rules)
+
+
+def integer_sweep_applies(model: ScoringModel) -> bool:
+    """Whether :func:`integer_sweep` applies: a plain sum of whole points."""
+    return (
+        sweepable(model)
+        and model.combine == "sum"
+        and all(r.limit is None for r in model.rules)
+        and all(
+            r.points.is_integer() and abs(r.points) < _OFFSET // 64 for r in model.rules
+        )
+    )
+
+
+def integer_sweep(
+    compiled: Compiled,
+    events: Iterable[Event],
+    threshold: float,
+    first_only: bool,
+    until_us: int | None,
+) -> tuple[list[Crossing], set[str], list[Event]]:
+    """Crossings of every contact not touched by manual events or merges.
+
+    Returns the crossings, the contacts left for the general path, and the events
+    as a list. Identity (ids) is checked as everywhere else.
+    """
+    model = compiled.model
+    ends = [model.policy(r).end_us() for r in model.rules]
+    # Per kind: ((signed points packed as added, as removed), end) for each rule.
+    slots: dict[str, Any] = {}
+    for kind, d in compiled.dispatch.items():
+        if d.__class__ is tuple:
+            slots[kind] = tuple((int(model.rules[i].points), ends[i]) for i in d)
+        else:
+            slots[kind] = d
+    all_slots = [(int(r.points), ends[i]) for i, r in enumerate(model.rules)]
+    deltas: dict[str, list[int]] = {}
+    special: set[str] = set()
+    ids: dict[str, Event] = {}
+    stream = events if isinstance(events, list) else list(events)
+    active_us, until = compiled.active_us, _NO_END if until_us is None else until_us
+    event_cls, special_marker, name = Event, _SPECIAL, model.name
+    shift, offset = _BITS, _OFFSET
+    for e in stream:
+        if e.__class__ is not event_cls and not isinstance(e, event_cls):
+            raise not_an_event(stream, e)
+        if e.id is not None and seen_before(ids, stream, e):
+            continue  # the same event again: it counts once
+        d = slots.get(e.kind)
+        if d is special_marker:
+            mark_special(e, name, active_us, until, special)
+            continue
+        t = e._us  # noqa: SLF001
+        if d is None or t > until or t < active_us:
+            continue
+        if d.__class__ is not tuple:
+            d = tuple(all_slots[i] for i in d(e))
+            if not d:
+                continue
+        found = deltas.get(e.contact)
+        if found is None:
+            found = deltas[e.contact] = []
+        for points, end in d:
+            found.append((t << shift) + offset + points)
+            if end is not None:
+                gone = end(t)
+                if gone <= until:
+                    found.append((gone << shift) + offset - points)
+    out: list[Crossing] = []
+    initial, bounded = model.initial, model.bounds is not None
+    clamp = model.clamp
+    start = clamp(initial)
+    for contact, packed in deltas.items():
+        if contact in special:
+            continue
+        packed.sort()
+        # Walk the sorted instants; evaluate once all deltas of an instant are in.
+        # The sentinel (an instant after every real one) flushes the last instant.
+        packed.append(_SENTINEL)
+        total, previous, current = 0, start, packed[0] >> shift
+        for x in packed:
+            t = x >> shift
+            if t != current:
+                value = clamp(initial + total) if bounded else initial + total
+                if (previous >= threshold) != (value >= threshold):
+                    way = direction(value, threshold)
+                    if way == "up" or not first_only:
+                        out.append(
+                            Crossing(
+                                contact, from_micros(current), previous, value, way
+                            )
+                        )
+                        if first_only:
+                            break
+                previous, current = value, t
+            total += (x & _MASK) - offset
+    return out, special, stream
+
+
+class CountSweep:
+    """The sweep for eligible models with limits, ratio or fractional points."""
+
+    def __init__(
+        self,
+        model: ScoringModel,
+        combine: Callable[[float, list[float], float], float],
+        threshold: float,
+        first_only: bool,
+        until_us: int | None,
+    ) -> None:
+        """Prepare the sweep; *combine* is the model's ``Scorer.combine``."""
+        self.ends = [model.policy(r).end_us() for r in model.rules]
+        self.points = [r.points for r in model.rules]
+        self.combine, self.initial = combine, model.initial
+        self.threshold, self.first_only, self.until_us = threshold, first_only, until_us
+
+    def contact(self, contact: str, log: Any) -> list[Crossing]:
+        """The crossings of one contact from its grouped entries."""
+        until, ends = self.until_us, self.ends
+        deltas: list[tuple[int, int, int]] = []
+        for e, rules in log[1]:
+            t = e._us  # noqa: SLF001
+            if until is not None and t > until:
+                continue
+            for i in rules:
+                deltas.append((t, i, 1))
+                end = ends[i]
+                if end is not None:
+                    gone = end(t)
+                    if until is None or gone <= until:
+                        deltas.append((gone, i, -1))
+        deltas.sort()
+        counts = [0] * len(self.points)
+        points, combine, threshold = self.points, self.combine, self.threshold
+        previous = combine(self.initial, [0.0] * len(points), 0.0)
+        out: list[Crossing] = []
+        j, n = 0, len(deltas)
+        while j < n:
+            t = deltas[j][0]
+            while j < n and deltas[j][0] == t:
+                counts[deltas[j][1]] += deltas[j][2]
+                j += 1
+            value = combine(
+                self.initial, [p * c for p, c in zip(points, counts, strict=True)], 0.0
+            )
+            if (previous >= threshold) != (value >= threshold):
+                way = direction(value, threshold)
+                if not self.first_only or way == "up":
+                    out.append(Crossing(contact, from_micros(t), previous, value, way))
+                    if self.first_only:
+                        return out
+            previous = value
+        return out
