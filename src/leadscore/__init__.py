@@ -23,6 +23,15 @@ from ._fit import FitModel, FitRule, fit_scores, profiles
 from ._fold import Ledger, explain, fold, score, score_many
 from ._model import Rule, ScoringModel
 from ._rating import GRADE_LETTERS, RatingScale
+from ._rfm import (
+    CLASSIC_SEGMENTS,
+    ActionScore,
+    ActionScoreConfig,
+    RFMSegment,
+    SegmentRule,
+    action_scores,
+    rfm_segments,
+)
 from ._segments import ScoreDiff, Segment, WhatIf, segment, what_if
 from ._time import (
     BandChange,
@@ -36,6 +45,7 @@ from ._time import (
 from .exceptions import InvalidEventError, InvalidModelError, LeadScoreError
 
 __all__ = [
+    "CLASSIC_SEGMENTS",
     "CONTACT_MERGED",
     "GRADE_LETTERS",
     "SCORE_ADJUSTED",
@@ -43,6 +53,8 @@ __all__ = [
     "SCORE_SET",
     "SPECIAL_KINDS",
     "VALUE",
+    "ActionScore",
+    "ActionScoreConfig",
     "AgingPolicy",
     "All",
     "Any_",
@@ -62,13 +74,16 @@ __all__ = [
     "LeadScoreError",
     "Ledger",
     "Not",
+    "RFMSegment",
     "RatingScale",
     "Rule",
     "ScoreChange",
     "ScoreDiff",
     "ScoringModel",
     "Segment",
+    "SegmentRule",
     "WhatIf",
+    "action_scores",
     "backtest",
     "band_changes",
     "changes",
@@ -79,6 +94,7 @@ __all__ = [
     "fold",
     "presets",
     "profiles",
+    "rfm_segments",
     "roc_auc",
     "score",
     "score_many",
