@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import itertools
 import math
 import random
 from decimal import Decimal
@@ -53,8 +54,16 @@ def test_exact_rounding_cases(fractions, total):
 
 def test_weights_are_configurable_and_must_add_up_to_100():
     """Custom weights change the total; bad weights raise."""
-    assert 70 == ActionScore(recency=1, frequency=0, value=0, social=0, weights=(70, 10, 10, 10)).total
-    with pytest.raises(ls.InvalidModelError, match=r"weights must add up to 100, got \(25, 25, 25, 20\)"):
+    assert (
+        70
+        == ActionScore(
+            recency=1, frequency=0, value=0, social=0, weights=(70, 10, 10, 10)
+        ).total
+    )
+    with pytest.raises(
+        ls.InvalidModelError,
+        match=r"weights must add up to 100, got \(25, 25, 25, 20\)",
+    ):
         ActionScore(recency=1, frequency=1, value=1, social=1, weights=(25, 25, 25, 20))
     with pytest.raises(ls.InvalidModelError, match="recency must be a fraction in"):
         ActionScore(recency=1.5, frequency=1, value=1, social=1)
@@ -63,15 +72,39 @@ def test_weights_are_configurable_and_must_add_up_to_100():
 @pytest.mark.parametrize(
     ("make", "match"),
     [
-        (lambda: ActionScoreConfig(weights=(30, 30, 30, 30)), "weights must add up to 100"),
+        (
+            lambda: ActionScoreConfig(weights=(30, 30, 30, 30)),
+            "weights must add up to 100",
+        ),
         (lambda: ActionScoreConfig(weights=(50, 50)), "weights must be four numbers"),
-        (lambda: ActionScoreConfig(weights=(110, -10, 0, 0)), "weights must be finite numbers >= 0"),
-        (lambda: ActionScoreConfig(max_networks=-1), "max_networks must be a whole number >= 1, got -1"),
-        (lambda: ActionScoreConfig(kinds={"purchases": ("order.paid",)}), "unknown role 'purchases'"),
-        (lambda: ActionScoreConfig(kinds={"social": [3]}), r"kinds.social must be event kinds"),
-        (lambda: ActionScoreConfig(recency=ls.AgingPolicy.by_count(0.5)), "recency must be a time-based"),
-        (lambda: ActionScoreConfig(frequency_window=dt.timedelta(0)), "frequency_window must be a positive"),
-        (lambda: ls.rfm_segments([], END, bins=1), "bins must be a whole number from 2 to 10, got 1"),
+        (
+            lambda: ActionScoreConfig(weights=(110, -10, 0, 0)),
+            "weights must be finite numbers >= 0",
+        ),
+        (
+            lambda: ActionScoreConfig(max_networks=-1),
+            "max_networks must be a whole number >= 1, got -1",
+        ),
+        (
+            lambda: ActionScoreConfig(kinds={"purchases": ("order.paid",)}),
+            "unknown role 'purchases'",
+        ),
+        (
+            lambda: ActionScoreConfig(kinds={"social": [3]}),
+            r"kinds.social must be event kinds",
+        ),
+        (
+            lambda: ActionScoreConfig(recency=ls.AgingPolicy.by_count(0.5)),
+            "recency must be a time-based",
+        ),
+        (
+            lambda: ActionScoreConfig(frequency_window=dt.timedelta(0)),
+            "frequency_window must be a positive",
+        ),
+        (
+            lambda: ls.rfm_segments([], END, bins=1),
+            "bins must be a whole number from 2 to 10, got 1",
+        ),
     ],
 )
 def test_bad_config_raises_invalid_model_error(make, match):
@@ -94,8 +127,13 @@ def test_action_scores_of_a_small_account():
         Event("cy", "email.opened", T0),
     ]
     scores = ls.action_scores(events, T0)
-    assert ActionScore(recency=1.0, frequency=1.0, value=1.0, social=0.5) == scores["ann"]
-    assert ActionScore(recency=0.5, frequency=0.5, value=0.01, social=0.01) == scores["bob"]
+    assert (
+        ActionScore(recency=1.0, frequency=1.0, value=1.0, social=0.5) == scores["ann"]
+    )
+    assert (
+        ActionScore(recency=0.5, frequency=0.5, value=0.01, social=0.01)
+        == scores["bob"]
+    )
     assert 1 == scores["cy"].total
 
 
@@ -119,7 +157,7 @@ def _features(events):
 def _never_falls(key, score, contacts):
     """Sorted by key, the score never falls."""
     ordered = sorted(contacts, key=key)
-    return all(score(a) <= score(b) for a, b in zip(ordered, ordered[1:], strict=False))
+    return all(score(a) <= score(b) for a, b in itertools.pairwise(ordered))
 
 
 def test_on_cdnow_value_and_m_never_fall_as_spend_rises():
@@ -169,34 +207,100 @@ def test_on_cdnow_a_one_time_buyer_is_never_a_champion():
 def test_rfm_with_3_4_and_5_bins(bins):
     """Klaviyo-style 3 bins and quartiles work; every customer gets a segment."""
     rfm = ls.rfm_segments(CDNOW, END, bins=bins)
-    assert all(1 <= s.r <= bins and 1 <= s.f <= bins and 1 <= s.m <= bins for s in rfm.values())
+    assert all(
+        1 <= s.r <= bins and 1 <= s.f <= bins and 1 <= s.m <= bins for s in rfm.values()
+    )
     assert all(s.segment is not None for s in rfm.values())
     assert all(s.code == f"{s.r}{s.f}{s.m}" for s in rfm.values())
 
 
 def test_equal_values_share_a_bin():
     """Ties never split, whatever the input order."""
-    events = [Event(f"c{i}", "order.paid", T0, value=10 if i < 6 else 20 + i) for i in range(10)]
-    rfm = ls.rfm_segments(random.Random(3).sample(events, 10), T0 + dt.timedelta(days=1))
+    events = [
+        Event(f"c{i}", "order.paid", T0, value=10 if i < 6 else 20 + i)
+        for i in range(10)
+    ]
+    rfm = ls.rfm_segments(
+        random.Random(3).sample(events, 10), T0 + dt.timedelta(days=1)
+    )
     assert {1} == {rfm[f"c{i}"].m for i in range(6)}
     assert {1} == {s.r for s in rfm.values()}  # everyone bought at the same instant
 
 
 def test_a_custom_segment_table_and_kinds():
     """The segment table and the purchase kinds are the user's to replace."""
-    table = [ls.SegmentRule("Whales", r=(1, 3), f=(1, 3), m=(3, 3)), ls.SegmentRule("Others", (1, 3), (1, 3))]
-    events = [Event("a", "deal.won", T0, value=5), Event("b", "deal.won", T0, value=500),
-              Event("c", "deal.won", T0, value=50), Event("b", "order.paid", T0, value=1)]
-    rfm = ls.rfm_segments(events, T0, bins=3, segments=table, purchase_kinds=["deal.won"])
-    assert {"a": "Others", "b": "Whales", "c": "Others"} == {c: s.segment for c, s in rfm.items()}
+    table = [
+        ls.SegmentRule("Whales", r=(1, 3), f=(1, 3), m=(3, 3)),
+        ls.SegmentRule("Others", (1, 3), (1, 3)),
+    ]
+    events = [
+        Event("a", "deal.won", T0, value=5),
+        Event("b", "deal.won", T0, value=500),
+        Event("c", "deal.won", T0, value=50),
+        Event("b", "order.paid", T0, value=1),
+    ]
+    rfm = ls.rfm_segments(
+        events, T0, bins=3, segments=table, purchase_kinds=["deal.won"]
+    )
+    assert {"a": "Others", "b": "Whales", "c": "Others"} == {
+        c: s.segment for c, s in rfm.items()
+    }
 
 
 def test_cdnow_lines_with_bad_fields_name_file_line_and_value(tmp_path):
     """Bad input in a file names the line, the field and the value."""
     bad = tmp_path / "cdnow.txt"
-    bad.write_text(" 00004 0001 19970101  2   29.33\r\n 00005 0001 19971345  1   9.99\r\n")
-    with pytest.raises(ls.InvalidEventError, match=r"cdnow.txt:2: date must be YYYYMMDD, got '19971345'"):
+    bad.write_text(
+        " 00004 0001 19970101  2   29.33\r\n 00005 0001 19971345  1   9.99\r\n"
+    )
+    with pytest.raises(
+        ls.InvalidEventError,
+        match=r"cdnow.txt:2: date must be YYYYMMDD, got '19971345'",
+    ):
         load_cdnow(bad)
     bad.write_text(" 00004 0001 19970101  2   lots\r\n")
-    with pytest.raises(ls.InvalidEventError, match=r"cdnow.txt:1: dollars must be a number, got 'lots'"):
+    with pytest.raises(
+        ls.InvalidEventError, match=r"cdnow.txt:1: dollars must be a number, got 'lots'"
+    ):
         load_cdnow(bad)
+
+
+def test_equal_spend_in_any_order_ranks_equally():
+    """0.1 + 0.2 + 0.3 and 0.3 + 0.2 + 0.1 are the same spend (summed exactly)."""
+    events = [Event("a", "order.paid", T0, value=v) for v in (0.1, 0.2, 0.3)]
+    events += [Event("b", "order.paid", T0, value=v) for v in (0.3, 0.2, 0.1)]
+    rfm, actions = ls.rfm_segments(events, T0), ls.action_scores(events, T0)
+    assert rfm["a"] == rfm["b"]
+    assert actions["a"] == actions["b"]
+
+
+def test_the_master_layout_with_header_and_four_columns_reads_too(tmp_path):
+    """CDNOW_master.txt has a header line and no sample index."""
+    master = tmp_path / "CDNOW_master.txt"
+    master.write_text(
+        " customer_id  date number_of_cds  dollar_value\r\n 00001 19970101  1   11.77\r\n"
+    )
+    assert [
+        Event(
+            "00001", "order.paid", "1997-01-01T00:00:00Z", {"cds": 1}, 11.77, "cdnow:2"
+        )
+    ] == load_cdnow(master)
+    master.write_text(" 00001 19970101  1\r\n")
+    with pytest.raises(
+        ls.InvalidEventError, match=r"CDNOW_master.txt:1: line must have 4 or 5 columns"
+    ):
+        load_cdnow(master)
+
+
+def test_action_scores_are_ordinary_validated_values():
+    """What action_scores builds equals the same ActionScore built by hand."""
+    for score in list(ls.action_scores(CDNOW, END).values())[:50]:
+        rebuilt = ActionScore(
+            recency=score.recency,
+            frequency=score.frequency,
+            value=score.value,
+            social=score.social,
+            weights=score.weights,
+        )
+        assert rebuilt == score
+        assert hash(rebuilt) == hash(score)

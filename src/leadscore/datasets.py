@@ -26,8 +26,9 @@ def _fail(path: Path, line: int, field: str, value: str, why: str) -> InvalidEve
 def load_cdnow(path: str | Path, *, kind: str = "order.paid") -> list[Event]:
     """Read the CDNOW purchase log of Fader and Hardie as purchase events.
 
-    The file has five whitespace-separated columns and no header: customer id,
-    sample index, date (YYYYMMDD), number of CDs, dollar value. Each line becomes
+    The sample file has five whitespace-separated columns and no header: customer
+    id, sample index, date (YYYYMMDD), number of CDs, dollar value; the master file
+    has a header line and no sample index. Both are read. Each line becomes
     ``Event(customer, kind, date at 00:00 UTC, {"cds": n}, value=dollars,
     id="cdnow:<line>")``; the ids make reading the file twice harmless.
 
@@ -39,11 +40,15 @@ def load_cdnow(path: str | Path, *, kind: str = "order.paid") -> list[Event]:
     with path.open(encoding="utf-8") as f:
         for number, line in enumerate(f, start=1):
             parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 5:
-                raise _fail(path, number, "line", line.strip(), "must have 5 columns")
-            customer, _, date, cds, dollars = parts
+            if not parts or (number == 1 and not parts[0].isdigit()):
+                continue  # blank, or the master file's header
+            if len(parts) == 5:  # the sample file: drop the sample index
+                del parts[1]
+            if len(parts) != 4:
+                raise _fail(
+                    path, number, "line", line.strip(), "must have 4 or 5 columns"
+                )
+            customer, date, cds, dollars = parts
             try:
                 at = dt.datetime.strptime(date, "%Y%m%d").replace(tzinfo=dt.UTC)
             except ValueError:

@@ -56,3 +56,8 @@ assert_type(
     ls.backtest(model, [e], "deal.won", dates=[at], horizon=dt.timedelta(days=30)).auc,
     float,
 )
+
+action = ls.ActionScore(recency=0.77, frequency=0.01, value=0.01, social=1.0)
+assert_type(action.total, int)
+assert_type(ls.action_scores([e], at), dict[str, ls.ActionScore])
+assert_type(ls.rfm_segments([e], at, bins=4)["ann"].segment, str | None)
