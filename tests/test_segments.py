@@ -212,7 +212,7 @@ def test_bad_backtest_arguments(kwargs, match):
     [
         (
             lambda: Segment.greater_than("x", math.nan),
-            "above must be a finite number, got nan",
+            "above must be finite, got nan",
         ),
         (lambda: Segment.between("x", 5, 1), "between needs low <= high"),
         (
@@ -226,7 +226,7 @@ def test_bad_backtest_arguments(kwargs, match):
         ),
         (
             lambda: ls.what_if(MODEL, MODEL, [], T0, thresholds=[math.inf]),
-            "thresholds must be finite",
+            "thresholds must be finite, got inf",
         ),
     ],
 )

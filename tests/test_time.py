@@ -222,12 +222,12 @@ def test_band_changes_follow_the_star_rating():
         (
             lambda m, e: ls.crossings(m, e, math.nan),
             ls.InvalidModelError,
-            "threshold must be a finite number, got nan",
+            "threshold must be finite, got nan",
         ),
         (
             lambda m, e: ls.crossings(m, e, math.inf),
             ls.InvalidModelError,
-            "threshold must be a finite number",
+            "threshold must be finite, got inf",
         ),
         (
             lambda m, e: ls.crossings(m, e, 5, until=dt.datetime(2024, 1, 1)),

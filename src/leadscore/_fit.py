@@ -17,7 +17,7 @@ import attrs
 from ._conditions import Condition
 from ._events import SPECIAL_KINDS, AttrValue, Event, canonical_key, to_micros, to_utc
 from ._ingest import _not_an_event
-from ._model import _finite, _to_bounds
+from ._model import _to_bounds, finite, tuple_of
 from .exceptions import InvalidModelError
 
 __all__ = ["PROFILE_UPDATED", "FitModel", "FitRule", "fit_scores", "profiles"]
@@ -34,11 +34,11 @@ def _check_condition(_: object, __: attrs.Attribute[Any], value: Any) -> None:
 
 
 def _to_points(value: Any) -> float:
-    return _finite("points", value)
+    return finite("points", value)
 
 
 def _to_otherwise(value: Any) -> float:
-    return _finite("otherwise", value)
+    return finite("otherwise", value)
 
 
 @attrs.frozen
@@ -57,21 +57,7 @@ class FitRule:
 
 
 def _to_fit_rules(value: Any) -> tuple[FitRule, ...]:
-    if isinstance(value, FitRule | str) or not isinstance(value, Iterable):
-        raise InvalidModelError(
-            f"rules must be an iterable of FitRule, got {value!r}",
-            path="rules",
-            value=value,
-        )
-    rules = tuple(value)
-    for i, r in enumerate(rules):
-        if not isinstance(r, FitRule):
-            raise InvalidModelError(
-                f"expected a FitRule, got {type(r).__name__} {r!r}",
-                path=f"rules[{i}]",
-                value=r,
-            )
-    return rules
+    return tuple_of(FitRule, value)
 
 
 def _to_kind(value: Any) -> str:
@@ -85,7 +71,7 @@ def _to_kind(value: Any) -> str:
 
 
 def _to_initial(value: Any) -> float:
-    return _finite("initial", value)
+    return finite("initial", value)
 
 
 @attrs.frozen

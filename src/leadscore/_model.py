@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import attrs
 
@@ -16,11 +16,14 @@ from .exceptions import InvalidEventError, InvalidModelError
 
 __all__ = ["COMBINES", "MERGES", "Rule", "ScoringModel"]
 
+T = TypeVar("T")
+
 COMBINES = ("sum", "ratio")
 MERGES = ("keep-master", "union")
 
 
-def _finite(name: str, value: Any) -> float:
+def finite(name: str, value: Any) -> float:
+    """*value* as a float; InvalidModelError naming *name* unless a finite number."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidModelError(
             f"{name} must be a number, got {type(value).__name__} {value!r}",
@@ -79,17 +82,17 @@ def _to_once_per(value: Any) -> tuple[str, ...] | None:
 
 
 def _to_points(value: Any) -> float:
-    return _finite("points", value)
+    return finite("points", value)
 
 
 def _to_initial(value: Any) -> float:
-    return _finite("initial", value)
+    return finite("initial", value)
 
 
 def _to_limit(value: Any) -> float | None:
     if value is None:
         return None
-    limit = _finite("limit", value)
+    limit = finite("limit", value)
     if limit <= 0:
         raise InvalidModelError(
             f"limit must be positive, got {value!r}", path="limit", value=value
@@ -168,22 +171,27 @@ class Rule:
         return f"{'|'.join(self.kinds)} {self.points:+g}"
 
 
-def _to_rules(value: Any) -> tuple[Rule, ...]:
-    if isinstance(value, Rule | str | bytes) or not isinstance(value, Iterable):
+def tuple_of(cls: type[T], value: Any, path: str = "rules") -> tuple[T, ...]:
+    """*value* as a tuple of *cls*; InvalidModelError naming the bad item."""
+    if isinstance(value, cls | str | bytes) or not isinstance(value, Iterable):
         raise InvalidModelError(
-            f"rules must be an iterable of Rule, got {value!r}",
-            path="rules",
+            f"{path} must be an iterable of {cls.__name__}, got {value!r}",
+            path=path,
             value=value,
         )
-    rules = tuple(value)
-    for i, r in enumerate(rules):
-        if not isinstance(r, Rule):
+    items = tuple(value)
+    for i, item in enumerate(items):
+        if not isinstance(item, cls):
             raise InvalidModelError(
-                f"expected a Rule, got {type(r).__name__} {r!r}",
-                path=f"rules[{i}]",
-                value=r,
+                f"expected a {cls.__name__}, got {type(item).__name__} {item!r}",
+                path=f"{path}[{i}]",
+                value=item,
             )
-    return rules
+    return items
+
+
+def _to_rules(value: Any) -> tuple[Rule, ...]:
+    return tuple_of(Rule, value)
 
 
 def _to_bounds(value: Any) -> tuple[float | None, float | None] | None:
@@ -196,7 +204,7 @@ def _to_bounds(value: Any) -> tuple[float | None, float | None] | None:
             value=value,
         )
     low, high = (
-        None if v is None else _finite(f"bounds[{i}]", v) for i, v in enumerate(value)
+        None if v is None else finite(f"bounds[{i}]", v) for i, v in enumerate(value)
     )
     if low is not None and high is not None and low > high:
         raise InvalidModelError(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
@@ -11,7 +10,7 @@ import attrs
 
 from ._events import Event, to_utc
 from ._fold import fold
-from ._model import ScoringModel
+from ._model import ScoringModel, finite
 from ._rating import RatingScale
 from .exceptions import InvalidModelError
 
@@ -19,17 +18,7 @@ __all__ = ["ScoreDiff", "Segment", "WhatIf", "segment", "what_if"]
 
 
 def _optional_number(name: str, value: Any) -> float | None:
-    if value is None:
-        return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-    ):
-        raise InvalidModelError(
-            f"{name} must be a finite number, got {value!r}", path=name, value=value
-        )
-    return float(value)
+    return None if value is None else finite(name, value)
 
 
 def _to_within(value: Any) -> dt.timedelta | None:
@@ -276,19 +265,7 @@ def what_if(
     now = to_utc(as_of, "as_of")
     before = fold(current, events).scores(now)
     after = fold(proposed, events).scores(now)
-    cuts = []
-    for t in thresholds:
-        if (
-            isinstance(t, bool)
-            or not isinstance(t, int | float)
-            or not math.isfinite(t)
-        ):
-            raise InvalidModelError(
-                f"thresholds must be finite numbers, got {t!r}",
-                path="thresholds",
-                value=t,
-            )
-        cuts.append(float(t))
+    cuts = [finite("thresholds", t) for t in thresholds]
     rows = []
     entered: dict[Any, list[str]] = {}
     left: dict[Any, list[str]] = {}

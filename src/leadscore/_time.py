@@ -12,7 +12,6 @@ its kinks among the instants).
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,7 +21,7 @@ from ._evaluate import Scorer, merge_routes
 from ._events import Event, from_micros, to_micros, to_utc
 from ._fold import Ledger, check_model, fold
 from ._ingest import compile_model
-from ._model import ScoringModel
+from ._model import ScoringModel, finite
 from ._rating import RatingScale
 from ._sweep import (
     CountSweep,
@@ -252,20 +251,6 @@ def timeline(
     return out
 
 
-def _check_threshold(threshold: Any) -> float:
-    if (
-        isinstance(threshold, bool)
-        or not isinstance(threshold, int | float)
-        or not math.isfinite(threshold)
-    ):
-        raise InvalidModelError(
-            f"threshold must be a finite number, got {threshold!r}",
-            path="threshold",
-            value=threshold,
-        )
-    return float(threshold)
-
-
 def crossings(
     model: ScoringModel,
     events: Iterable[Event],
@@ -296,7 +281,7 @@ def crossings(
     ...  for c in crossings(model, views, 50, first_only=False)]
     [('2024-05-03', 'up'), ('2024-05-08', 'down')]
     """
-    threshold = _check_threshold(threshold)
+    threshold = finite("threshold", threshold)
     until_us = _us(until, "until")
     compiled = compile_model(check_model(model))
     found: list[Crossing] = []

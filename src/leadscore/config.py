@@ -154,6 +154,17 @@ def model_to_dict(model: ScoringModel) -> dict[str, Any]:
     return out
 
 
+def _rules(data: Mapping[str, Any], path: str) -> list[Any]:
+    raw = data.get("rules", [])
+    if not isinstance(raw, list):
+        raise InvalidModelError(
+            f"rules must be a list, got {type(raw).__name__}",
+            path=join(path, "rules"),
+            value=raw,
+        )
+    return raw
+
+
 def model_from_dict(data: Any, path: str = "") -> ScoringModel:
     """Build a scoring model from its dict form.
 
@@ -178,15 +189,9 @@ def model_from_dict(data: Any, path: str = "") -> ScoringModel:
     _check_type(data, "points", path)
     if "name" not in data:
         raise InvalidModelError("missing 'name'", path=join(path, "name"), value=None)
-    raw_rules = data.get("rules", [])
-    if not isinstance(raw_rules, list):
-        raise InvalidModelError(
-            f"rules must be a list, got {type(raw_rules).__name__}",
-            path=join(path, "rules"),
-            value=raw_rules,
-        )
     rules = [
-        rule_from_dict(r, join(path, f"rules[{i}]")) for i, r in enumerate(raw_rules)
+        rule_from_dict(r, join(path, f"rules[{i}]"))
+        for i, r in enumerate(_rules(data, path))
     ]
     kwargs: dict[str, Any] = {
         k: data[k]
@@ -275,15 +280,9 @@ def fit_model_from_dict(data: Any, path: str = "") -> FitModel:
     """Build a fit model from its dict form."""
     data = mapping(data, path, {"type", "name", "rules", "initial", "bounds", "kind"})
     _check_type(data, "fit", path)
-    raw = data.get("rules", [])
-    if not isinstance(raw, list):
-        raise InvalidModelError(
-            f"rules must be a list, got {type(raw).__name__}",
-            path=join(path, "rules"),
-            value=raw,
-        )
     rules = [
-        _fit_rule_from_dict(r, join(path, f"rules[{i}]")) for i, r in enumerate(raw)
+        _fit_rule_from_dict(r, join(path, f"rules[{i}]"))
+        for i, r in enumerate(_rules(data, path))
     ]
     kwargs = {k: data[k] for k in ("initial", "bounds", "kind") if k in data}
     return build(path, lambda: FitModel(data.get("name"), rules, **kwargs))
