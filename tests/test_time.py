@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import leadscore as ls
 from leadscore import AgingPolicy, Event, Rule, ScoringModel
-from leadscore._time import _crossings_of, _History
+from leadscore._history import History, crossings_of
 from leadscore.strategies import event_lists, instants, models
 
 T0 = dt.datetime(2024, 3, 1, 12, tzinfo=dt.UTC)
@@ -164,12 +164,12 @@ def test_crossings_do_not_depend_on_event_order(model, events, threshold, first_
 def test_the_sweep_agrees_with_re_scoring(model, events, threshold, first_only):
     """The fast sweep of step models gives what scoring at every instant gives."""
     swept = ls.crossings(model, events, threshold, first_only=first_only)
-    history = _History(ls.fold(model, events))
+    history = History(ls.fold(model, events))
     slow = sorted(
         (
             c
             for contact in history.logs
-            for c in _crossings_of(history, contact, threshold, first_only, None)
+            for c in crossings_of(history, contact, threshold, first_only, None)
         ),
         key=lambda c: (c.at, c.contact),
     )

@@ -6,6 +6,7 @@ Everything public is importable from here; adapters live in their own modules.
 from __future__ import annotations
 
 from . import exceptions, presets
+from ._action import ActionScore, ActionScoreConfig, action_scores
 from ._aging import AgingPolicy
 from ._backtest import Backtest, backtest, roc_auc
 from ._conditions import VALUE, All, Any_, Compare, Condition, EventField, Not, where
@@ -23,15 +24,7 @@ from ._fit import FitModel, FitRule, fit_scores, profiles
 from ._fold import Ledger, explain, fold, score, score_many
 from ._model import Rule, ScoringModel
 from ._rating import GRADE_LETTERS, RatingScale
-from ._rfm import (
-    CLASSIC_SEGMENTS,
-    ActionScore,
-    ActionScoreConfig,
-    RFMSegment,
-    SegmentRule,
-    action_scores,
-    rfm_segments,
-)
+from ._rfm import CLASSIC_SEGMENTS, RFMSegment, SegmentRule, rfm_segments
 from ._segments import ScoreDiff, Segment, WhatIf, segment, what_if
 from ._time import (
     BandChange,

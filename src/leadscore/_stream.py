@@ -7,12 +7,13 @@ an event, the identity rule, and spotting manual score events and merges.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ._events import CONTACT_MERGED, Event
 from ._ingest import _check_merge, _not_an_event, id_conflict
 
-__all__ = ["mark_special", "not_an_event", "seen_before"]
+__all__ = ["checked_list", "mark_special", "not_an_event", "seen_before"]
 
 
 def _position(stream: list[Any], item: object) -> int:
@@ -61,3 +62,12 @@ def mark_special(
             special.add(str(e.attrs["from"]))
     if inside:
         special.add(e.contact)
+
+
+def checked_list(events: Iterable[Any]) -> list[Event]:
+    """The events as a list, after checking that each is an Event."""
+    stream = events if isinstance(events, list) else list(events)
+    for e in stream:
+        if e.__class__ is not Event and not isinstance(e, Event):
+            raise not_an_event(stream, e)
+    return stream

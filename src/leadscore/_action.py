@@ -1,0 +1,335 @@
+"""ClickFunnels' Action Score: four categories of 25 points, from 1 to 100.
+
+The categories rank contacts against each other, so one pass gathers every
+contact's raw features (latest activity, counts, net spend, networks) and the ranks
+follow. Money is summed with ``math.fsum`` per contact, so equal spend is equal
+whatever the order of the purchases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from ._aging import AgingPolicy
+from ._events import Event, to_micros, to_utc
+from ._stream import checked_list
+from .exceptions import InvalidModelError
+
+__all__ = ["ACTION_KINDS", "FLOOR", "ActionScore", "ActionScoreConfig", "action_scores"]
+
+
+def _decimal(x: float) -> Decimal:
+    # The decimal a number prints as: 0.77 is 0.77, not its binary neighbour.
+    return Decimal(repr(x)) if isinstance(x, float) else Decimal(x)
+
+
+def _check_weights(value: Any) -> tuple[float, ...]:
+    if isinstance(value, tuple):
+        try:
+            return _valid_weights(value)
+        except TypeError:  # unhashable items: let the checks name them
+            pass
+    return _weights(value)
+
+
+@functools.cache
+def _valid_weights(value: tuple[Any, ...]) -> tuple[float, ...]:
+    # Every ActionScore of a run has the same weights: check them once.
+    return _weights(value)
+
+
+def _weights(value: Any) -> tuple[float, ...]:
+    if not isinstance(value, list | tuple) or len(value) != 4:
+        raise InvalidModelError(
+            "weights must be four numbers (recency, frequency, value, social), "
+            f"got {value!r}",
+            path="weights",
+            value=value,
+        )
+    for w in value:
+        if (
+            isinstance(w, bool)
+            or not isinstance(w, int | float)
+            or not math.isfinite(w)
+            or w < 0
+        ):
+            raise InvalidModelError(
+                f"weights must be finite numbers >= 0, got {w!r}",
+                path="weights",
+                value=value,
+            )
+    if sum(_decimal(w) for w in value) != 100:
+        raise InvalidModelError(
+            f"weights must add up to 100, got {value!r} "
+            f"(sum {sum(_decimal(w) for w in value)})",
+            path="weights",
+            value=value,
+        )
+    return tuple(value)
+
+
+def _fraction(name: str) -> Any:
+    def check(_: object, __: attrs.Attribute[Any], value: Any) -> None:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0.0 <= value <= 1.0
+        ):
+            raise InvalidModelError(
+                f"{name} must be a fraction in [0, 1], got {value!r}",
+                path=name,
+                value=value,
+            )
+
+    return check
+
+
+@attrs.frozen(kw_only=True)
+class ActionScore:
+    """A contact's Action Score: four fractions and their weighted total.
+
+    ``total`` is ``ceil(sum(weight * fraction))``, computed exactly in decimal with
+    each fraction taken as the decimal it prints as; the seed's example is
+    (25 x 100%) + (25 x 1%) + (25 x 77%) + (25 x 1%) = 44.75, "rounded up" to 45:
+
+    >>> ActionScore(recency=0.77, frequency=0.01, value=0.01, social=1.0).total
+    45
+    >>> ActionScore(recency=0.6, frequency=0.6, value=0.6, social=0.6).total
+    60
+    """
+
+    recency: float = attrs.field(validator=_fraction("recency"))
+    frequency: float = attrs.field(validator=_fraction("frequency"))
+    value: float = attrs.field(validator=_fraction("value"))
+    social: float = attrs.field(validator=_fraction("social"))
+    weights: tuple[float, ...] = attrs.field(
+        default=(25, 25, 25, 25), converter=_check_weights
+    )
+
+    @classmethod
+    def _trusted(
+        cls, fractions: tuple[float, float, float, float], weights: tuple[float, ...]
+    ) -> ActionScore:
+        # For action_scores, whose fractions are in [0, 1] by construction and
+        # whose weights were checked by the config: skip re-checking them per
+        # contact (it was a third of the time).
+        score = object.__new__(cls)
+        for name, value in zip(
+            ("recency", "frequency", "value", "social", "weights"),
+            (*fractions, weights),
+            strict=True,
+        ):
+            object.__setattr__(score, name, value)
+        return score
+
+    @property
+    def exact(self) -> Decimal:
+        """The weighted sum before rounding up, exactly."""
+        parts = (self.recency, self.frequency, self.value, self.social)
+        return sum(
+            (
+                _decimal(w) * _decimal(f)
+                for w, f in zip(self.weights, parts, strict=True)
+            ),
+            Decimal(0),
+        )
+
+    @property
+    def total(self) -> int:
+        """The Action Score: the weighted sum rounded up."""
+        return math.ceil(self.exact)
+
+
+#: The roles of event kinds in an Action Score, with their defaults.
+ACTION_KINDS: Mapping[str, tuple[str, ...]] = {
+    "activity": ("contact.opted_in", "page.viewed", "order.paid"),
+    "purchase": ("order.paid",),
+    "refund": ("order.refunded",),
+    "social": ("social.connected",),
+}
+
+
+def _to_kinds(value: Any) -> Mapping[str, tuple[str, ...]]:
+    if not isinstance(value, Mapping):
+        raise InvalidModelError(
+            f"kinds must map roles to event kinds, got {value!r}",
+            path="kinds",
+            value=value,
+        )
+    out = dict(ACTION_KINDS)
+    for role, kinds in value.items():
+        if role not in ACTION_KINDS:
+            raise InvalidModelError(
+                f"unknown role {role!r}; roles are {', '.join(ACTION_KINDS)}",
+                path=f"kinds.{role}",
+                value=role,
+            )
+        items = (kinds,) if isinstance(kinds, str) else kinds
+        if not isinstance(items, list | tuple) or not all(
+            isinstance(k, str) and k for k in items
+        ):
+            raise InvalidModelError(
+                f"kinds.{role} must be event kinds, got {kinds!r}",
+                path=f"kinds.{role}",
+                value=kinds,
+            )
+        out[role] = tuple(items)
+    return out
+
+
+def _positive_int(name: str) -> Any:
+    def check(_: object, __: attrs.Attribute[Any], value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidModelError(
+                f"{name} must be a whole number >= 1, got {value!r}",
+                path=name,
+                value=value,
+            )
+
+    return check
+
+
+def _check_window(_: object, __: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and (
+        not isinstance(value, dt.timedelta) or value <= dt.timedelta(0)
+    ):
+        raise InvalidModelError(
+            f"frequency_window must be a positive timedelta or None, got {value!r}",
+            path="frequency_window",
+            value=value,
+        )
+
+
+def _check_recency(_: object, __: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, AgingPolicy) or value.uses_rank:
+        raise InvalidModelError(
+            f"recency must be a time-based AgingPolicy, got {value!r}",
+            path="recency",
+            value=value,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class ActionScoreConfig:
+    """How :func:`action_scores` reads the events.
+
+    Attributes:
+        kinds: Event kinds per role: ``activity`` (recency and frequency),
+            ``purchase`` and ``refund`` (value), ``social`` (networks). Roles not
+            given keep their defaults (:data:`ACTION_KINDS`).
+        network: The attribute naming a social network; distinct values count.
+        max_networks: Networks for 100% social.
+        recency: How the latest activity's age turns into the recency fraction.
+        frequency_window: Activities counted for frequency: those this long before
+            ``as_of`` (None: all).
+        weights: Points per category (recency, frequency, value, social), adding
+            up to 100.
+    """
+
+    kinds: Mapping[str, tuple[str, ...]] = attrs.field(
+        factory=lambda: dict(ACTION_KINDS), converter=_to_kinds
+    )
+    network: str = "network"
+    max_networks: int = attrs.field(default=4, validator=_positive_int("max_networks"))
+    recency: AgingPolicy = attrs.field(
+        factory=lambda: AgingPolicy.half_life(days=30), validator=_check_recency
+    )
+    frequency_window: dt.timedelta | None = attrs.field(
+        default=dt.timedelta(days=365), validator=_check_window
+    )
+    weights: tuple[float, ...] = attrs.field(
+        default=(25, 25, 25, 25), converter=_check_weights
+    )
+
+
+#: Every category is floored at 1%, so totals run from 1 to 100.
+FLOOR = 0.01
+
+
+def _rank_fraction(values: list[float]) -> Any:
+    """``v -> (number of values <= v) / len(values)``: the top is 1, ties equal."""
+    ordered = sorted(values)
+    n = len(ordered)
+    return lambda v: bisect_right(ordered, v) / n
+
+
+def action_scores(
+    events: Iterable[Event], as_of: Any, config: ActionScoreConfig | None = None
+) -> dict[str, ActionScore]:
+    """Every contact's Action Score at *as_of* (contacts with any event by then).
+
+    - Recency: the weight of the latest activity under ``config.recency``
+      (default: half-life of 30 days; 100% for activity at ``as_of``).
+    - Frequency: activities in ``config.frequency_window`` (default 365 days),
+      as a percentile rank among contacts with any: the most active is 100%.
+    - Value: net purchases (purchases minus refunds, all time) as a percentile rank
+      among contacts with a positive net spend: the top spender is 100%, equal
+      spend gets an equal fraction, no purchase gets the floor.
+    - Social: distinct networks over ``config.max_networks``, capped at 100%.
+
+    Every category is floored at 1%; percentile rank of ``v`` is the share of the
+    ranked contacts whose value is at most ``v``.
+    """
+    config = config or ActionScoreConfig()
+    as_of_us = to_micros(to_utc(as_of, "as_of"))
+    kinds = config.kinds
+    activity, purchase = set(kinds["activity"]), set(kinds["purchase"])
+    refund, social = set(kinds["refund"]), set(kinds["social"])
+    window = config.frequency_window
+    since = (
+        -(2**63)
+        if window is None
+        else as_of_us - window // dt.timedelta(microseconds=1)
+    )
+    last: dict[str, int] = {}
+    count: dict[str, int] = {}
+    money: dict[str, list[float]] = {}
+    networks: dict[str, set[Any]] = {}
+    seen: set[str] = set()
+    # The feature loops are written for speed: local names, no calls per event.
+    for e in checked_list(events):
+        t = e._us  # noqa: SLF001
+        if t > as_of_us:
+            continue
+        c, kind = e.contact, e.kind
+        seen.add(c)
+        if kind in activity:
+            if t > last.get(c, -(2**63)):
+                last[c] = t
+            if t >= since:
+                count[c] = count.get(c, 0) + 1
+        if kind in purchase:
+            money.setdefault(c, []).append(e.value)
+        elif kind in refund:
+            money.setdefault(c, []).append(-e.value)
+        if kind in social:
+            networks.setdefault(c, set()).add(e.attrs.get(config.network))
+    spend = {c: math.fsum(v) for c, v in money.items()}
+    spend = {c: s for c, s in spend.items() if s > 0}
+    by_count = _rank_fraction(list(count.values())) if count else None
+    by_spend = _rank_fraction(list(spend.values())) if spend else None
+    weigh, weights = config.recency.weigher(as_of_us), config.weights
+    out = {}
+    for c in sorted(seen):
+        recency = weigh(last[c], 0) if c in last else 0.0
+        frequency = by_count(count[c]) if by_count and c in count else 0.0
+        value = by_spend(spend[c]) if by_spend and c in spend else 0.0
+        nets = len(networks.get(c, ()))
+        out[c] = ActionScore._trusted(  # noqa: SLF001
+            (
+                max(FLOOR, recency),
+                max(FLOOR, frequency),
+                max(FLOOR, value),
+                max(FLOOR, min(1.0, nets / config.max_networks)),
+            ),
+            weights,
+        )
+    return out

@@ -1,0 +1,175 @@
+"""A contact's score as a step function of time, from a folded ledger.
+
+A score is a pure function of ``as_of``, so its history needs no stored snapshots:
+it changes only at the instants of the contact's events, manual changes and merges,
+and at the instants its points expire. Evaluating the score there gives the exact
+step function. Continuous aging (half-life, linear) also drifts in between; there a
+crossing is found at the first whole second at which the score is on the other side
+(the drift is monotone between events for a single half-life, and linear aging has
+its kinks among the instants).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ._evaluate import merge_routes
+from ._events import from_micros, to_micros, to_utc
+from ._fold import Ledger
+from ._sweep import Crossing, direction
+
+__all__ = ["History", "crossings_of", "to_us"]
+
+_SECOND = 1_000_000
+# How far past the last event continuous decay is followed when no `until` is
+# given: a century.
+_HORIZON = 36_525 * 86_400 * _SECOND
+
+
+def to_us(value: Any, field: str) -> int | None:
+    return None if value is None else to_micros(to_utc(value, field))
+
+
+class History:
+    """Per-contact step functions of one model over one ledger."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.model = ledger.model
+        compiled = ledger._compiled  # noqa: SLF001
+        self.ends = [compiled.model.policy(r).end_us() for r in self.model.rules]
+        self.continuous = any(
+            self.model.policy(r).kind in {"half_life", "linear"}
+            for r in self.model.rules
+        )
+        self.merges = ledger._merges  # noqa: SLF001
+        self.logs = ledger._contacts  # noqa: SLF001
+        self.initial = self.model.clamp(self.model.initial)
+
+    def related(self, contact: str) -> set[str]:
+        """The contact and every contact joined to it by merges, ever."""
+        group, todo = {contact}, [contact]
+        while todo:
+            current = todo.pop()
+            for m in self.merges:
+                for a, b in (
+                    (m.contact, m.attrs["from"]),
+                    (m.attrs["from"], m.contact),
+                ):
+                    if a == current and b not in group:
+                        group.add(str(b))
+                        todo.append(str(b))
+        return group
+
+    def instants(self, contacts: Iterable[str]) -> list[int]:
+        """Every instant at which these contacts' scores may change."""
+        found: set[int] = set()
+        group = set(contacts)
+        for contact in group:
+            log = self.logs.get(contact)
+            if log is None:
+                continue
+            found.add(log[0])
+            for e, rules in log[1]:
+                t = e._us  # noqa: SLF001
+                found.add(t)
+                for i in rules:
+                    end = self.ends[i]
+                    if end is not None:
+                        found.add(end(t))
+            found.update(m._us for m in log[2])  # noqa: SLF001
+        found.update(
+            m._us  # noqa: SLF001
+            for m in self.merges
+            if m.contact in group or m.attrs["from"] in group
+        )
+        return sorted(found)
+
+    def value(self, contact: str, as_of_us: int) -> float | None:
+        """The contact's score at *as_of_us*; None once it is merged away."""
+        if self.merges and contact in merge_routes(
+            self.ledger._compiled,  # noqa: SLF001
+            self.merges,
+            as_of_us,
+        ):
+            return None
+        return self.ledger.score(contact, from_micros(as_of_us))
+
+    def steps(
+        self, contact: str, until_us: int | None
+    ) -> list[tuple[int, float | None]]:
+        """The score at every instant where it may change, up to *until_us*.
+
+        From the contact's own first event on: before it the contact is not
+        reported (a master always has its own merge event, so merged-in history
+        starts no earlier).
+        """
+        log = self.logs.get(contact)
+        if log is None:
+            return []
+        points = self.instants(self.related(contact) if self.merges else {contact})
+        first, last = log[0], until_us if until_us is not None else points[-1]
+        return [(t, self.value(contact, t)) for t in points if first <= t <= last]
+
+    def first_change(
+        self, contact: str, lo: int, hi: int, threshold: float, above: bool
+    ) -> tuple[int, float] | None:
+        """The first whole second in (lo, hi) on the other side of *threshold*.
+
+        *above* is the side at *lo*; found by bisection (the drift is monotone).
+        """
+        first = -(-(lo + 1) // _SECOND) * _SECOND
+        last = ((hi - 1) // _SECOND) * _SECOND
+        if first > last:
+            return None
+        end = self.value(contact, last)
+        if end is None or (end >= threshold) == above:
+            return None
+        while first < last:
+            mid = ((first + last) // 2 // _SECOND) * _SECOND
+            v = self.value(contact, mid)
+            if v is not None and (v >= threshold) != above:
+                last = mid
+            else:
+                first = mid + _SECOND
+        v = self.value(contact, first)
+        return None if v is None else (first, v)
+
+
+def crossings_of(
+    history: History,
+    contact: str,
+    threshold: float,
+    first_only: bool,
+    until_us: int | None,
+) -> list[Crossing]:
+    out: list[Crossing] = []
+    previous = history.initial
+    steps = history.steps(contact, until_us)
+    if not steps:
+        return out
+    # Decay is followed to `until` (inclusive), or a century past the last event.
+    tail = (until_us if until_us is not None else steps[-1][0] + _HORIZON) + 1
+    for k, (t, value) in enumerate(steps):
+        if value is None:
+            break  # merged away: the contact is no longer reported
+        # Drift in the open interval before the next instant (continuous aging).
+        hi = steps[k + 1][0] if k + 1 < len(steps) else tail
+        moments = [(t, value)]
+        while history.continuous:
+            drift = history.first_change(
+                contact, moments[-1][0], hi, threshold, moments[-1][1] >= threshold
+            )
+            if drift is None:
+                break
+            moments.append(drift)
+        for at, after in moments:
+            if (previous >= threshold) != (after >= threshold):
+                way = direction(after, threshold)
+                if way == "up" or not first_only:
+                    out.append(Crossing(contact, from_micros(at), previous, after, way))
+                    if first_only:
+                        return out
+            previous = after
+    return out
