@@ -122,12 +122,12 @@ class ActionScore:
         # whose weights were checked by the config: skip re-checking them per
         # contact (it was a third of the time).
         score = object.__new__(cls)
-        for name, value in zip(
-            ("recency", "frequency", "value", "social", "weights"),
-            (*fractions, weights),
-            strict=True,
-        ):
-            object.__setattr__(score, name, value)
+        setattr_ = object.__setattr__
+        setattr_(score, "recency", fractions[0])
+        setattr_(score, "frequency", fractions[1])
+        setattr_(score, "value", fractions[2])
+        setattr_(score, "social", fractions[3])
+        setattr_(score, "weights", weights)
         return score
 
     @property
@@ -293,14 +293,17 @@ def action_scores(
     count: dict[str, int] = {}
     money: dict[str, list[float]] = {}
     networks: dict[str, set[Any]] = {}
-    seen: set[str] = set()
+    others: set[str] = set()  # contacts seen only through other kinds so far
+    roles = activity | purchase | refund | social
     # The feature loops are written for speed: local names, no calls per event.
     for e in checked_list(events):
         t = e._us  # noqa: SLF001
         if t > as_of_us:
             continue
         c, kind = e.contact, e.kind
-        seen.add(c)
+        if kind not in roles:
+            others.add(c)
+            continue
         if kind in activity:
             if t > last.get(c, -(2**63)):
                 last[c] = t
@@ -318,7 +321,7 @@ def action_scores(
     by_spend = _rank_fraction(list(spend.values())) if spend else None
     weigh, weights = config.recency.weigher(as_of_us), config.weights
     out = {}
-    for c in sorted(seen):
+    for c in sorted(others.union(last, money, networks)):
         recency = weigh(last[c], 0) if c in last else 0.0
         frequency = by_count(count[c]) if by_count and c in count else 0.0
         value = by_spend(spend[c]) if by_spend and c in spend else 0.0
