@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from ._events import Event, to_micros, to_utc
+from ._model import tuple_of
 from ._stream import checked_list
 from .exceptions import InvalidModelError
 
@@ -107,14 +108,11 @@ def rfm_segments(
             path="bins",
             value=bins,
         )
-    table = CLASSIC_SEGMENTS if segments is None else tuple(segments)
-    for i, rule in enumerate(table):
-        if not isinstance(rule, SegmentRule):
-            raise InvalidModelError(
-                f"expected a SegmentRule, got {rule!r}",
-                path=f"segments[{i}]",
-                value=rule,
-            )
+    table = (
+        CLASSIC_SEGMENTS
+        if segments is None
+        else tuple_of(SegmentRule, segments, "segments")
+    )
     as_of_us = to_micros(to_utc(as_of, "as_of"))
     purchase, refund = set(purchase_kinds), set(refund_kinds)
     last: dict[str, int] = {}

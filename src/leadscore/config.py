@@ -2,22 +2,9 @@
 
 Nothing is evaluated: a model can come from untrusted configuration. Every problem
 raises :class:`~leadscore.InvalidModelError` whose ``path`` names the key
-(``rules[2].aging.months``).
-
-The dict form of a model::
-
-    {"name": "Sales readiness",
-     "aging": {"policy": "expire_after", "months": 6},
-     "rules": [{"kind": "email.opened", "points": 5,
-                "when": {"where": "campaign", "contains": "newsletter"}},
-               {"kind": "order.paid", "points": 100,
-                "aging": {"policy": "never"}}]}
-
-Conditions: ``{"where": KEY, OP: OPERAND}`` with one operator (``eq``, ``ne``,
-``contains``, ``startswith``, ``endswith``, ``in``, ``gt``, ``ge``, ``lt``, ``le``,
-``exists``), ``{"all": [...]}``, ``{"any": [...]}``, ``{"not": {...}}``. The key of
-``Event.value`` is written ``{"event": "value"}``. Periods are ``months``,
-``weeks``, ``days``, ``hours``, ``minutes``, ``seconds``, ``microseconds``.
+(``rules[2].aging.months``). The format is described in the manual ("Models as
+data"); points models, fit models, rating scales and segments are told apart by
+an optional ``type`` key.
 """
 
 from __future__ import annotations
