@@ -87,6 +87,11 @@ class Scorer:
     # -- combination -------------------------------------------------------------
 
     def combine(self, base: float, totals: Sequence[float], adjust: float) -> float:
+        """The score from per-rule totals: limits, then sum or ratio, then bounds.
+
+        *base* is ``initial`` (or a ``score.set`` value); *adjust* the manual
+        adjustments, added after the combination and before the bounds.
+        """
         pos = neg = 0.0
         limits, points = self.limits, self.points
         for i, total in enumerate(totals):
