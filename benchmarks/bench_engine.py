@@ -68,6 +68,7 @@ def main() -> None:
     parser.add_argument(
         "--single", type=int, default=2_000, help="events ingested one by one"
     )
+    parser.add_argument("--read-events", type=int, default=500_000)
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
     events = make(args.events, args.contacts)
@@ -88,9 +89,12 @@ def main() -> None:
         store.drop()
         store.close()
         figures["postgres_1000"] = ingest_rate(SQLAlchemyStore(url), events, 1000)
-    engine = Engine([MODEL], MemoryStore())
-    engine.ingest(events)
-    contacts = sorted({e.contact for e in events})
+    # Reads: a store holding enough events for ~100,000 contacts, opened by an
+    # engine (which folds them once), then one score and all scores.
+    store = MemoryStore()
+    store.append(make(args.read_events, args.contacts, seed=4, prefix="r"))
+    engine = Engine([MODEL], store)
+    contacts = sorted({e.contact for e in store.events()})
     t0 = time.perf_counter()
     for c in contacts[:1000]:
         engine.score(MODEL.name, c, AS_OF)
