@@ -290,32 +290,40 @@ class AgingPolicy:
             return 0.0
         return self.weigher(as_of_us)(at_us, rank)
 
-    def weigher(self, as_of_us: int) -> Callable[[int, int], float]:
-        """A fast ``(at_us, rank) -> weight`` for one *as_of* (microseconds).
+    def kernel(self) -> Callable[[int, int, int], float]:
+        """A fast ``(at_us, rank, as_of_us) -> weight`` that any *as_of* can share.
 
+        Built once per model (calendar expiries are cached per day), so that
+        scoring one contact at many instants needs no per-instant preparation.
         The caller guarantees ``at_us <= as_of_us``.
         """
         kind = self.kind
         if kind == "never":
-            return lambda _at, _rank: 1.0
+            return lambda _at, _rank, _as_of: 1.0
         if kind == "by_count":
             factor = self.factor
-            return lambda _at, rank: factor**rank
+            return lambda _at, rank, _as_of: factor**rank
         span = self.period // dt.timedelta(microseconds=1)
         if kind == "half_life":
-            return lambda at, _rank: 0.5 ** ((as_of_us - at) / span)
+            return lambda at, _rank, as_of: 0.5 ** ((as_of - at) / span)
         if kind == "linear":
-            return lambda at, _rank: max(0.0, 1.0 - (as_of_us - at) / span)
-        lo, hi, exact = self.expiry_window(as_of_us)
+            return lambda at, _rank, as_of: max(0.0, 1.0 - (as_of - at) / span)
+        end = self.end_us()
+        assert end is not None
+        return lambda at, _rank, as_of: 1.0 if as_of < end(at) else 0.0
 
-        def expire(at: int, _rank: int) -> float:
-            if at > hi:
-                return 1.0
-            if at <= lo:
-                return 0.0
-            return 1.0 if exact(at) else 0.0
+    def weigher(self, as_of_us: int) -> Callable[[int, int], float]:
+        """A fast ``(at_us, rank) -> weight`` for one *as_of* (microseconds).
 
-        return expire
+        For expiry, two integer comparisons outside the window around the cut-off
+        (see :meth:`expiry_window`); otherwise :meth:`kernel` at *as_of*. The caller
+        guarantees ``at_us <= as_of_us``.
+        """
+        if self.kind == "expire_after":
+            lo, hi, alive = self.expiry_window(as_of_us)
+            return lambda at, _rank: 1.0 if at > hi or (at > lo and alive(at)) else 0.0
+        kernel = self.kernel()
+        return lambda at, rank: kernel(at, rank, as_of_us)
 
     def expiry_window(self, as_of_us: int) -> tuple[int, int, Callable[[int], bool]]:
         """For step policies: ``(lo, hi, alive)`` at *as_of* (microseconds).

@@ -8,7 +8,7 @@ key, and the ``by_count`` ranks. Nothing depends on the order the events arrived
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeAlias
 
 import attrs
@@ -65,24 +65,54 @@ class Scorer:
         self.as_of_us = as_of_us
         self.initial = model.initial
         rules = model.rules
-        policies = [model.policy(r) for r in rules]
+        self.policies = [model.policy(r) for r in rules]
         self.points = [r.points for r in rules]
         self.limits = [r.limit for r in rules]
         self.once_per = [r.once_per for r in rules]
-        self.weighers: list[Callable[[int, int], float]] = [
-            p.weigher(as_of_us) for p in policies
-        ]
-        self.uses_rank = any(p.uses_rank for p in policies)
+        self.kernels = compiled.kernels
+        self.uses_rank = any(p.uses_rank for p in self.policies)
         # The fast path scores a contact in one loop over its entries: no manual
         # events, merges, once_per or ranks. For step policies it inlines the
         # expiry window so that most entries cost two integer comparisons.
         self.simple = not self.uses_rank and all(o is None for o in self.once_per)
-        self.windows = [
-            p.expiry_window(as_of_us) if p.is_step else None for p in policies
-        ]
+        self._windows: list[Any] | None = None
         self.ratio = model.combine == "ratio"
         #: initial + Σ totals, clamped: no limits and no ratio to apply.
         self.plain_sum = not self.ratio and all(x is None for x in self.limits)
+
+    def at(self, as_of_us: int) -> Scorer:
+        """This scorer at another instant (a cheap copy: the rules are shared)."""
+        other = object.__new__(Scorer)
+        other.__dict__.update(self.__dict__)
+        other.as_of_us = as_of_us
+        other._windows = None
+        return other
+
+    def fast_kernel(self, entries: Iterable[tuple[Event, tuple[int, ...]]]) -> float:
+        """Like :meth:`fast`, with the as_of-free kernels: for one-off reads."""
+        as_of_us, points, kernels = self.as_of_us, self.points, self.kernels
+        totals = [0.0] * len(points)
+        for e, rules in entries:
+            t = e._us  # noqa: SLF001
+            if t <= as_of_us:
+                for i in rules:
+                    totals[i] += points[i] * kernels[i](t, 0, as_of_us)
+        return self.combine(self.initial, totals, 0.0)
+
+    @property
+    def windows(self) -> list[Any]:
+        """Per rule, the expiry window at as_of (step policies) or None.
+
+        Computed on first use: only the fast paths need it, and month arithmetic
+        is not free.
+        """
+        if self._windows is None:
+            cache: dict[Any, Any] = {}
+            for p in self.policies:
+                if p.is_step and p not in cache:
+                    cache[p] = p.expiry_window(self.as_of_us)
+            self._windows = [cache.get(p) for p in self.policies]
+        return self._windows
 
     # -- combination -------------------------------------------------------------
 
@@ -110,7 +140,7 @@ class Scorer:
     def fast(self, entries: Iterable[tuple[Event, tuple[int, ...]]]) -> float:
         """Score a contact with no manual events and no merges (simple models)."""
         as_of_us = self.as_of_us
-        points, windows, weighers = self.points, self.windows, self.weighers
+        points, windows, kernels = self.points, self.windows, self.kernels
         totals = [0.0] * len(points)
         for e, rules in entries:
             t = e._us  # noqa: SLF001
@@ -119,7 +149,7 @@ class Scorer:
             for i in rules:
                 window = windows[i]
                 if window is None:
-                    totals[i] += points[i] * weighers[i](t, 0)
+                    totals[i] += points[i] * kernels[i](t, 0, as_of_us)
                 elif t > window[1] or (t > window[0] and window[2](t)):
                     totals[i] += points[i]
         return self.combine(self.initial, totals, 0.0)
@@ -187,15 +217,15 @@ class Scorer:
             }
             times = sorted(entry[0]._us for entry in distinct.values())  # noqa: SLF001
         # 4. Weights, per-rule totals, limits, combination.
-        points, weighers = self.points, self.weighers
+        points, kernels = self.points, self.kernels
         totals = [0.0] * n
         weighted: list[list[tuple[Event, float]]] = [[] for _ in range(n)]
         for i, rule_entries in enumerate(counted):
-            weigh, p = weighers[i], points[i]
+            weigh, p = kernels[i], points[i]
             for entry in rule_entries:
                 t = entry[0]._us  # noqa: SLF001
                 rank = len(times) - bisect_right(times, t) if times else 0
-                w = weigh(t, rank)
+                w = weigh(t, rank, as_of_us)
                 totals[i] += p * w
                 if rows is not None:
                     weighted[i].append((entry[0], w))

@@ -99,6 +99,14 @@ def stream_scores(
 def _slot(scorer: Scorer, i: int) -> tuple[Any, ...]:
     window = scorer.windows[i]
     if window is None:
-        return (i, scorer.points[i], 0, 0, None, scorer.weighers[i])
+        kernel, as_of_us = scorer.kernels[i], scorer.as_of_us
+        return (
+            i,
+            scorer.points[i],
+            0,
+            0,
+            None,
+            lambda at, rank: kernel(at, rank, as_of_us),
+        )
     lo, hi, alive = window
     return (i, scorer.points[i], lo, hi, alive, None)

@@ -79,7 +79,7 @@ class Ledger:
     job that rewrites numbers.
     """
 
-    __slots__ = ("_compiled", "_contacts", "_ids", "_merges", "model")
+    __slots__ = ("_cache", "_compiled", "_contacts", "_ids", "_merges", "model")
 
     model: ScoringModel
     _compiled: Compiled
@@ -94,10 +94,11 @@ class Ledger:
         self._contacts = PMap()
         self._ids = PMap()
         self._merges = ()
+        self._cache: dict[str, Any] = {}  # derived from the model only
 
     def __setattr__(self, name: str, value: object) -> None:
         """Refuse changes after construction: ledgers are immutable."""
-        if hasattr(self, "_merges"):
+        if hasattr(self, "_cache"):
             msg = "Ledger is immutable; fold() returns a new one"
             raise AttributeError(msg)
         object.__setattr__(self, name, value)
@@ -124,6 +125,7 @@ class Ledger:
             ("_contacts", contacts.update(changes)),
             ("_ids", self._ids.update(ids)),
             ("_merges", self._merges + tuple(merges)),
+            ("_cache", self._cache),
         ):
             object.__setattr__(new, name, value)
         return new
@@ -152,15 +154,27 @@ class Ledger:
         merged away at *as_of* scores what its master scores.
         """
         as_of_us = _as_of_us(as_of)
-        scorer = Scorer(self._compiled, as_of_us)
-        routes = (
-            merge_routes(self._compiled, self._merges, as_of_us) if self._merges else {}
-        )
+        scorer = self._scorer().at(as_of_us)
+        if not self._merges:  # the common case: one contact, one log
+            log = self._contacts.get(contact)
+            if log is None:
+                return self.model.clamp(self.model.initial)
+            if scorer.simple and not log[2]:
+                return scorer.fast_kernel(log[1])
+            return scorer.general(((log, -(2**63)),))
+        routes = merge_routes(self._compiled, self._merges, as_of_us)
         contact = routes.get(contact, (contact, 0))[0]
         sources = self._sources(contact, routes)
         if not sources:
             return self.model.clamp(self.model.initial)
         return scorer.general(sources)
+
+    def _scorer(self) -> Scorer:
+        # One Scorer per ledger, re-targeted per as_of with Scorer.at (cheap).
+        scorer = self._cache.get("scorer")
+        if scorer is None:
+            scorer = self._cache["scorer"] = Scorer(self._compiled, 0)
+        return scorer
 
     def explain(self, contact: str, as_of: Any) -> list[Contribution]:
         """The rows that make up *contact*'s score at *as_of* (see :func:`explain`)."""

@@ -46,6 +46,8 @@ class Compiled:
     # _SPECIAL.
     dispatch: Mapping[str, Any]
     active_us: int
+    # Per rule: (at_us, rank, as_of_us) -> weight, shared by every as_of.
+    kernels: tuple[Callable[[int, int, int], float], ...]
 
 
 def _conditional(
@@ -75,7 +77,17 @@ def compile_model(model: ScoringModel) -> Compiled:
     for kind in (SCORE_ADJUSTED, SCORE_SET, SCORE_RESET, CONTACT_MERGED):
         dispatch[kind] = _SPECIAL
     active = model.active_from
-    return Compiled(model, dispatch, _NO_LIMIT if active is None else to_micros(active))
+    kernels: dict[Any, Callable[[int, int, int], float]] = {}  # one per policy
+    for rule in model.rules:
+        policy = model.policy(rule)
+        if policy not in kernels:
+            kernels[policy] = policy.kernel()
+    return Compiled(
+        model,
+        dispatch,
+        _NO_LIMIT if active is None else to_micros(active),
+        tuple(kernels[model.policy(r)] for r in model.rules),
+    )
 
 
 def _not_an_event(pos: int, e: object) -> InvalidEventError:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["InvalidEventError", "InvalidModelError", "LeadScoreError"]
+__all__ = ["InvalidEventError", "InvalidModelError", "LeadScoreError", "StoreError"]
 
 
 class LeadScoreError(Exception):
@@ -61,3 +61,7 @@ class InvalidModelError(LeadScoreError, ValueError):
         self.value = value
         self.reason = message
         self.source = source
+
+
+class StoreError(LeadScoreError):
+    """A store could not read or write (the driver's error is chained as cause)."""

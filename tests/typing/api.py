@@ -61,3 +61,12 @@ action = ls.ActionScore(recency=0.77, frequency=0.01, value=0.01, social=1.0)
 assert_type(action.total, int)
 assert_type(ls.action_scores([e], at), dict[str, ls.ActionScore])
 assert_type(ls.rfm_segments([e], at, bins=4)["ann"].segment, str | None)
+
+from leadscore.engine import Engine, Ingested  # noqa: E402
+from leadscore.stores import MemoryStore, SQLiteStore  # noqa: E402
+
+engine = Engine([model], SQLiteStore(":memory:"), thresholds={"m": [10]})
+assert_type(engine.ingest([e]), Ingested)
+assert_type(engine.scores("m", at), dict[str, float])
+assert_type(engine.score("m", "ann", at), float)
+assert_type(Engine([model], MemoryStore()).forget("ann"), int)

@@ -1,0 +1,315 @@
+"""Real-time scoring over a store: ingest events as they happen, read scores any time.
+
+The store keeps the events (the truth); the engine keeps, per model, a ledger folded
+from them (a cache it can always rebuild). Scores are computed at read time for any
+``as_of``, so decay and expiry need no cron job rewriting numbers.
+
+>>> import leadscore as ls
+>>> from leadscore.stores import MemoryStore
+>>> engine = Engine([ls.presets.highlevel()], MemoryStore())
+>>> changes = engine.ingest([ls.Event("ann", "form.submitted", "2024-05-01T09:00Z",
+...                                   id="e1")])
+>>> [(c.contact, c.before, c.after) for c in changes]
+[('ann', 0.0, 10.0)]
+>>> engine.ingest([ls.Event("ann", "form.submitted", "2024-05-01T09:00Z", id="e1")])
+[]
+>>> engine.score("Marketing engagement score", "ann", "2024-05-02T00:00Z")
+10.0
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from . import config
+from ._events import (
+    CONTACT_MERGED,
+    SCORE_ADJUSTED,
+    SCORE_RESET,
+    SCORE_SET,
+    Event,
+    from_micros,
+    to_utc,
+)
+from ._fold import Ledger, fold
+from ._history import History, crossings_of
+from ._model import ScoringModel, finite
+from ._sweep import Crossing
+from ._time import ScoreChange
+from .exceptions import InvalidModelError
+from .stores import Store
+
+__all__ = ["Engine", "Ingested", "merged_into", "model_version"]
+
+_US = dt.timedelta(microseconds=1)
+
+
+def model_version(model: ScoringModel) -> str:
+    """A model's version: the SHA-256 of its canonical JSON (content, not identity)."""
+    text = config.to_json(model, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def merged_into(events: Iterable[Event], contact: str) -> set[str]:
+    """The contact and every id merged into it, transitively, by *events*."""
+    merges = [
+        (e.contact, str(e.attrs["from"])) for e in events if e.kind == CONTACT_MERGED
+    ]
+    group, grew = {contact}, True
+    while grew:
+        grew = False
+        for master, source in merges:
+            if master in group and source not in group:
+                group.add(source)
+                grew = True
+    return group
+
+
+class Ingested(list[ScoreChange]):
+    """What one :meth:`Engine.ingest` did: a list of the score changes.
+
+    ``crossings`` holds ``(model name, Crossing)`` pairs of the thresholds the
+    batch made contacts cross, including the future falls its points will cause
+    when they expire.
+    """
+
+    crossings: list[tuple[str, Crossing]]
+
+
+class Engine:
+    """Scores of several models over one store, updated as events arrive.
+
+    Args:
+        models: The scoring models (distinct names).
+        store: Where events are kept (:mod:`leadscore.stores`).
+        thresholds: ``{model name: [thresholds]}`` whose crossings :meth:`ingest`
+            reports.
+
+    Give events ids: then re-sending a batch (a retry after a timeout, a replay)
+    changes nothing. Id-less events are stored as new every time.
+    """
+
+    def __init__(
+        self,
+        models: Iterable[ScoringModel],
+        store: Store,
+        *,
+        thresholds: dict[str, Sequence[float]] | None = None,
+    ) -> None:
+        """Open the engine: fold every stored event into each model's ledger."""
+        self.store = store
+        self._models: dict[str, ScoringModel] = {}
+        for model in models:
+            if not isinstance(model, ScoringModel):
+                raise InvalidModelError(
+                    f"expected a ScoringModel, got {model!r:.200}",
+                    path="models",
+                    value=model,
+                )
+            if model.name in self._models:
+                raise InvalidModelError(
+                    f"model names must be distinct, got {model.name!r} twice",
+                    path="models",
+                    value=model.name,
+                )
+            self._models[model.name] = model
+        self.thresholds = {
+            name: [finite("thresholds", t) for t in values]
+            for name, values in (thresholds or {}).items()
+        }
+        for name in self.thresholds:
+            self._model(name)
+        events = store.events()
+        self._ledgers = {name: fold(m, events) for name, m in self._models.items()}
+
+    # -- models ------------------------------------------------------------------
+
+    @property
+    def models(self) -> dict[str, ScoringModel]:
+        """The models by name."""
+        return dict(self._models)
+
+    def versions(self) -> dict[str, str]:
+        """Each model's content version (see :func:`model_version`)."""
+        return {name: model_version(m) for name, m in self._models.items()}
+
+    def _model(self, name: str) -> ScoringModel:
+        try:
+            return self._models[name]
+        except KeyError:
+            raise InvalidModelError(
+                f"no model named {name!r}; the engine has {sorted(self._models)}",
+                path="model",
+                value=name,
+            ) from None
+
+    def set_model(self, model: ScoringModel) -> None:
+        """Add or replace a model, rescoring it from every stored event.
+
+        The new ledger is built before it replaces the old one, so reads never
+        see a half-built state (retroactive rescoring without downtime).
+        """
+        if not isinstance(model, ScoringModel):
+            raise InvalidModelError(
+                f"expected a ScoringModel, got {model!r:.200}",
+                path="model",
+                value=model,
+            )
+        ledger = fold(model, self.store.events())
+        self._models[model.name] = model
+        self._ledgers[model.name] = ledger
+
+    # -- writing -----------------------------------------------------------------
+
+    def ingest(self, events: Iterable[Event]) -> Ingested:
+        """Store a batch and return the score changes it caused.
+
+        One :class:`ScoreChange` per model, contact and new event instant at which
+        the score differs just before and at that instant (late and out-of-order
+        events included: the answer is the pure fold's over all events). The batch
+        is atomic: a bad event raises and nothing is stored or changed.
+        """
+        new = self.store.append(list(events))
+        result = Ingested()
+        result.crossings = []
+        if not new:
+            return result
+        instants: dict[str, set[int]] = {}
+        for e in new:
+            instants.setdefault(e.contact, set()).add(e._us)  # noqa: SLF001
+            if e.kind == CONTACT_MERGED:
+                instants.setdefault(str(e.attrs["from"]), set()).add(e._us)  # noqa: SLF001
+        for name, model in self._models.items():
+            before_ledger = self._ledgers[name]
+            ledger = fold(model, new, before_ledger)
+            self._ledgers[name] = ledger
+            for contact, times in sorted(instants.items()):
+                for t in sorted(times):
+                    at = from_micros(t)
+                    after = ledger.score(contact, at)
+                    before = ledger.score(contact, at - _US)
+                    if before != after:
+                        result.append(ScoreChange(contact, name, at, before, after))
+            result.crossings.extend(
+                (name, c)
+                for c in self._new_crossings(name, before_ledger, ledger, instants)
+            )
+        result.sort(key=lambda c: (c.at, c.contact, c.model))
+        return result
+
+    def _new_crossings(
+        self, name: str, old: Ledger, new: Ledger, touched: dict[str, set[int]]
+    ) -> list[Crossing]:
+        found: list[Crossing] = []
+        for threshold in self.thresholds.get(name, ()):
+            before_h, after_h = History(old), History(new)
+            for contact in sorted(touched):
+                seen = set(
+                    crossings_of(
+                        before_h, contact, threshold, first_only=False, until_us=None
+                    )
+                )
+                found.extend(
+                    c
+                    for c in crossings_of(
+                        after_h, contact, threshold, first_only=False, until_us=None
+                    )
+                    if c not in seen
+                )
+        return found
+
+    def forget(self, contact: str) -> int:
+        """Erase a contact and everything stored about it (a privacy request).
+
+        The ids merged into it go too. Returns the number of events erased.
+        """
+        erased = self.store.forget(merged_into(self.store.events(), contact))
+        events = self.store.events()
+        self._ledgers = {name: fold(m, events) for name, m in self._models.items()}
+        return erased
+
+    # -- manual changes ------------------------------------------------------------
+
+    def _manual(
+        self,
+        kind: str,
+        contact: str,
+        at: Any,
+        *,
+        value: float = 0.0,
+        model: str | None = None,
+        id: str | None = None,  # noqa: A002 - the Event field's name
+        attrs: dict[str, Any] | None = None,
+    ) -> Ingested:
+        fields = dict(attrs or {})
+        if model is not None:
+            self._model(model)
+            fields["model"] = model
+        return self.ingest([Event(contact, kind, at, fields, value, id)])
+
+    def adjust(
+        self,
+        contact: str,
+        points: float,
+        at: Any,
+        *,
+        model: str | None = None,
+        id: str | None = None,  # noqa: A002
+    ) -> Ingested:
+        """Add *points* by hand (``score.adjusted``), in one model or all."""
+        return self._manual(
+            SCORE_ADJUSTED, contact, at, value=points, model=model, id=id
+        )
+
+    def set_score(
+        self,
+        contact: str,
+        value: float,
+        at: Any,
+        *,
+        model: str | None = None,
+        id: str | None = None,  # noqa: A002
+    ) -> Ingested:
+        """Set the score to *value* from *at* on (``score.set``)."""
+        return self._manual(SCORE_SET, contact, at, value=value, model=model, id=id)
+
+    def reset(
+        self,
+        contact: str,
+        at: Any,
+        *,
+        model: str | None = None,
+        id: str | None = None,  # noqa: A002
+    ) -> Ingested:
+        """Restart the score as for a new contact (``score.reset``)."""
+        return self._manual(SCORE_RESET, contact, at, model=model, id=id)
+
+    def merge(
+        self,
+        master: str,
+        merged: str,
+        at: Any,
+        *,
+        id: str | None = None,  # noqa: A002
+    ) -> Ingested:
+        """Merge *merged* into *master* (``contact.merged``)."""
+        return self._manual(CONTACT_MERGED, master, at, id=id, attrs={"from": merged})
+
+    # -- reading -------------------------------------------------------------------
+
+    def scores(self, model_name: str, as_of: Any) -> dict[str, float]:
+        """Every reported contact's score under *model_name* at *as_of*."""
+        self._model(model_name)
+        return self._ledgers[model_name].scores(to_utc(as_of, "as_of"))
+
+    def score(self, model_name: str, contact: str, as_of: Any) -> float:
+        """One contact's score under *model_name* at *as_of*."""
+        self._model(model_name)
+        return self._ledgers[model_name].score(contact, to_utc(as_of, "as_of"))
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()

@@ -1,0 +1,70 @@
+"""The Store protocol: what the engine needs from a place that keeps events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol, runtime_checkable
+
+from leadscore._events import Event
+from leadscore._stream import checked_list
+from leadscore.exceptions import InvalidEventError
+
+__all__ = ["Store", "check_batch"]
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A durable (or not) home for events.
+
+    ``append`` is atomic: either every new event of the batch is stored, or none
+    is. Identity follows DESIGN: an event whose id is stored (equal) is skipped, a
+    different event reusing a stored id makes the whole batch fail with
+    ``InvalidEventError``; id-less events are always new.
+    """
+
+    def append(self, events: Sequence[Event]) -> list[Event]:
+        """Store the batch atomically; return the events that were new."""
+        ...
+
+    def events(self) -> list[Event]:
+        """Every stored event, in the order they were stored."""
+        ...
+
+    def forget(self, contacts: Iterable[str]) -> int:
+        """Erase the events of *contacts* and the merges naming them; count them."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's resources."""
+        ...
+
+
+def check_batch(events: Iterable[Event], stored: dict[str, Event]) -> list[Event]:
+    """The new events of a batch, by the identity rule, before anything is written.
+
+    *stored* maps the batch's ids that are already stored to their events.
+
+    Raises:
+        InvalidEventError: for something that is not an Event, or an id reused by
+            a different event (in the store or within the batch).
+    """
+    batch = checked_list(events)
+    new: list[Event] = []
+    seen: dict[str, Event] = {}
+    for pos, e in enumerate(batch):
+        if e.id is None:
+            new.append(e)
+            continue
+        known = seen.get(e.id) or stored.get(e.id)
+        if known is None:
+            seen[e.id] = e
+            new.append(e)
+        elif known != e:
+            raise InvalidEventError(
+                f"id {e.id!r} is already used by a different event: {known!r}, "
+                f"now {e!r}",
+                field="id",
+                value=e.id,
+                where=f"events[{pos}]",
+            )
+    return new

@@ -1,0 +1,233 @@
+"""A conformance suite for stores: run it against your own.
+
+Needs pytest and the ``testing`` extra (Hypothesis). Subclass the contract in a
+test module and say how to make a store::
+
+    from leadscore.testing import DurableStoreContract, store_machine
+
+    class TestMyStore(DurableStoreContract):
+        def make_store(self, tmp_path):
+            return MyStore(tmp_path / "events")
+
+        def reopen(self, store):
+            store.close()
+            return MyStore(store.path)
+
+    TestMyStoreMachine = store_machine(lambda: MyStore(...))
+
+Every shipped store passes it.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import math
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from . import presets
+from ._events import Event
+from ._fold import score
+from .engine import Engine, merged_into
+from .exceptions import InvalidEventError
+from .stores import MemoryStore, Store
+from .strategies import CONTACTS, events
+
+__all__ = ["DurableStoreContract", "StoreContract", "store_machine"]
+
+T0 = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
+ODD_IDS = (
+    "o'brien",
+    'say "hi"',
+    "x'); DROP TABLE leadscore_events; --",
+    "emoji 🎉 ünïcødé",
+    "tab\tand\nnewline",
+    "k" * 10_000,
+)
+
+
+def _counter(store: Store) -> Counter[Event]:
+    return Counter(store.events())
+
+
+class StoreContract(abc.ABC):
+    """What every store must do. Subclass it and implement :meth:`make_store`."""
+
+    @abc.abstractmethod
+    def make_store(self, tmp_path: Path) -> Store:
+        """A new, empty store."""
+
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Any:
+        """The store under test, closed afterwards."""
+        made = self.make_store(tmp_path)
+        yield made
+        made.close()
+
+    def test_append_returns_new_events_and_reads_them_back(self, store: Store) -> None:
+        """What goes in comes out, equal."""
+        batch = [
+            Event(
+                "ann", "email.opened", T0, {"message": "m1", "tags": ("a", 1)}, id="1"
+            ),
+            Event("ann", "order.paid", T0, value=19.99),
+            Event("bob", "contact.merged", T0, {"from": "bo"}, id="2"),
+        ]
+        assert batch == store.append(batch)
+        assert Counter(batch) == _counter(store)
+
+    def test_a_known_id_is_skipped_and_id_less_events_are_new(
+        self, store: Store
+    ) -> None:
+        """Replaying is harmless with ids; id-less events are new every time."""
+        with_id = Event("ann", "email.opened", T0, id="1")
+        without = Event("ann", "email.opened", T0)
+        store.append([with_id, without])
+        assert [without] == store.append([with_id, without])
+        assert Counter({with_id: 1, without: 2}) == _counter(store)
+
+    def test_a_conflicting_id_rejects_the_whole_batch(self, store: Store) -> None:
+        """A different event reusing an id raises; nothing of the batch is stored."""
+        store.append([Event("ann", "email.opened", T0, id="1")])
+        before = _counter(store)
+        batch = [
+            Event("cy", "form.submitted", T0, id="2"),
+            Event("ann", "email.opened", T0, value=5, id="1"),
+        ]
+        with pytest.raises(InvalidEventError, match="already used"):
+            store.append(batch)
+        assert before == _counter(store)
+
+    def test_forget_erases_a_contact_and_merges_naming_it(self, store: Store) -> None:
+        """Forget leaves nothing of the contact behind."""
+        store.append(
+            [
+                Event("ann", "email.opened", T0, id="1"),
+                Event("bob", "contact.merged", T0, {"from": "ann"}, id="2"),
+                Event("bob", "email.opened", T0, id="3"),
+            ]
+        )
+        assert 2 == store.forget(["ann"])
+        assert [Event("bob", "email.opened", T0, id="3")] == store.events()
+        again = Event("ann", "email.opened", T0, value=1, id="1")
+        assert [again] == store.append([again])  # the id is free again
+
+    @pytest.mark.parametrize("odd", ODD_IDS)
+    def test_odd_ids_round_trip_unharmed(self, store: Store, odd: str) -> None:
+        """Quotes, SQL, emoji and 10 kB strings are data, never code."""
+        e = Event(odd, odd[:50], T0, {odd[:100]: odd}, id=odd)
+        store.append([e])
+        assert [e] == store.events()
+
+    def test_an_engine_over_the_store_equals_the_pure_fold(self, store: Store) -> None:
+        """Scores read through an engine equal score() over all events."""
+        model = presets.highlevel()
+        batches = [
+            [
+                Event("ann", "form.submitted", T0 + dt.timedelta(days=d), id=f"f{d}")
+                for d in range(3)
+            ],
+            [
+                Event("ann", "appointment.missed", T0, id="m"),
+                Event("bob", "page.viewed", T0, {"path": "/pricing"}),
+            ],
+            [Event("ann", "form.submitted", T0 - dt.timedelta(days=1), id="late")],
+        ]
+        engine = Engine([model], store)
+        for batch in batches:
+            engine.ingest(batch)
+        every = [e for batch in batches for e in batch]
+        as_of = T0 + dt.timedelta(days=10)
+        assert score(model, every, as_of) == engine.scores(model.name, as_of)
+
+
+class DurableStoreContract(StoreContract):
+    """The contract of stores that survive being closed and opened again."""
+
+    @abc.abstractmethod
+    def reopen(self, store: Store) -> Store:
+        """Close *store* and open the same storage again."""
+
+    def test_reopening_returns_the_same_events_and_scores(self, store: Store) -> None:
+        """Nothing acknowledged is lost by closing the store."""
+        model = presets.highlevel()
+        engine = Engine([model], store)
+        engine.ingest(
+            [
+                Event("ann", "form.submitted", T0, id="1"),
+                Event("ann", "page.viewed", T0, {"path": "/pricing"}),
+            ]
+        )
+        before = engine.scores(model.name, T0)
+        again = self.reopen(store)
+        try:
+            assert before == Engine([model], again).scores(model.name, T0)
+            assert 2 == len(again.events())
+        finally:
+            again.close()
+
+
+def store_machine(
+    make_store: Callable[[], Store], max_examples: int = 25
+) -> type[RuleBasedStateMachine]:
+    """A Hypothesis state machine that drives a store and MemoryStore alike.
+
+    Random batches (some replaying ids, some conflicting), forgets and reads; after
+    every step the store holds the same events as the reference and an engine over
+    it gives the same scores. Use ``TestX = store_machine(factory).TestCase``.
+    """
+    model = presets.highlevel()
+
+    class StoreMachine(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.store = make_store()
+            self.reference = MemoryStore()
+            self.engine = Engine([model], self.store)
+            self.sent: list[Event] = []
+
+        @rule(
+            batch=st.lists(events(ids=True) | events(), max_size=8),
+            replay=st.booleans(),
+        )
+        def ingest(self, batch: list[Event], replay: bool) -> None:
+            if replay and self.sent:
+                batch = batch + self.sent[-3:]
+            try:
+                expected = self.reference.append(batch)
+            except InvalidEventError:
+                with pytest.raises(InvalidEventError):
+                    self.engine.ingest(batch)
+                return
+            self.engine.ingest(batch)
+            self.sent.extend(expected)
+
+        @rule(contact=st.sampled_from(CONTACTS))
+        def forget(self, contact: str) -> None:
+            group = merged_into(self.reference.events(), contact)
+            assert self.reference.forget(group) == self.engine.forget(contact)
+
+        @invariant()
+        def same_events_and_scores(self) -> None:
+            assert _counter(self.reference) == _counter(self.store)
+            as_of = T0 + dt.timedelta(days=500)
+            expected = score(model, self.reference.events(), as_of)
+            actual = self.engine.scores(model.name, as_of)
+            assert expected.keys() == actual.keys()
+            assert all(
+                math.isclose(expected[c], actual[c], abs_tol=1e-9) for c in expected
+            )
+
+        def teardown(self) -> None:
+            self.store.close()
+
+    StoreMachine.TestCase.settings = settings(max_examples=max_examples, deadline=None)
+    return StoreMachine
