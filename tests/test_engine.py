@@ -258,3 +258,22 @@ def test_import_leadscore_does_not_import_the_shell():
         check=True,
     )
     assert "False False" == out.stdout.strip()
+
+
+def test_changes_after_a_merge_are_reported_for_the_master():
+    """An event of a merged-away id changes, and names, the master's score."""
+    engine = Engine([MODEL], MemoryStore())
+    engine.ingest(
+        [
+            Event("ann", "form.submitted", T0, id="1"),
+            Event("dup", "form.submitted", T0, id="2"),
+        ]
+    )
+    merged = engine.merge("ann", "dup", T0 + dt.timedelta(hours=1), id="m")
+    assert [] == [
+        (c.contact, c.before, c.after) for c in merged
+    ]  # keep-master: no change
+    later = engine.ingest(
+        [Event("dup", "appointment.booked", T0 + dt.timedelta(hours=2), id="3")]
+    )
+    assert [("ann", 10.0, 25.0)] == [(c.contact, c.before, c.after) for c in later]

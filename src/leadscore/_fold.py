@@ -169,6 +169,13 @@ class Ledger:
             return self.model.clamp(self.model.initial)
         return scorer.general(sources)
 
+    def owner(self, contact: str, as_of: Any) -> str:
+        """Whom *contact*'s events count for at *as_of*: itself, or its master."""
+        if not self._merges:
+            return contact
+        routes = merge_routes(self._compiled, self._merges, _as_of_us(as_of))
+        return routes.get(contact, (contact, 0))[0]
+
     def _scorer(self) -> Scorer:
         # One Scorer per ledger, re-targeted per as_of with Scorer.at (cheap).
         scorer = self._cache.get("scorer")

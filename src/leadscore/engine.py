@@ -180,19 +180,23 @@ class Engine:
         instants: dict[str, set[int]] = {}
         for e in new:
             instants.setdefault(e.contact, set()).add(e._us)  # noqa: SLF001
-            if e.kind == CONTACT_MERGED:
-                instants.setdefault(str(e.attrs["from"]), set()).add(e._us)  # noqa: SLF001
         for name, model in self._models.items():
             before_ledger = self._ledgers[name]
             ledger = fold(model, new, before_ledger)
             self._ledgers[name] = ledger
+            seen: set[tuple[str, int]] = set()
             for contact, times in sorted(instants.items()):
                 for t in sorted(times):
                     at = from_micros(t)
-                    after = ledger.score(contact, at)
-                    before = ledger.score(contact, at - _US)
+                    # An event of a merged-away id counts for its master.
+                    owner = ledger.owner(contact, at)
+                    if (owner, t) in seen:
+                        continue
+                    seen.add((owner, t))
+                    after = ledger.score(owner, at)
+                    before = ledger.score(owner, at - _US)
                     if before != after:
-                        result.append(ScoreChange(contact, name, at, before, after))
+                        result.append(ScoreChange(owner, name, at, before, after))
             result.crossings.extend(
                 (name, c)
                 for c in self._new_crossings(name, before_ledger, ledger, instants)
