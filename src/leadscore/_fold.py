@@ -153,7 +153,10 @@ class Ledger:
         A contact the ledger has not seen scores ``initial`` (clamped). A contact
         merged away at *as_of* scores what its master scores.
         """
-        as_of_us = _as_of_us(as_of)
+        return self.score_us(contact, _as_of_us(as_of))
+
+    def score_us(self, contact: str, as_of_us: int) -> float:
+        """:meth:`score` at an instant in microseconds since the epoch (no parsing)."""
         scorer = self._scorer().at(as_of_us)
         if not self._merges:  # the common case: one contact, one log
             log = self._contacts.get(contact)
@@ -169,11 +172,11 @@ class Ledger:
             return self.model.clamp(self.model.initial)
         return scorer.general(sources)
 
-    def owner(self, contact: str, as_of: Any) -> str:
-        """Whom *contact*'s events count for at *as_of*: itself, or its master."""
+    def owner_us(self, contact: str, as_of_us: int) -> str:
+        """Whom *contact*'s events count for at *as_of_us*: itself, or its master."""
         if not self._merges:
             return contact
-        routes = merge_routes(self._compiled, self._merges, _as_of_us(as_of))
+        routes = merge_routes(self._compiled, self._merges, as_of_us)
         return routes.get(contact, (contact, 0))[0]
 
     def _scorer(self) -> Scorer:

@@ -19,7 +19,6 @@ from them (a cache it can always rebuild). Scores are computed at read time for 
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -43,8 +42,6 @@ from .exceptions import InvalidModelError
 from .stores import Store
 
 __all__ = ["Engine", "Ingested", "merged_into", "model_version"]
-
-_US = dt.timedelta(microseconds=1)
 
 
 def model_version(model: ScoringModel) -> str:
@@ -187,16 +184,16 @@ class Engine:
             seen: set[tuple[str, int]] = set()
             for contact, times in sorted(instants.items()):
                 for t in sorted(times):
-                    at = from_micros(t)
                     # An event of a merged-away id counts for its master.
-                    owner = ledger.owner(contact, at)
+                    owner = ledger.owner_us(contact, t)
                     if (owner, t) in seen:
                         continue
                     seen.add((owner, t))
-                    after = ledger.score(owner, at)
-                    before = ledger.score(owner, at - _US)
+                    after = ledger.score_us(owner, t)
+                    before = ledger.score_us(owner, t - 1)
                     if before != after:
-                        result.append(ScoreChange(owner, name, at, before, after))
+                        change = ScoreChange(owner, name, from_micros(t), before, after)
+                        result.append(change)
             result.crossings.extend(
                 (name, c)
                 for c in self._new_crossings(name, before_ledger, ledger, instants)
