@@ -43,3 +43,13 @@ def test_folding_a_small_batch_shares_the_ledger():
     old, new = ledger._contacts, more._contacts
     assert all(old[c] is new[c] for c in old if c != "c1")
     assert 4095 == sum(x is y for x, y in zip(old.leaves(), new.leaves(), strict=True))
+
+
+def test_a_ledger_without_id_tracking_still_dedupes_within_a_batch():
+    """track_ids=False keeps no id map; a batch is still deduplicated in itself."""
+    model = ls.ScoringModel("m", [ls.Rule("email.opened", 1)])
+    e = ls.Event("ann", "email.opened", "2024-01-01T00:00:00Z", id="1")
+    ledger = ls.fold(model, [e, e], ls.Ledger(model, track_ids=False))
+    assert {"ann": 1.0} == ledger.scores("2024-01-02T00:00:00Z")
+    assert 0 == len(ledger._ids)
+    assert {"ann": 2.0} == ls.fold(model, [e], ledger).scores("2024-01-02T00:00:00Z")

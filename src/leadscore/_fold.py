@@ -87,14 +87,20 @@ class Ledger:
     _ids: PMap[str, Event]
     _merges: tuple[Event, ...]
 
-    def __init__(self, model: ScoringModel) -> None:
-        """An empty ledger for *model*; use :func:`fold` to fill it."""
+    def __init__(self, model: ScoringModel, *, track_ids: bool = True) -> None:
+        """An empty ledger for *model*; use :func:`fold` to fill it.
+
+        With ``track_ids=False`` the ledger keeps no map of event ids, and only
+        deduplicates ids within each batch: for callers whose storage already
+        enforces identity (the engine's stores), since the map grows with every
+        event and each fold copies parts of it.
+        """
         self.model = check_model(model)
         self._compiled = compile_model(model)
         self._contacts = PMap()
         self._ids = PMap()
         self._merges = ()
-        self._cache: dict[str, Any] = {}  # derived from the model only
+        self._cache: dict[str, Any] = {"track_ids": track_ids}
 
     def __setattr__(self, name: str, value: object) -> None:
         """Refuse changes after construction: ledgers are immutable."""
@@ -123,7 +129,7 @@ class Ledger:
             ("model", self.model),
             ("_compiled", self._compiled),
             ("_contacts", contacts.update(changes)),
-            ("_ids", self._ids.update(ids)),
+            ("_ids", self._ids.update(ids) if self._cache["track_ids"] else self._ids),
             ("_merges", self._merges + tuple(merges)),
             ("_cache", self._cache),
         ):
@@ -180,7 +186,8 @@ class Ledger:
         return routes.get(contact, (contact, 0))[0]
 
     def _scorer(self) -> Scorer:
-        # One Scorer per ledger, re-targeted per as_of with Scorer.at (cheap).
+        # One Scorer per ledger, re-targeted per as_of with Scorer.at (cheap);
+        # _cache holds what derives from the model and settings, shared by folds.
         scorer = self._cache.get("scorer")
         if scorer is None:
             scorer = self._cache["scorer"] = Scorer(self._compiled, 0)

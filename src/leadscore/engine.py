@@ -119,8 +119,15 @@ class Engine:
         }
         for name in self.thresholds:
             self._model(name)
-        events = store.events()
-        self._ledgers = {name: fold(m, events) for name, m in self._models.items()}
+        self._ledgers = self._rebuild(self._models)
+
+    def _rebuild(self, models: dict[str, ScoringModel]) -> dict[str, Ledger]:
+        # The store enforces identity, so the ledgers keep no id map of their own.
+        events = self.store.events()
+        return {
+            name: fold(m, events, Ledger(m, track_ids=False))
+            for name, m in models.items()
+        }
 
     # -- models ------------------------------------------------------------------
 
@@ -155,7 +162,7 @@ class Engine:
                 path="model",
                 value=model,
             )
-        ledger = fold(model, self.store.events())
+        ledger = self._rebuild({model.name: model})[model.name]
         self._models[model.name] = model
         self._ledgers[model.name] = ledger
 
@@ -228,8 +235,7 @@ class Engine:
         The ids merged into it go too. Returns the number of events erased.
         """
         erased = self.store.forget(merged_into(self.store.events(), contact))
-        events = self.store.events()
-        self._ledgers = {name: fold(m, events) for name, m in self._models.items()}
+        self._ledgers = self._rebuild(self._models)
         return erased
 
     # -- manual changes ------------------------------------------------------------
