@@ -17,6 +17,7 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,21 +51,29 @@ def make(n: int, contacts: int, seed: int = 3, prefix: str = "e") -> list[ls.Eve
     ]
 
 
-def ingest_rate(store: Any, events: list[ls.Event], batch: int) -> dict[str, Any]:
-    engine = Engine([MODEL], store)
-    latencies = []
-    t0 = time.perf_counter()
-    for i in range(0, len(events), batch):
-        s = time.perf_counter()
-        engine.ingest(events[i : i + batch])
-        latencies.append(time.perf_counter() - s)
-    total = time.perf_counter() - t0
-    return {
-        "events": len(events),
-        "batch": batch,
-        "events_per_s": round(len(events) / total),
-        "median_batch_ms": round(statistics.median(latencies) * 1000, 3),
-    }
+def ingest_rate(
+    new_store: Callable[[], Any], events: list[ls.Event], batch: int, repeat: int
+) -> dict[str, Any]:
+    """The best of *repeat* passes, each into a fresh store."""
+    best: dict[str, Any] = {}
+    for _ in range(repeat):
+        engine = Engine([MODEL], new_store())
+        latencies = []
+        t0 = time.perf_counter()
+        for i in range(0, len(events), batch):
+            s = time.perf_counter()
+            engine.ingest(events[i : i + batch])
+            latencies.append(time.perf_counter() - s)
+        rate = round(len(events) / (time.perf_counter() - t0))
+        engine.close()
+        if rate > best.get("events_per_s", 0):
+            best = {
+                "events": len(events),
+                "batch": batch,
+                "events_per_s": rate,
+                "median_batch_ms": round(statistics.median(latencies) * 1000, 3),
+            }
+    return best
 
 
 def main() -> None:
@@ -75,6 +84,7 @@ def main() -> None:
         "--single", type=int, default=2_000, help="events ingested one by one"
     )
     parser.add_argument("--read-events", type=int, default=500_000)
+    parser.add_argument("--repeat", type=int, default=1, help="best of N passes")
     parser.add_argument("--model", choices=sorted(MODELS), default="activecampaign")
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
@@ -82,22 +92,27 @@ def main() -> None:
     MODEL = MODELS[args.model]
     events = make(args.events, args.contacts)
     figures: dict[str, Any] = {"model": args.model}
-    figures["memory_1000"] = ingest_rate(MemoryStore(), events, 1000)
+    repeat = args.repeat
+    figures["memory_1000"] = ingest_rate(MemoryStore, events, 1000, repeat)
     with tempfile.TemporaryDirectory() as tmp:
-        figures["sqlite_1000"] = ingest_rate(
-            SQLiteStore(Path(tmp) / "a.db"), events, 1000
-        )
-        figures["sqlite_1"] = ingest_rate(
-            SQLiteStore(Path(tmp) / "b.db"), events[: args.single], 1
-        )
+        files = iter(range(1_000_000))
+
+        def sqlite() -> SQLiteStore:
+            return SQLiteStore(Path(tmp) / f"{next(files)}.db")
+
+        figures["sqlite_1000"] = ingest_rate(sqlite, events, 1000, repeat)
+        figures["sqlite_1"] = ingest_rate(sqlite, events[: args.single], 1, repeat)
     url = os.environ.get("LEADSCORE_TEST_POSTGRES_URL")
     if url:
         from leadscore.stores.sqlalchemy import SQLAlchemyStore
 
-        store = SQLAlchemyStore(url)
-        store.drop()
-        store.close()
-        figures["postgres_1000"] = ingest_rate(SQLAlchemyStore(url), events, 1000)
+        def postgres() -> SQLAlchemyStore:
+            old = SQLAlchemyStore(url)
+            old.drop()
+            old.close()
+            return SQLAlchemyStore(url)
+
+        figures["postgres_1000"] = ingest_rate(postgres, events, 1000, repeat)
     # Reads: a store holding enough events for ~100,000 contacts, opened by an
     # engine (which folds them once), then one score and all scores.
     store = MemoryStore()
