@@ -196,7 +196,7 @@ class Ledger:
     def explain(self, contact: str, as_of: Any) -> list[Contribution]:
         """The rows that make up *contact*'s score at *as_of* (see :func:`explain`)."""
         as_of_us = _as_of_us(as_of)
-        scorer = Scorer(self._compiled, as_of_us)
+        scorer = self._scorer().at(as_of_us)
         routes = (
             merge_routes(self._compiled, self._merges, as_of_us) if self._merges else {}
         )

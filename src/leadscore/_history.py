@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ._evaluate import merge_routes
 from ._events import from_micros, to_micros, to_utc
 from ._fold import Ledger
 from ._sweep import Crossing, direction
@@ -88,13 +87,9 @@ class History:
 
     def value(self, contact: str, as_of_us: int) -> float | None:
         """The contact's score at *as_of_us*; None once it is merged away."""
-        if self.merges and contact in merge_routes(
-            self.ledger._compiled,  # noqa: SLF001
-            self.merges,
-            as_of_us,
-        ):
+        if self.merges and self.ledger.owner_us(contact, as_of_us) != contact:
             return None
-        return self.ledger.score(contact, from_micros(as_of_us))
+        return self.ledger.score_us(contact, as_of_us)
 
     def steps(
         self, contact: str, until_us: int | None

@@ -212,8 +212,8 @@ class Engine:
         self, name: str, old: Ledger, new: Ledger, touched: dict[str, set[int]]
     ) -> list[Crossing]:
         found: list[Crossing] = []
+        before_h, after_h = History(old), History(new)
         for threshold in self.thresholds.get(name, ()):
-            before_h, after_h = History(old), History(new)
             for contact in sorted(touched):
                 seen = set(
                     crossings_of(
