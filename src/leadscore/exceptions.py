@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["InvalidEventError", "InvalidModelError", "LeadScoreError", "StoreError"]
+__all__ = [
+    "InvalidEventError",
+    "InvalidModelError",
+    "LeadScoreError",
+    "LeadScoreWarning",
+    "StoreError",
+]
 
 
 class LeadScoreError(Exception):
@@ -65,3 +71,12 @@ class InvalidModelError(LeadScoreError, ValueError):
 
 class StoreError(LeadScoreError):
     """A store could not read or write (the driver's error is chained as cause)."""
+
+
+class LeadScoreWarning(UserWarning):
+    """Something was left out rather than failing, and the user should know.
+
+    For example a stored row that the current version no longer accepts as an
+    event: the store still opens, the row is kept where it is, and this warning
+    names it.
+    """
