@@ -11,6 +11,7 @@ import attrs
 from attrs import field
 from dateutil.parser import isoparse
 
+from ._limits import MAX_INT_ATTR, MAX_POINTS, shorten
 from .exceptions import InvalidEventError
 
 __all__ = [
@@ -53,20 +54,20 @@ def to_utc(value: object, field: str, where: str | None = None) -> dt.datetime:
             parsed = isoparse(value)
         except (ValueError, OverflowError) as e:
             raise InvalidEventError(
-                f"{field} is not an ISO-8601 timestamp: {value!r} ({e})",
+                f"{field} is not an ISO-8601 timestamp: {shorten(value)} ({e})",
                 field=field,
                 value=value,
                 where=where,
             ) from None
         if parsed.tzinfo is None or parsed.utcoffset() is None:
             raise InvalidEventError(
-                f"{field} has no UTC offset: {value!r}; write it with 'Z' or "
+                f"{field} has no UTC offset: {shorten(value)}; write it with 'Z' or "
                 "'+hh:mm', e.g. '2024-03-01T09:30:00Z'",
                 field=field,
                 value=value,
                 where=where,
             )
-        return parsed.astimezone(dt.UTC)
+        return _astimezone_utc(parsed, field, value, where)
     if isinstance(value, dt.datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             raise InvalidEventError(
@@ -76,14 +77,29 @@ def to_utc(value: object, field: str, where: str | None = None) -> dt.datetime:
                 value=value,
                 where=where,
             )
-        return value.astimezone(dt.UTC)
+        return _astimezone_utc(value, field, value, where)
     raise InvalidEventError(
         f"{field} must be an aware datetime or an ISO-8601 string with an offset, "
-        f"got {type(value).__name__} {value!r}",
+        f"got {type(value).__name__} {shorten(value)}",
         field=field,
         value=value,
         where=where,
     )
+
+
+def _astimezone_utc(
+    at: dt.datetime, field: str, given: object, where: str | None
+) -> dt.datetime:
+    try:
+        return at.astimezone(dt.UTC)
+    except (OverflowError, ValueError) as e:
+        # 0001-01-01T00:00+01:00 is a valid local time whose UTC instant is not.
+        raise InvalidEventError(
+            f"{field} is outside the years 1 to 9999 in UTC: {shorten(given)} ({e})",
+            field=field,
+            value=given,
+            where=where,
+        ) from None
 
 
 def to_micros(at: dt.datetime) -> int:
@@ -96,9 +112,53 @@ def from_micros(us: int) -> dt.datetime:
     return _EPOCH + dt.timedelta(microseconds=us)
 
 
+def bad_text(value: str) -> str | None:
+    """Why *value* cannot be stored and compared as text, or None if it can.
+
+    Lone surrogates cannot be encoded (no store, file or database keeps them) and
+    NUL ends a string in C and PostgreSQL: both are rejected when an event is built,
+    not when it is written.
+    """
+    if value.isascii():
+        return "it contains a NUL character" if "\x00" in value else None
+    if "\x00" in value:
+        return "it contains a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "it contains a lone surrogate, which no encoding can write"
+    return None
+
+
+def _check_text(name: str, value: str, where: str | None) -> str:
+    reason = bad_text(value)
+    if reason is not None:
+        raise InvalidEventError(
+            f"{name} cannot be stored: {reason}: {shorten(value)}",
+            field=name,
+            value=value,
+            where=where,
+        )
+    return value
+
+
 def _check_attr_value(key: str, value: object, where: str | None) -> AttrValue:
-    if value is None or isinstance(value, str | bool | int):
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        if not value.isascii() or "\x00" in value:
+            _check_text(f"attrs[{key!r}]", value, where)
+        return value
+    if isinstance(value, int):
+        if -MAX_INT_ATTR <= value <= MAX_INT_ATTR:
+            return value
+        raise InvalidEventError(
+            f"attrs[{key!r}] is an int beyond ±2**1023, which stores and float "
+            f"comparisons cannot keep exactly: {shorten(value)}",
+            field=f"attrs[{key!r}]",
+            value=value,
+            where=where,
+        )
     if isinstance(value, float):
         if math.isnan(value):
             raise InvalidEventError(
@@ -113,7 +173,7 @@ def _check_attr_value(key: str, value: object, where: str | None) -> AttrValue:
         return tuple(_check_attr_value(key, v, where) for v in value)
     raise InvalidEventError(
         f"attrs[{key!r}] must be str, int, float, bool, None or a tuple of those, "
-        f"got {type(value).__name__} {value!r}",
+        f"got {type(value).__name__} {shorten(value)}",
         field=f"attrs[{key!r}]",
         value=value,
         where=where,
@@ -140,11 +200,13 @@ class FrozenAttrs(Mapping[str, AttrValue]):
         for key, value in dict(data or {}).items():
             if not isinstance(key, str):
                 raise InvalidEventError(
-                    f"attrs keys must be str, got {type(key).__name__} {key!r}",
+                    f"attrs keys must be str, got {type(key).__name__} {shorten(key)}",
                     field="attrs",
                     value=key,
                     where=where,
                 )
+            if not key.isascii() or "\x00" in key:
+                _check_text("attrs key", key, where)
             checked[key] = _check_attr_value(key, value, where)
         object.__setattr__(self, "_data", checked)
         object.__setattr__(self, "_hash", None)
@@ -171,12 +233,20 @@ class FrozenAttrs(Mapping[str, AttrValue]):
         return self._data.get(key, default)
 
     def __eq__(self, other: object) -> bool:
-        """Compare as a mapping."""
+        """Compare as a mapping in which ``True`` is not ``1`` (nor False 0).
+
+        Conditions tell booleans from numbers, so identity must too: otherwise
+        ``{"x": True}`` and ``{"x": 1}`` under one id would count as one event
+        and the score would depend on which arrived first.
+        """
         if isinstance(other, FrozenAttrs):
-            return self._data == other._data
-        if isinstance(other, Mapping):
-            return self._data == dict(other)
-        return NotImplemented
+            theirs = other._data
+        elif isinstance(other, Mapping):
+            theirs = dict(other)
+        else:
+            return NotImplemented
+        mine = self._data
+        return mine == theirs and all(same_types(v, theirs[k]) for k, v in mine.items())
 
     def __hash__(self) -> int:
         """Hash the items (cached)."""
@@ -198,6 +268,13 @@ class FrozenAttrs(Mapping[str, AttrValue]):
 EMPTY_ATTRS = FrozenAttrs()
 
 
+def same_types(a: object, b: object) -> bool:
+    """Whether two equal attribute values agree on being booleans, all the way in."""
+    if a.__class__ is tuple and b.__class__ is tuple:
+        return all(same_types(x, y) for x, y in zip(a, b, strict=True))
+    return (a.__class__ is bool) == (b.__class__ is bool)
+
+
 def _to_attrs(value: Any) -> FrozenAttrs:
     if isinstance(value, FrozenAttrs):
         return value
@@ -215,11 +292,14 @@ def _to_attrs(value: Any) -> FrozenAttrs:
 def _to_value(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidEventError(
-            f"value must be a number, got {type(value).__name__} {value!r}",
+            f"value must be a number, got {type(value).__name__} {shorten(value)}",
             field="value",
             value=value,
         )
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
     if not math.isfinite(number):
         raise InvalidEventError(
             f"value must be finite, got {number!r}", field="value", value=number
@@ -231,23 +311,32 @@ def _to_id(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+        try:
+            return str(value)
+        except ValueError:  # more digits than Python will print
+            raise InvalidEventError(
+                "id is an int too long to write as text", field="id", value=value
+            ) from None
     if not isinstance(value, str) or not value:
         raise InvalidEventError(
-            f"id must be a non-empty str (or an int), got {value!r}",
+            f"id must be a non-empty str (or an int), got {shorten(value)}",
             field="id",
             value=value,
         )
+    if not value.isascii() or "\x00" in value:
+        _check_text("id", value, None)
     return value
 
 
 def _non_empty_str(name: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise InvalidEventError(
-            f"{name} must be a non-empty str, got {value!r}",
+            f"{name} must be a non-empty str, got {shorten(value)}",
             field=name,
             value=value,
         )
+    if not value.isascii() or "\x00" in value:
+        _check_text(name, value, None)
     return value
 
 
@@ -303,8 +392,10 @@ class Event:
     _us: int = field(init=False, eq=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
-        """Derive the integer timestamp."""
+        """Derive the integer timestamp; check what special kinds need."""
         object.__setattr__(self, "_us", to_micros(self.at))
+        if self.kind in SPECIAL_KINDS:
+            check_special(self)
 
     def __repr__(self) -> str:
         """Show the event compactly, with only the fields that are set."""
@@ -318,14 +409,65 @@ class Event:
         return f"Event({', '.join(parts)})"
 
 
+def check_special(e: Event) -> None:
+    """Reject a manual score event or merge that no model could fold.
+
+    Checked when the event is built, so that a store never keeps an event that
+    the engine would then fail to fold.
+
+    Raises:
+        InvalidEventError: a merge without a str ``attrs['from']`` or into
+            itself; a manual value beyond ``MAX_POINTS``; a non-str
+            ``attrs['model']``.
+    """
+    model = e.attrs.get("model")
+    if model is not None and not isinstance(model, str):
+        raise InvalidEventError(
+            f"attrs['model'] names the model a {e.kind} applies to and must be a "
+            f"str, got {type(model).__name__} {shorten(model)}",
+            field="attrs['model']",
+            value=model,
+            where=describe(e),
+        )
+    if e.kind == CONTACT_MERGED:
+        source = e.attrs.get("from")
+        if not isinstance(source, str) or not source:
+            raise InvalidEventError(
+                "contact.merged needs attrs['from'], the merged contact's id (a "
+                f"non-empty str), got {shorten(source)}",
+                field="attrs['from']",
+                value=source,
+                where=describe(e),
+            )
+        if source == e.contact:
+            raise InvalidEventError(
+                f"a contact cannot be merged into itself: attrs['from'] is "
+                f"{shorten(source)}",
+                field="attrs['from']",
+                value=source,
+                where=describe(e),
+            )
+    elif e.kind in {SCORE_ADJUSTED, SCORE_SET} and abs(e.value) > MAX_POINTS:
+        raise InvalidEventError(
+            f"value of a {e.kind} must be within ±{MAX_POINTS:g} points, got "
+            f"{e.value!r}",
+            field="value",
+            value=e.value,
+            where=describe(e),
+        )
+
+
 def _rank_value(v: AttrValue) -> tuple[Any, ...]:
     # A total order over mixed attribute values: by type first, then by value.
     if v is None:
         return (0,)
     if isinstance(v, bool):
         return (1, v)
-    if isinstance(v, int | float):
-        return (2, v)
+    if isinstance(v, int):
+        return (2, v, 0)
+    if isinstance(v, float):
+        # 1 and 1.0, 0.0 and -0.0 are equal but not the same input: order them.
+        return (2, v, 1, math.copysign(1.0, v))
     if isinstance(v, str):
         return (3, v)
     return (4, tuple(_rank_value(x) for x in v))
@@ -351,5 +493,5 @@ def canonical_key(e: Event) -> tuple[Any, ...]:
 def describe(e: Event) -> str:
     """Name an event in an error message: its id, or contact, kind and time."""
     if e.id is not None:
-        return f"event id={e.id!r}"
-    return f"event {e.kind!r} of {e.contact!r} at {e.at.isoformat()}"
+        return f"event id={shorten(e.id)}"
+    return f"event {shorten(e.kind)} of {shorten(e.contact)} at {e.at.isoformat()}"

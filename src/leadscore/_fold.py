@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ._evaluate import Contribution, Scorer, Source, inbound, merge_routes
+from ._evaluate import Contribution, MergeIndex, Scorer, Source, inbound
 from ._events import Event, to_micros, to_utc
 from ._fastpath import eligible, stream_scores
 from ._ingest import Acc, Compiled, compile_model, ingest
@@ -47,12 +47,12 @@ def _events(events: Iterable[Event]) -> Iterable[Event]:
 def _scores(
     compiled: Compiled,
     logs: Mapping[str, Sequence[Any]],
-    merges: Sequence[Event],
+    merges: MergeIndex | None,
     as_of_us: int,
 ) -> dict[str, float]:
     """Every reported contact's score at *as_of_us*."""
     scorer = Scorer(compiled, as_of_us)
-    routes = merge_routes(compiled, merges, as_of_us) if merges else {}
+    routes = merges.routes(as_of_us) if merges is not None else {}
     into = inbound(routes, logs) if routes else {}
     simple, fast, general = scorer.simple, scorer.fast, scorer.general
     out: dict[str, float] = {}
@@ -70,6 +70,10 @@ def _scores(
     return out
 
 
+def _merge_index(compiled: Compiled, merges: Sequence[Event]) -> MergeIndex | None:
+    return MergeIndex(merges, compiled.model.merge == "union") if merges else None
+
+
 class Ledger:
     """The folded state of one model: every event that matters, grouped by contact.
 
@@ -79,7 +83,15 @@ class Ledger:
     job that rewrites numbers.
     """
 
-    __slots__ = ("_cache", "_compiled", "_contacts", "_ids", "_merges", "model")
+    __slots__ = (
+        "_cache",
+        "_compiled",
+        "_contacts",
+        "_ids",
+        "_merge_index",
+        "_merges",
+        "model",
+    )
 
     model: ScoringModel
     _compiled: Compiled
@@ -100,6 +112,7 @@ class Ledger:
         self._contacts = PMap()
         self._ids = PMap()
         self._merges = ()
+        self._merge_index = None
         self._cache: dict[str, Any] = {"track_ids": track_ids}
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -131,6 +144,7 @@ class Ledger:
             ("_contacts", contacts.update(changes)),
             ("_ids", self._ids.update(ids) if self._cache["track_ids"] else self._ids),
             ("_merges", self._merges + tuple(merges)),
+            ("_merge_index", self._merge_index if not merges else None),
             ("_cache", self._cache),
         ):
             object.__setattr__(new, name, value)
@@ -149,7 +163,7 @@ class Ledger:
 
         Reports the same contacts with the same scores as :func:`score`.
         """
-        found = _scores(self._compiled, self._contacts, self._merges, _as_of_us(as_of))
+        found = _scores(self._compiled, self._contacts, self._index(), _as_of_us(as_of))
         # The trie iterates in hash order, which differs between processes.
         return dict(sorted(found.items()))
 
@@ -171,19 +185,27 @@ class Ledger:
             if scorer.simple and not log[2]:
                 return scorer.fast_kernel(log[1])
             return scorer.general(((log, -(2**63)),))
-        routes = merge_routes(self._compiled, self._merges, as_of_us)
-        contact = routes.get(contact, (contact, 0))[0]
-        sources = self._sources(contact, routes)
+        index = self._index()
+        assert index is not None
+        sources = self._sources(index.owner(contact, as_of_us), index, as_of_us)
         if not sources:
             return self.model.clamp(self.model.initial)
         return scorer.general(sources)
 
+    def _index(self) -> MergeIndex | None:
+        """The merges resolved once per ledger (None without merges)."""
+        if not self._merges:
+            return None
+        index = self._merge_index
+        if index is None:
+            index = MergeIndex(self._merges, self.model.merge == "union")
+            object.__setattr__(self, "_merge_index", index)
+        return index
+
     def owner_us(self, contact: str, as_of_us: int) -> str:
         """Whom *contact*'s events count for at *as_of_us*: itself, or its master."""
-        if not self._merges:
-            return contact
-        routes = merge_routes(self._compiled, self._merges, as_of_us)
-        return routes.get(contact, (contact, 0))[0]
+        index = self._index()
+        return contact if index is None else index.owner(contact, as_of_us)
 
     def _scorer(self) -> Scorer:
         # One Scorer per ledger, re-targeted per as_of with Scorer.at (cheap);
@@ -197,25 +219,25 @@ class Ledger:
         """The rows that make up *contact*'s score at *as_of* (see :func:`explain`)."""
         as_of_us = _as_of_us(as_of)
         scorer = self._scorer().at(as_of_us)
-        routes = (
-            merge_routes(self._compiled, self._merges, as_of_us) if self._merges else {}
-        )
+        index = self._index()
         rows: list[Contribution] = []
-        if contact not in routes:
-            sources = self._sources(contact, routes)
+        if index is None or index.owner(contact, as_of_us) == contact:
+            sources = self._sources(contact, index, as_of_us)
             if sources:
                 scorer.general(sources, rows)
         return rows
 
     def _sources(
-        self, contact: str, routes: Mapping[str, tuple[str, int]]
+        self, contact: str, index: MergeIndex | None, as_of_us: int
     ) -> list[Source]:
-        own = self._contacts.get(contact)
+        contacts = self._contacts
+        own = contacts.get(contact)
         sources: list[Source] = [] if own is None else [(own, -(2**63))]
-        for source, (root, since) in routes.items():
-            log = self._contacts.get(source)
-            if root == contact and log is not None:
-                sources.append((log, since))
+        if index is not None:
+            for source, since in index.sources(contact, as_of_us):
+                log = contacts.get(source)
+                if log is not None:
+                    sources.append((log, since))
         return sources
 
     def __eq__(self, other: object) -> bool:  # noqa: PLR0911
@@ -305,7 +327,7 @@ def score(model: ScoringModel, events: Iterable[Event], as_of: Any) -> dict[str,
     compiled = compile_model(model)
     if not eligible(compiled):
         (accs,), (merges,), _ = ingest([compiled], _events(events), {})
-        return _scores(compiled, accs, merges, as_of_us)
+        return _scores(compiled, accs, _merge_index(compiled, merges), as_of_us)
     scorer = Scorer(compiled, as_of_us)
     totals, special, stream = stream_scores(compiled, scorer, _events(events))
     initial = model.initial
@@ -322,7 +344,7 @@ def score(model: ScoringModel, events: Iterable[Event], as_of: Any) -> dict[str,
             out.pop(contact, None)
         subset = (e for e in stream if e.contact in special)
         (accs,), (merges,), _ = ingest([compiled], subset, {})
-        out.update(_scores(compiled, accs, merges, as_of_us))
+        out.update(_scores(compiled, accs, _merge_index(compiled, merges), as_of_us))
     return out
 
 
@@ -357,7 +379,7 @@ def score_many(
     compiled = [compile_model(m) for m in checked]
     all_accs, all_merges, _ = ingest(compiled, _events(events), {})
     return {
-        c.model.name: _scores(c, accs, merges, as_of_us)
+        c.model.name: _scores(c, accs, _merge_index(c, merges), as_of_us)
         for c, accs, merges in zip(compiled, all_accs, all_merges, strict=True)
     }
 

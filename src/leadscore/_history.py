@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ._aging import BEYOND_US
 from ._events import from_micros, to_micros, to_utc
 from ._fold import Ledger
 from ._sweep import Crossing, direction
@@ -47,18 +48,22 @@ class History:
         self.initial = self.model.clamp(self.model.initial)
 
     def related(self, contact: str) -> set[str]:
-        """The contact and every contact joined to it by merges, ever."""
+        """The contact and every contact merged into it, ever (transitively).
+
+        The merge that merges *contact* itself away is found by :meth:`instants`;
+        what happens to its master afterwards no longer changes its (absent)
+        score, so the master's side is not followed.
+        """
+        index = self.ledger._index()  # noqa: SLF001
+        if index is None:
+            return {contact}
+        children = index.children
         group, todo = {contact}, [contact]
         while todo:
-            current = todo.pop()
-            for m in self.merges:
-                for a, b in (
-                    (m.contact, m.attrs["from"]),
-                    (m.attrs["from"], m.contact),
-                ):
-                    if a == current and b not in group:
-                        group.add(str(b))
-                        todo.append(str(b))
+            for source, _ in children.get(todo.pop(), ()):
+                if source not in group:
+                    group.add(source)
+                    todo.append(source)
         return group
 
     def instants(self, contacts: Iterable[str]) -> list[int]:
@@ -76,7 +81,9 @@ class History:
                 for i in rules:
                     end = self.ends[i]
                     if end is not None:
-                        found.add(end(t))
+                        gone = end(t)
+                        if gone < BEYOND_US:  # past datetime.max: never
+                            found.add(gone)
             found.update(m._us for m in log[2])  # noqa: SLF001
         found.update(
             m._us  # noqa: SLF001
@@ -105,6 +112,10 @@ class History:
             return []
         points = self.instants(self.related(contact) if self.merges else {contact})
         first, last = log[0], until_us if until_us is not None else points[-1]
+        index = self.ledger._index()  # noqa: SLF001
+        edge = index.parent.get(contact) if index is not None else None
+        if edge is not None and edge[1] < last:
+            last = edge[1]  # merged away from then on: no score to follow
         return [(t, self.value(contact, t)) for t in points if first <= t <= last]
 
     def first_change(
@@ -145,7 +156,8 @@ def crossings_of(
     if not steps:
         return out
     # Decay is followed to `until` (inclusive), or a century past the last event.
-    tail = (until_us if until_us is not None else steps[-1][0] + _HORIZON) + 1
+    horizon = min(steps[-1][0] + _HORIZON, BEYOND_US - 1)
+    tail = (until_us if until_us is not None else horizon) + 1
     for k, (t, value) in enumerate(steps):
         if value is None:
             break  # merged away: the contact is no longer reported

@@ -20,7 +20,6 @@ from ._events import (
     SCORE_RESET,
     SCORE_SET,
     Event,
-    describe,
     to_micros,
 )
 from ._model import ScoringModel
@@ -108,25 +107,6 @@ def id_conflict(known: Event, e: Event, pos: int) -> InvalidEventError:
     )
 
 
-def _check_merge(e: Event) -> None:
-    source = e.attrs.get("from")
-    if not isinstance(source, str) or not source:
-        raise InvalidEventError(
-            f"contact.merged needs attrs['from'], the merged contact's id, got "
-            f"{source!r}",
-            field="attrs['from']",
-            value=source,
-            where=describe(e),
-        )
-    if source == e.contact:
-        raise InvalidEventError(
-            f"a contact cannot be merged into itself: attrs['from'] is {source!r}",
-            field="attrs['from']",
-            value=source,
-            where=describe(e),
-        )
-
-
 def ingest(
     models: list[Compiled],
     events: Iterable[Event],
@@ -181,7 +161,6 @@ def ingest(
                     acc[1].append((e, d))
             elif d is special:
                 if kind == merged:
-                    _check_merge(e)
                     merges.append(e)
                 else:
                     acc[2].append(e)

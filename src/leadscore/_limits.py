@@ -49,7 +49,14 @@ def shorten(value: object, limit: int = MAX_REPR) -> str:
     size = None
     if isinstance(value, str | bytes) and len(value) > limit:
         size, value = len(value), value[:limit]
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # holds an int of more digits than Python prints
+        if isinstance(value, int):
+            return f"<an int of {value.bit_length()} bits>"
+        return f"<a {type(value).__name__} too large to show>"
+    except RecursionError:
+        return f"<a {type(value).__name__} nested too deep to show>"
     if len(text) <= limit and size is None:
         return text
     return f"{text[: limit - 1]}… ({size or len(text)} characters)"

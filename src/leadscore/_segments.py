@@ -10,6 +10,7 @@ import attrs
 
 from ._events import Event, to_utc
 from ._fold import fold
+from ._limits import MAX_DAYS, shorten
 from ._model import ScoringModel, finite
 from ._rating import RatingScale
 from .exceptions import InvalidModelError
@@ -24,9 +25,14 @@ def _optional_number(name: str, value: Any) -> float | None:
 def _to_within(value: Any) -> dt.timedelta | None:
     if value is None:
         return None
-    if not isinstance(value, dt.timedelta) or value <= dt.timedelta(0):
+    if (
+        not isinstance(value, dt.timedelta)
+        or value <= dt.timedelta(0)
+        or value > dt.timedelta(days=MAX_DAYS)
+    ):
         raise InvalidModelError(
-            f"within must be a positive timedelta, got {value!r}",
+            f"within must be a positive timedelta of at most {MAX_DAYS} days, got "
+            f"{shorten(value)}",
             path="within",
             value=value,
         )
@@ -67,17 +73,18 @@ class Segment:
 
     def __attrs_post_init__(self) -> None:
         """Check that the conditions make sense together."""
-        for field in ("above", "below", "at_least", "at_most", "by"):
+        for field in ("above", "below", "at_least", "at_most"):
             object.__setattr__(
                 self, field, _optional_number(field, getattr(self, field))
             )
+        object.__setattr__(self, "by", finite("by", self.by))
         if not isinstance(self.name, str) or not self.name:
             raise InvalidModelError(
                 f"name must be a non-empty str, got {self.name!r}",
                 path="name",
                 value=self.name,
             )
-        if self.change not in {None, "decreased", "increased"}:
+        if not (self.change is None or self.change in ("decreased", "increased")):
             raise InvalidModelError(
                 f"change must be 'decreased' or 'increased', got {self.change!r}",
                 path="change",
@@ -188,7 +195,9 @@ def segment(
     scores = ledger.scores(now)
     if seg.within is None:
         return [c for c, s in scores.items() if seg.holds(s)]
-    then = now - seg.within
+    # Before the year 1 there is no score: compare with the first instant.
+    floor = dt.datetime.min.replace(tzinfo=dt.UTC)
+    then = now - seg.within if now - floor >= seg.within else floor
     return [c for c, s in scores.items() if seg.holds(s, ledger.score(c, then))]
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ._events import CONTACT_MERGED, Event
-from ._ingest import _check_merge, _not_an_event, id_conflict
+from ._ingest import _not_an_event, id_conflict
 
 __all__ = ["checked_list", "mark_special", "not_an_event", "seen_before"]
 
@@ -49,17 +49,15 @@ def mark_special(
 ) -> None:
     """Note the contacts a manual score event or merge touches.
 
-    Special events limited to another model are ignored; a merge is checked even
-    when it falls outside the window ``[active_us, until_us]``.
+    Special events limited to another model are ignored (a merge's own fields
+    were checked when the event was built).
     """
     target = e.attrs.get("model")
     if target is not None and target != model_name:
         return
     inside = active_us <= e._us <= until_us  # noqa: SLF001
-    if e.kind == CONTACT_MERGED:
-        _check_merge(e)
-        if inside:
-            special.add(str(e.attrs["from"]))
+    if e.kind == CONTACT_MERGED and inside:
+        special.add(str(e.attrs["from"]))
     if inside:
         special.add(e.contact)
 

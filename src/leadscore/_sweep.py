@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 import attrs
 
+from ._aging import BEYOND_US
 from ._events import Event, from_micros
 from ._ingest import _SPECIAL, Compiled
 from ._model import ScoringModel
@@ -129,7 +130,7 @@ def integer_sweep(
             found.append((t << shift) + offset + points)
             if end is not None:
                 gone = end(t)
-                if gone <= until:
+                if gone <= until and gone < BEYOND_US:
                     found.append((gone << shift) + offset - points)
     out: list[Crossing] = []
     initial, bounded = model.initial, model.bounds is not None
@@ -192,7 +193,7 @@ class CountSweep:
                 end = ends[i]
                 if end is not None:
                     gone = end(t)
-                    if until is None or gone <= until:
+                    if gone < BEYOND_US and (until is None or gone <= until):
                         deltas.append((gone, i, -1))
         deltas.sort()
         counts = [0] * len(self.points)

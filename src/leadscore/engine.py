@@ -20,8 +20,11 @@ from them (a cache it can always rebuild). Scores are computed at read time for 
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+import attrs
 
 from . import config
 from ._events import (
@@ -35,13 +38,15 @@ from ._events import (
 )
 from ._fold import Ledger, fold
 from ._history import History, crossings_of
+from ._limits import shorten
 from ._model import ScoringModel, finite
+from ._stream import checked_list
 from ._sweep import Crossing
 from ._time import ScoreChange
-from .exceptions import InvalidModelError
+from .exceptions import InvalidModelError, LeadScoreWarning
 from .stores import Store
 
-__all__ = ["Engine", "Ingested", "merged_into", "model_version"]
+__all__ = ["Engine", "Ingested", "SkippedEvent", "merged_into", "model_version"]
 
 
 def model_version(model: ScoringModel) -> str:
@@ -51,18 +56,38 @@ def model_version(model: ScoringModel) -> str:
 
 
 def merged_into(events: Iterable[Event], contact: str) -> set[str]:
-    """The contact and every id merged into it, transitively, by *events*."""
-    merges = [
-        (e.contact, str(e.attrs["from"])) for e in events if e.kind == CONTACT_MERGED
-    ]
-    group, grew = {contact}, True
-    while grew:
-        grew = False
-        for master, source in merges:
-            if master in group and source not in group:
+    """The contact and every id merged into it, transitively, by *events*.
+
+    Linear in the number of merges (a chain of thousands resolves at once).
+    """
+    sources: dict[str, list[str]] = {}
+    for e in events:
+        if e.kind == CONTACT_MERGED:
+            source = e.attrs.get("from")
+            if isinstance(source, str):
+                sources.setdefault(e.contact, []).append(source)
+    group, todo = {contact}, [contact]
+    while todo:
+        for source in sources.get(todo.pop(), ()):
+            if source not in group:
                 group.add(source)
-                grew = True
+                todo.append(source)
     return group
+
+
+@attrs.frozen
+class SkippedEvent:
+    """A stored event that a model could not fold, left out of its scores.
+
+    The engine still opens (the store is never bricked by one bad row); the
+    event stays in the store. It can only come from a store written by an older
+    version or by another program, since :meth:`Engine.ingest` folds every batch
+    before writing it.
+    """
+
+    model: str
+    event: Event
+    error: str
 
 
 class Ingested(list[ScoreChange]):
@@ -74,6 +99,12 @@ class Ingested(list[ScoreChange]):
     """
 
     crossings: list[tuple[str, Crossing]]
+
+
+def _ingested(changes: list[ScoreChange]) -> Ingested:
+    result = Ingested(changes)
+    result.crossings = []
+    return result
 
 
 class Engine:
@@ -119,15 +150,53 @@ class Engine:
         }
         for name in self.thresholds:
             self._model(name)
+        #: Stored events a model could not fold (see :class:`SkippedEvent`).
+        self.skipped: list[SkippedEvent] = []
         self._ledgers = self._rebuild(self._models)
 
     def _rebuild(self, models: dict[str, ScoringModel]) -> dict[str, Ledger]:
         # The store enforces identity, so the ledgers keep no id map of their own.
         events = self.store.events()
-        return {
-            name: fold(m, events, Ledger(m, track_ids=False))
-            for name, m in models.items()
-        }
+        self.skipped = [s for s in self.skipped if s.model not in models]
+        return {name: self._fold_stored(m, events) for name, m in models.items()}
+
+    def _fold_stored(self, model: ScoringModel, events: list[Event]) -> Ledger:
+        empty = Ledger(model, track_ids=False)
+        try:
+            return fold(model, events, empty)
+        except Exception:  # noqa: BLE001 - any failure: find the events at fault
+            return self._fold_leaving_out(model, events, empty)
+
+    def _fold_leaving_out(
+        self, model: ScoringModel, events: list[Event], empty: Ledger
+    ) -> Ledger:
+        # Fold one event at a time to leave out exactly those that fail, so that
+        # one bad stored row never keeps the engine from opening.
+        ledger, skipped = empty, []
+        for e in events:
+            try:
+                ledger = fold(model, (e,), ledger)
+            except Exception as error:  # noqa: BLE001
+                skipped.append(SkippedEvent(model.name, e, f"{error}"))
+        self.skipped.extend(skipped)
+        warnings.warn(
+            f"model {model.name!r} could not fold {len(skipped)} stored event(s); "
+            f"they are left out of its scores (Engine.skipped lists them). First: "
+            f"{shorten(skipped[0].event)}: {shorten(skipped[0].error)}",
+            LeadScoreWarning,
+            stacklevel=4,
+        )
+        return ledger
+
+    @property
+    def rejected(self) -> list[Any]:
+        """Stored rows the store could not read as events (``store.rejected``).
+
+        Rows written by an older version that this one no longer accepts: the
+        store skips them (with a :class:`~leadscore.exceptions.LeadScoreWarning`)
+        and keeps them; see :attr:`skipped` for events a model could not fold.
+        """
+        return list(getattr(self.store, "rejected", ()))
 
     # -- models ------------------------------------------------------------------
 
@@ -174,20 +243,34 @@ class Engine:
         One :class:`ScoreChange` per model, contact and new event instant at which
         the score differs just before and at that instant (late and out-of-order
         events included: the answer is the pure fold's over all events). The batch
-        is atomic: a bad event raises and nothing is stored or changed.
+        is atomic: every model folds it, and its changes are computed, before
+        anything is written, so a bad event raises and nothing is stored or
+        changed.
         """
-        new = self.store.append(list(events))
-        result = Ingested()
-        result.crossings = []
-        if not new:
-            return result
+        batch = checked_list(events)
+        if not batch:
+            return _ingested([])
+        # Fold and compute first: whatever a model rejects is rejected before the
+        # store sees it (a stored event the engine cannot fold would be lost).
+        outcome = self._outcome(batch)
+        new = self.store.append(batch)
+        if len(new) != len(batch):
+            # Some were stored already (a retry): count only the new ones.
+            outcome = self._outcome(new) if new else ({}, _ingested([]))
+        ledgers, result = outcome
+        self._ledgers.update(ledgers)
+        return result
+
+    def _outcome(self, new: list[Event]) -> tuple[dict[str, Ledger], Ingested]:
+        """The ledgers after folding *new*, and the changes that makes."""
+        result = _ingested([])
+        ledgers: dict[str, Ledger] = {}
         instants: dict[str, set[int]] = {}
         for e in new:
             instants.setdefault(e.contact, set()).add(e._us)  # noqa: SLF001
         for name, model in self._models.items():
             before_ledger = self._ledgers[name]
-            ledger = fold(model, new, before_ledger)
-            self._ledgers[name] = ledger
+            ledger = ledgers[name] = fold(model, new, before_ledger)
             seen: set[tuple[str, int]] = set()
             for contact, times in sorted(instants.items()):
                 for t in sorted(times):
@@ -206,7 +289,7 @@ class Engine:
                 for c in self._new_crossings(name, before_ledger, ledger, instants)
             )
         result.sort(key=lambda c: (c.at, c.contact, c.model))
-        return result
+        return ledgers, result
 
     def _new_crossings(
         self, name: str, old: Ledger, new: Ledger, touched: dict[str, set[int]]
