@@ -10,7 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import leadscore as ls
+from leadscore._aging import BEYOND_US
 from leadscore._events import to_micros
+from leadscore._limits import MAX_DAYS, MAX_MONTHS
 from leadscore.strategies import EDGE_INSTANTS, aging_policies, instants
 
 from . import reference
@@ -118,7 +120,7 @@ def test_a_future_point_weighs_nothing():
         (lambda: ls.AgingPolicy("decay"), "unknown aging kind 'decay'"),
         (
             lambda: ls.AgingPolicy.half_life(days=float("inf")),
-            "days must be a finite number",
+            r"days must be a number within ±366000, got inf",
         ),
     ],
 )
@@ -143,3 +145,133 @@ def test_end_us_is_the_exact_expiry(policy, at):
         assert expected is None
     else:
         assert to_micros(expected) == end(to_micros(at))
+
+
+# -- ranges and the edges of time ------------------------------------------------------
+
+LOW = dt.datetime.min.replace(tzinfo=UTC)
+HIGH = dt.datetime.max.replace(tzinfo=UTC)
+EXTREMES = (LOW, LOW + dt.timedelta(days=45), HIGH - dt.timedelta(days=45), HIGH)
+POLICIES = {
+    "expire_after days": ls.AgingPolicy.expire_after(days=30),
+    "expire_after months": ls.AgingPolicy.expire_after(months=6),
+    "expire_after longest": ls.AgingPolicy.expire_after(
+        months=MAX_MONTHS, days=MAX_DAYS
+    ),
+    "half_life": ls.AgingPolicy.half_life(days=7),
+    "half_life longest": ls.AgingPolicy.half_life(days=MAX_DAYS),
+    "linear": ls.AgingPolicy.linear(days=10),
+    "linear longest": ls.AgingPolicy.linear(days=MAX_DAYS),
+    "by_count": ls.AgingPolicy.by_count(0.5),
+    "never": ls.AgingPolicy.never(),
+}
+
+
+@pytest.mark.parametrize(
+    ("make", "path", "value"),
+    [
+        (lambda: ls.AgingPolicy.expire_after(months=1_000_000), "months", 1_000_000),
+        (lambda: ls.AgingPolicy.expire_after(months=MAX_MONTHS + 1), "months", None),
+        (lambda: ls.AgingPolicy.expire_after(days=MAX_DAYS + 1), "days", MAX_DAYS + 1),
+        (
+            lambda: ls.AgingPolicy.expire_after(dt.timedelta(days=MAX_DAYS), days=1),
+            "period",
+            dt.timedelta(days=MAX_DAYS + 1),
+        ),
+        (lambda: ls.AgingPolicy.expire_after(days=1e300), "days", 1e300),
+        (lambda: ls.AgingPolicy.half_life(weeks=10**400), "weeks", 10**400),
+        (lambda: ls.AgingPolicy.half_life(days=float("nan")), "days", None),
+        (
+            lambda: ls.AgingPolicy.linear(dt.timedelta.max),
+            "period",
+            dt.timedelta.max,
+        ),
+        (
+            lambda: ls.AgingPolicy.linear(dt.timedelta.max, days=1),
+            "over",
+            dt.timedelta.max,
+        ),
+        (lambda: ls.AgingPolicy.by_count(10**5000), "factor", None),
+        (lambda: ls.AgingPolicy.by_count(-0.5), "factor", -0.5),
+        (lambda: ls.AgingPolicy.by_count(factor=True), "factor", True),
+        (lambda: ls.AgingPolicy(["never"]), "kind", ["never"]),
+    ],
+)
+def test_out_of_range_policies_name_the_field_and_value(make, path, value):
+    """Periods beyond 1,000 years, huge or NaN numbers: InvalidModelError, no crash."""
+    with pytest.raises(ls.InvalidModelError) as info:
+        make()
+    assert path == info.value.path
+    if value is not None:
+        assert value == info.value.value
+    assert len(str(info.value)) < 500
+
+
+def test_the_longest_periods_are_accepted():
+    """MAX_MONTHS months and MAX_DAYS days are inside the range."""
+    policy = ls.AgingPolicy.expire_after(months=MAX_MONTHS, days=MAX_DAYS)
+    assert (MAX_MONTHS, dt.timedelta(days=MAX_DAYS)) == (policy.months, policy.period)
+
+
+@pytest.mark.parametrize("name", POLICIES)
+def test_aging_works_at_the_edges_of_time(name):
+    """weight, kernel, weigher, expiry_window, end_us and expires_at never raise."""
+    policy = POLICIES[name]
+    kernel, end = policy.kernel(), policy.end_us()
+    for at, as_of in itertools.product(EXTREMES, EXTREMES):
+        at_us, as_of_us = to_micros(at), to_micros(as_of)
+        w = policy.weight(at, as_of, 3)
+        assert 0.0 <= w <= 1.0
+        if at > as_of:
+            continue
+        assert w == kernel(at_us, 3, as_of_us) == policy.weigher(as_of_us)(at_us, 3)
+        expiry = policy.expires_at(at)
+        if policy.is_step and name != "never":
+            assert (w == 1.0) == (expiry is None or as_of < expiry)
+            lo, hi, alive = policy.expiry_window(as_of_us)
+            assert (w == 1.0) == alive(at_us)
+            assert not (at_us <= lo and w == 1.0)
+            assert not (at_us > hi and w == 0.0)
+        if end is not None:
+            stop = end(at_us)
+            assert stop <= BEYOND_US
+            assert (expiry is None) == (stop == BEYOND_US)
+            if expiry is not None:
+                assert to_micros(expiry) == stop
+
+
+def test_a_point_whose_expiry_is_past_the_year_9999_never_expires():
+    """expire_after(months=1) of an event in December 9999 weighs 1 to the end."""
+    at = dt.datetime(9999, 12, 5, tzinfo=UTC)
+    month = ls.AgingPolicy.expire_after(months=1)
+    assert month.expires_at(at) is None
+    assert 1.0 == month.weight(at, HIGH)
+    assert BEYOND_US == month.end_us()(to_micros(at))
+    assert 0.0 == month.weight(LOW, HIGH)
+    assert 1.0 == month.weight(LOW, LOW + dt.timedelta(days=30))
+
+
+@pytest.mark.parametrize("name", POLICIES)
+@pytest.mark.parametrize("at", [LOW, HIGH], ids=["year 1", "year 9999"])
+def test_scoring_at_the_edges_of_time_never_raises(name, at):
+    """Score and explain events at 0001-01-01 and 9999-12-31 under every policy."""
+    model = ls.ScoringModel("m", [ls.Rule("k", 10)], aging=POLICIES[name])
+    events = [ls.Event("a", "k", at, id="e1"), ls.Event("a", "k", LOW, id="e0")]
+    for as_of in (LOW, HIGH):
+        scores = ls.score(model, events, as_of)
+        rows = ls.explain(model, events, "a", as_of)
+        assert set(scores) == {"a"}
+        assert scores["a"] == pytest.approx(sum(r.effective for r in rows))
+
+
+@pytest.mark.parametrize("name", list(POLICIES))
+def test_timelines_and_crossings_at_the_edges_of_time_never_raise(name):
+    """Timelines and crossings of events at 0001-01-01 and 9999-12-31 never raise."""
+    model = ls.ScoringModel("m", [ls.Rule("k", 10)], aging=POLICIES[name])
+    events = [ls.Event("a", "k", HIGH, id="e1"), ls.Event("a", "k", LOW, id="e0")]
+    assert ls.timeline(model, events, "a")[-1][0] <= HIGH
+    assert ls.timeline(model, events, "a", end=HIGH)[-1][0] <= HIGH
+    for first_only in (True, False):
+        for until in (None, HIGH):
+            found = ls.crossings(model, events, 5, first_only=first_only, until=until)
+            assert all(c.at <= HIGH for c in found)

@@ -8,6 +8,7 @@ import pytest
 
 import leadscore as ls
 from leadscore import Rule, ScoringModel
+from leadscore._limits import MAX_POINTS
 
 
 @pytest.mark.parametrize(
@@ -64,3 +65,60 @@ def test_a_rule_names_itself_for_explanations():
         == Rule(("email.opened", "email.clicked"), -2.5).label
     )
     assert "opens" == Rule("email.opened", 1, name="opens").label
+
+
+@pytest.mark.parametrize(
+    ("make", "path", "value"),
+    [
+        (lambda: Rule("k", 1e308), "points", 1e308),
+        (lambda: Rule("k", -1e16), "points", -1e16),
+        (lambda: Rule("k", 10**400), "points", 10**400),
+        (lambda: Rule("k", 1, limit=1e16), "limit", 1e16),
+        (lambda: Rule("k", 1, limit=10**400), "limit", 10**400),
+        (lambda: ScoringModel("m", [], initial=2e15), "initial", 2e15),
+        (lambda: ScoringModel("m", [], bounds=(None, 1e300)), "bounds[1]", 1e300),
+        (lambda: ScoringModel("m", [], bounds=(-(10**20), 0)), "bounds[0]", -(10**20)),
+        (lambda: ls.FitRule(ls.where("x", eq=1), 1e300), "points", 1e300),
+        (
+            lambda: ls.FitRule(ls.where("x", eq=1), 1, otherwise=-1e300),
+            "otherwise",
+            -1e300,
+        ),
+        (lambda: ls.FitRule(ls.where("x", eq=1), 1, name=["a"]), "name", ["a"]),
+        (lambda: ls.FitModel("f", [], initial=1e16), "initial", 1e16),
+    ],
+)
+def test_points_beyond_max_points_are_rejected(make, path, value):
+    """|points|, initial, bounds and limit are at most MAX_POINTS: no sum overflows."""
+    with pytest.raises(ls.InvalidModelError) as info:
+        make()
+    assert path == info.value.path
+    assert value == info.value.value
+    assert len(str(info.value)) < 500
+
+
+def test_the_largest_points_score_finite():
+    """Rules at ±MAX_POINTS, many times over, still give a finite score."""
+    model = ScoringModel(
+        "m",
+        [Rule("k", MAX_POINTS, limit=MAX_POINTS), Rule("j", -MAX_POINTS)],
+        initial=MAX_POINTS,
+        bounds=(-MAX_POINTS, None),
+    )
+    events = [
+        ls.Event("a", kind, "2024-01-01T00:00Z", id=f"{kind}{i}")
+        for i in range(1000)
+        for kind in ("k", "j")
+    ]
+    score = ls.score(model, events, "2024-02-01T00:00Z")["a"]
+    assert math.isfinite(score)
+    assert -MAX_POINTS == score
+
+
+def test_a_huge_bad_value_makes_a_short_message():
+    """A 10 MB bad name is kept on the error but cut in the message."""
+    huge = ["x" * 10_000_000]
+    with pytest.raises(ls.InvalidModelError) as info:
+        ScoringModel(huge, [])
+    assert huge is info.value.value
+    assert len(str(info.value)) < 500

@@ -79,7 +79,7 @@ def test_letter_grades_are_thirds_of_a_letter_from_d():
         (lambda: ls.RatingScale(()), "cuts must not be empty"),
         (
             lambda: ls.RatingScale((1, math.nan)),
-            r"cuts must be finite numbers, got nan",
+            r"cuts\[1\] must be finite, got nan",
         ),
         (
             lambda: ls.RatingScale((1, 2), ("a", "b")),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -11,9 +10,10 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from ._events import from_micros, to_micros, to_utc
+from ._limits import MAX_DAYS, MAX_MONTHS, shorten
 from .exceptions import InvalidModelError
 
-__all__ = ["AGING_KINDS", "AgingPolicy"]
+__all__ = ["AGING_KINDS", "BEYOND_US", "AgingPolicy"]
 
 AgingKind = Literal["never", "expire_after", "half_life", "linear", "by_count"]
 AGING_KINDS: tuple[str, ...] = (
@@ -26,8 +26,27 @@ AGING_KINDS: tuple[str, ...] = (
 
 _DAY_US = 86_400_000_000
 _ZERO = dt.timedelta(0)
+_US = dt.timedelta(microseconds=1)
+_MAX_PERIOD = dt.timedelta(days=MAX_DAYS)
 # Below every real timestamp: "nothing has expired".
 _NEVER = -(2**63)
+#: The first microsecond after ``datetime.max`` (UTC): what :meth:`AgingPolicy.end_us`
+#: returns for a point that does not expire within the representable range.
+BEYOND_US = to_micros(dt.datetime.max.replace(tzinfo=dt.UTC)) + 1
+
+
+def _shifted(at: dt.datetime, months: int, period: dt.timedelta) -> dt.datetime | None:
+    """``at + months + period`` in UTC, or None when that is past ``datetime.max``."""
+    try:
+        return at + relativedelta(months=months) + period
+    except (OverflowError, ValueError):  # year 10000 is out of range
+        return None
+
+
+def _shifted_us(at_us: int, months: int, period: dt.timedelta) -> int:
+    """``at + months + period`` in microseconds, at most ``BEYOND_US``."""
+    end = _shifted(from_micros(at_us), months, period)
+    return BEYOND_US if end is None else to_micros(end)
 
 
 def _period(
@@ -35,20 +54,29 @@ def _period(
 ) -> dt.timedelta:
     if period is not None and not isinstance(period, dt.timedelta):
         raise InvalidModelError(
-            f"{name} must be a datetime.timedelta, got {period!r}",
+            f"{name} must be a datetime.timedelta, got {shorten(period)}",
             path=name,
             value=period,
         )
-    for key, n in (("days", days), ("weeks", weeks)):
+    for key, n, most in (("days", days, MAX_DAYS), ("weeks", weeks, MAX_DAYS // 7)):
         if (
             isinstance(n, bool)
             or not isinstance(n, int | float)
-            or not math.isfinite(n)
+            or not -most <= n <= most  # also rejects NaN
         ):
             raise InvalidModelError(
-                f"{key} must be a finite number, got {n!r}", path=key, value=n
+                f"{key} must be a number within ±{most}, got {shorten(n)}",
+                path=key,
+                value=n,
             )
-    return (period or _ZERO) + dt.timedelta(days=days, weeks=weeks)
+    try:
+        return (period or _ZERO) + dt.timedelta(days=days, weeks=weeks)
+    except OverflowError:
+        raise InvalidModelError(
+            f"{name} must be at most {MAX_DAYS} days, got {shorten(period)}",
+            path=name,
+            value=period,
+        ) from None
 
 
 @attrs.frozen
@@ -73,35 +101,49 @@ class AgingPolicy:
     factor: float = 1.0
 
     def __attrs_post_init__(self) -> None:
-        """Check that the policy is possible."""
-        if self.kind not in AGING_KINDS:
+        """Check that the policy is possible and within the documented ranges."""
+        if not isinstance(self.kind, str) or self.kind not in AGING_KINDS:
             raise InvalidModelError(
-                f"unknown aging kind {self.kind!r}; "
+                f"unknown aging kind {shorten(self.kind)}; "
                 f"use one of {', '.join(AGING_KINDS)}",
                 path="kind",
                 value=self.kind,
             )
         if isinstance(self.months, bool) or not isinstance(self.months, int):
             raise InvalidModelError(
-                f"months must be a whole number, got {self.months!r}",
+                f"months must be a whole number, got {shorten(self.months)}",
                 path="months",
                 value=self.months,
             )
         if not isinstance(self.period, dt.timedelta):
             raise InvalidModelError(
-                f"period must be a datetime.timedelta, got {self.period!r}",
+                f"period must be a datetime.timedelta, got {shorten(self.period)}",
                 path="period",
                 value=self.period,
             )
         if self.months < 0:
             raise InvalidModelError(
-                f"months must not be negative, got {self.months!r}",
+                f"months must not be negative, got {shorten(self.months)}",
+                path="months",
+                value=self.months,
+            )
+        if self.months > MAX_MONTHS:
+            raise InvalidModelError(
+                f"months must be at most {MAX_MONTHS} (1,000 years), "
+                f"got {shorten(self.months)}",
                 path="months",
                 value=self.months,
             )
         if self.period < _ZERO:
             raise InvalidModelError(
                 f"period must not be negative, got {self.period!r}",
+                path="period",
+                value=self.period,
+            )
+        if self.period > _MAX_PERIOD:
+            raise InvalidModelError(
+                f"period must be at most {MAX_DAYS} days (1,000 years), "
+                f"got {self.period!r}",
                 path="period",
                 value=self.period,
             )
@@ -127,26 +169,27 @@ class AgingPolicy:
                 path="period",
                 value=self.period,
             )
-        if isinstance(self.factor, bool) or not isinstance(self.factor, int | float):
+        factor = self.factor
+        if isinstance(factor, bool) or not isinstance(factor, int | float):
             raise InvalidModelError(
-                f"factor must be a number, got {self.factor!r}",
+                f"factor must be a number, got {shorten(factor)}",
                 path="factor",
-                value=self.factor,
+                value=factor,
             )
-        object.__setattr__(self, "factor", float(self.factor))
         if self.kind == "by_count":
-            if not 0.0 < self.factor <= 1.0:
+            if not 0 < factor <= 1:  # also rejects NaN, before float() can overflow
                 raise InvalidModelError(
-                    f"by_count factor must be in (0, 1], got {self.factor!r}",
+                    f"by_count factor must be in (0, 1], got {shorten(factor)}",
                     path="factor",
-                    value=self.factor,
+                    value=factor,
                 )
-        elif self.factor != 1.0:
+        elif factor != 1:
             raise InvalidModelError(
                 f"a factor applies only to by_count, not {self.kind}",
                 path="factor",
-                value=self.factor,
+                value=factor,
             )
+        object.__setattr__(self, "factor", float(factor))
 
     # -- named constructors ----------------------------------------------------
 
@@ -238,38 +281,43 @@ class AgingPolicy:
     def expires_at(self, at: dt.datetime) -> dt.datetime | None:
         """The first instant at which a point earned at *at* weighs 0, if any.
 
+        None for policies that never reach 0 by time alone, and when that instant
+        would be past ``datetime.max`` (the point never expires in the range of
+        instants).
+
         >>> AgingPolicy.expire_after(months=6).expires_at(
         ...     dt.datetime(2024, 8, 31, tzinfo=dt.UTC)).isoformat()
         '2025-02-28T00:00:00+00:00'
         """
         if self.kind == "expire_after":
-            return at + relativedelta(months=self.months) + self.period
+            return _shifted(at, self.months, self.period)
         if self.kind == "linear":
-            return at + self.period
+            return _shifted(at, 0, self.period)
         return None
 
     def end_us(self) -> Callable[[int], int] | None:
         """A fast ``at_us -> first instant (us) at which the weight is 0``.
 
         None for policies whose weight never reaches 0 by time alone (``never``,
-        ``half_life``, ``by_count``). Exact for calendar months: the expiry of each
-        UTC day is computed once and keeps the time of day.
+        ``half_life``, ``by_count``). An instant past ``datetime.max`` is returned
+        as ``BEYOND_US`` (so ``as_of_us < end`` still decides, and callers can
+        tell "never, within the range of instants"). Exact for calendar months:
+        the expiry of each UTC day is computed once and keeps the time of day.
         """
         if self.kind == "linear" or (self.kind == "expire_after" and not self.months):
-            span = self.period // dt.timedelta(microseconds=1)
-            return lambda at: at + span
+            span = self.period // _US
+            return lambda at: min(at + span, BEYOND_US)
         if self.kind != "expire_after":
             return None
-        months, period = relativedelta(months=self.months), self.period
+        months, period = self.months, self.period
         midnights: dict[int, int] = {}
 
         def end(at: int) -> int:
             day = at // _DAY_US
             expiry = midnights.get(day)
             if expiry is None:
-                midnight = from_micros(day * _DAY_US)
-                expiry = midnights[day] = to_micros(midnight + months + period)
-            return expiry + (at - day * _DAY_US)
+                expiry = midnights[day] = _shifted_us(day * _DAY_US, months, period)
+            return min(expiry + (at - day * _DAY_US), BEYOND_US)
 
         return end
 
@@ -303,7 +351,7 @@ class AgingPolicy:
         if kind == "by_count":
             factor = self.factor
             return lambda _at, rank, _as_of: factor**rank
-        span = self.period // dt.timedelta(microseconds=1)
+        span = self.period // _US
         if kind == "half_life":
             return lambda at, _rank, as_of: 0.5 ** ((as_of - at) / span)
         if kind == "linear":
@@ -338,25 +386,28 @@ class AgingPolicy:
         if self.kind == "never":
             return _NEVER, _NEVER, lambda _at: True
         if self.months == 0:
-            cut = as_of_us - self.period // dt.timedelta(microseconds=1)
+            cut = as_of_us - self.period // _US
             return cut, cut, lambda at: at > cut
-        as_of = from_micros(as_of_us)
-        months = relativedelta(months=self.months)
-        period = self.period
+        months, period = self.months, self.period
         # c + months + period <= as_of, and month clipping moves a date by at most
         # three days: every point 4 days before c is gone, 7 days after c alive.
-        c = to_micros((as_of - period) - months)
+        # When as_of - period - months is before datetime.min, no point of the
+        # range of instants has expired: the window is empty and all are alive.
+        try:
+            c = to_micros(from_micros(as_of_us) - period - relativedelta(months=months))
+        except (OverflowError, ValueError):  # year 0 is out of range
+            return _NEVER, _NEVER, lambda _at: True
         lo, hi = c - 4 * _DAY_US, c + 7 * _DAY_US
         thresholds: dict[int, int] = {}
 
         def alive(at: int) -> bool:
             # Within one UTC day, at + months + period keeps the time of day, so
-            # each day has one exact threshold; compute it once per day.
+            # each day has one exact threshold; compute it once per day. An expiry
+            # past datetime.max (BEYOND_US) puts the threshold before the day.
             day = at // _DAY_US
             threshold = thresholds.get(day)
             if threshold is None:
-                midnight = from_micros(day * _DAY_US)
-                expiry = to_micros(midnight + months + period)
+                expiry = _shifted_us(day * _DAY_US, months, period)
                 threshold = thresholds[day] = day * _DAY_US + (as_of_us - expiry)
             return at > threshold
 

@@ -8,12 +8,15 @@ from typing import Any, TypeVar
 
 from ._aging import AgingPolicy
 from ._conditions import VALUE, All, Any_, Compare, Condition, EventField, Not
+from ._limits import MAX_CONDITION_DEPTH, MAX_INT_ATTR, MAX_REPR, shorten
 from .exceptions import InvalidModelError, LeadScoreError
 
 __all__ = [
+    "MAX_NESTING",
     "aging_from_dict",
     "aging_to_dict",
     "build",
+    "check_nesting",
     "condition_from_dict",
     "condition_to_dict",
     "join",
@@ -28,47 +31,104 @@ T = TypeVar("T")
 PERIOD_KEYS = ("weeks", "days", "hours", "minutes", "seconds", "microseconds")
 _OPS_OUT = {"in_": "in"}
 _OPS_IN = {"in": "in_"}
+_OPS = ("eq", "ne", "contains", "startswith", "endswith", "in", "gt", "ge", "lt", "le")
+
+#: Deepest nesting of tables and lists in a document. Conditions nest at most
+#: MAX_CONDITION_DEPTH deep, two document levels each (``{all = [...]}``), and an
+#: operand may hold tuples as deep again: nothing valid comes near this, and
+#: checking it first keeps every later step (and every error message) shallow.
+MAX_NESTING = 4 * MAX_CONDITION_DEPTH
+
+
+def key_text(key: object) -> str:
+    """A document key as it appears in a path: escaped if unprintable, cut if long."""
+    text = key if isinstance(key, str) and key.isprintable() else repr(key)
+    return text if len(text) <= MAX_REPR else f"{text[:MAX_REPR]}…"
 
 
 def join(path: str, key: str) -> str:
+    """*path* extended by *key* (``rules`` + ``[2]`` is ``rules[2]``)."""
     if not path:
         return key
     return f"{path}{key}" if key.startswith("[") else f"{path}.{key}"
 
 
-def build(path: str, make: Callable[[], T]) -> T:
-    """Call *make*; re-raise a constructor's error with the full key path."""
+def check_nesting(data: Any, path: str = "") -> None:
+    """Raise InvalidModelError for a document no valid one resembles.
+
+    Tables and lists nested deeper than ``MAX_NESTING``, and ints beyond
+    ±2**1023 (no field takes one; beyond 4,300 digits Python cannot even print
+    them). Iterative, so that a document nested thousands deep is rejected
+    rather than exhausting the stack of whatever reads it next.
+    """
+    stack: list[tuple[Any, str, int]] = [(data, path, 0)]
+    while stack:
+        item, where, level = stack.pop()
+        if isinstance(item, Mapping):
+            children: Any = ((join(where, key_text(k)), v) for k, v in item.items())
+        elif isinstance(item, list | tuple):
+            children = ((join(where, f"[{i}]"), v) for i, v in enumerate(item))
+        else:
+            if isinstance(item, int) and not -MAX_INT_ATTR <= item <= MAX_INT_ATTR:
+                raise InvalidModelError(
+                    f"no number in a document is an int beyond ±2**1023, got "
+                    f"{shorten(item)}",
+                    path=where,
+                    value=item,
+                )
+            continue
+        if level >= MAX_NESTING:
+            raise InvalidModelError(
+                f"the document nests deeper than {MAX_NESTING} tables and lists",
+                path=where,
+                value=level + 1,
+            )
+        stack.extend((v, w, level + 1) for w, v in children)
+
+
+def build(
+    path: str, make: Callable[[], T], rename: Callable[[str], str] | None = None
+) -> T:
+    """Call *make*; re-raise a constructor's error with the full key path.
+
+    *rename* turns a constructor's field name into the document's key (an aging
+    policy's ``kind`` is the document's ``policy``).
+    """
     try:
         return make()
     except InvalidModelError as e:
-        full = join(path, e.path) if e.path else path
+        field = rename(e.path) if rename and e.path else e.path
+        full = join(path, field) if field else path
         raise InvalidModelError(e.reason, path=full, value=e.value) from None
     except LeadScoreError as e:
         raise InvalidModelError(str(e), path=path, value=None) from None
 
 
 def mapping(data: Any, path: str, allowed: set[str]) -> Mapping[str, Any]:
+    """*data* as a table with only *allowed* keys; InvalidModelError otherwise."""
     if not isinstance(data, Mapping):
         raise InvalidModelError(
-            f"expected a table/object, got {type(data).__name__} {data!r}",
+            f"expected a table/object, got {type(data).__name__} {shorten(data)}",
             path=path,
             value=data,
         )
     for key in data:
         if key not in allowed:
             raise InvalidModelError(
-                f"unknown key {key!r}; expected one of {', '.join(sorted(allowed))}",
-                path=join(path, str(key)),
+                f"unknown key {shorten(key)}; expected one of "
+                f"{', '.join(sorted(allowed))}",
+                path=join(path, key_text(key)),
                 value=key,
             )
     return data
 
 
 def number(data: Mapping[str, Any], key: str, path: str) -> float | int:
+    """``data[key]`` if it is a number (not a bool); InvalidModelError otherwise."""
     value = data[key]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidModelError(
-            f"must be a number, got {type(value).__name__} {value!r}",
+            f"must be a number, got {type(value).__name__} {shorten(value)}",
             path=join(path, key),
             value=value,
         )
@@ -93,10 +153,25 @@ def period_from_dict(data: Mapping[str, Any], path: str) -> dt.timedelta:
     parts = {k: number(data, k, path) for k in PERIOD_KEYS if k in data}
     try:
         return dt.timedelta(**parts)
-    except OverflowError:
+    except (OverflowError, ValueError):  # too long, or NaN
+        key, value = _period_key(data, path)
         raise InvalidModelError(
-            f"period is too long: {parts!r}", path=path, value=parts
+            f"a period must be a finite number of days within ±999999999, got "
+            f"{shorten(value)}",
+            path=key,
+            value=value,
         ) from None
+
+
+def _period_key(data: Mapping[str, Any], path: str) -> tuple[str, Any]:
+    """The key (path) and value to blame for a bad period in *data*.
+
+    The one period key given, or the table itself when there are several or none.
+    """
+    given = [k for k in PERIOD_KEYS if k in data]
+    if len(given) == 1:
+        return join(path, given[0]), data[given[0]]
+    return path, {k: data[k] for k in given}
 
 
 def aging_to_dict(policy: AgingPolicy) -> dict[str, Any]:
@@ -116,6 +191,7 @@ def aging_to_dict(policy: AgingPolicy) -> dict[str, Any]:
 
 def aging_from_dict(data: Any, path: str = "aging") -> AgingPolicy:
     """Build an aging policy from its dict form."""
+    check_nesting(data, path)
     data = mapping(data, path, {"policy", "months", "factor", *PERIOD_KEYS})
     if "policy" not in data:
         raise InvalidModelError(
@@ -127,9 +203,18 @@ def aging_from_dict(data: Any, path: str = "aging") -> AgingPolicy:
     period = period_from_dict(data, path)
     months = data.get("months", 0)
     factor = number(data, "factor", path) if "factor" in data else 1.0
-    return build(
-        path, lambda: AgingPolicy(kind, months=months, period=period, factor=factor)
-    )
+
+    def make() -> AgingPolicy:
+        try:
+            return AgingPolicy(kind, months=months, period=period, factor=factor)
+        except InvalidModelError as e:
+            if e.path != "period":
+                raise
+            # The period is the sum of the period keys: blame the one given.
+            key, value = _period_key(data, "")
+            raise InvalidModelError(e.reason, path=key, value=value) from None
+
+    return build(path, make, lambda field: "policy" if field == "kind" else field)
 
 
 # -- conditions ------------------------------------------------------------------
@@ -166,44 +251,48 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _operand(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(_operand(v) for v in value)
-    return value
+def _op_key(field: str) -> str:
+    # Compare's operator names are Python keywords' escapes; the document's are not.
+    return "in" + field[3:] if field.startswith("in_") else field
 
 
 def condition_from_dict(data: Any, path: str = "when") -> Condition:
-    """Build a condition from its dict form."""
+    """Build a condition from its dict form.
+
+    Raises:
+        InvalidModelError: naming the key path, also for conditions nested deeper
+            than ``MAX_CONDITION_DEPTH``.
+    """
+    check_nesting(data, path)
+    return _condition(data, path, 1)
+
+
+def _condition(data: Any, path: str, level: int) -> Condition:
+    if level > MAX_CONDITION_DEPTH:
+        raise InvalidModelError(
+            f"conditions nest {level} levels deep here; at most "
+            f"{MAX_CONDITION_DEPTH} are allowed (a where is one level, each "
+            "all/any/not around it one more)",
+            path=path,
+            value=level,
+        )
     if isinstance(data, Mapping) and len(data) == 1:
         ((key, value),) = data.items()
         if key in {"all", "any"}:
             if not isinstance(value, list) or not value:
                 raise InvalidModelError(
-                    f"{key} takes a non-empty list of conditions, got {value!r}",
+                    f"{key} takes a non-empty list of conditions, got {shorten(value)}",
                     path=join(path, key),
                     value=value,
                 )
             parts = tuple(
-                condition_from_dict(v, join(path, f"{key}[{i}]"))
+                _condition(v, join(path, f"{key}[{i}]"), level + 1)
                 for i, v in enumerate(value)
             )
             return All(parts) if key == "all" else Any_(parts)
         if key == "not":
-            return Not(condition_from_dict(value, join(path, "not")))
-    ops = {
-        "eq",
-        "ne",
-        "contains",
-        "startswith",
-        "endswith",
-        "in",
-        "gt",
-        "ge",
-        "lt",
-        "le",
-        "exists",
-    }
-    data = mapping(data, path, {"where", *ops})
+            return Not(_condition(value, join(path, "not"), level + 1))
+    data = mapping(data, path, {"where", "exists", *_OPS})
     if "where" not in data:
         raise InvalidModelError(
             "a condition needs 'where' (or is 'all', 'any' or 'not')",
@@ -214,7 +303,7 @@ def condition_from_dict(data: Any, path: str = "when") -> Condition:
     if isinstance(key, Mapping):
         if dict(key) != {"event": "value"}:
             raise InvalidModelError(
-                f"the only event field is {{event = 'value'}}, got {key!r}",
+                f"the only event field is {{event = 'value'}}, got {shorten(key)}",
                 path=join(path, "where"),
                 value=key,
             )
@@ -222,10 +311,10 @@ def condition_from_dict(data: Any, path: str = "when") -> Condition:
     given = [op for op in data if op != "where"]
     if len(given) != 1:
         raise InvalidModelError(
-            f"a condition takes exactly one operator, got {given!r}",
+            f"a condition takes exactly one operator, got {shorten(given)}",
             path=path,
             value=given,
         )
     (op,) = given
-    operand = _operand(data[op])
-    return build(path, lambda: Compare(key, _OPS_IN.get(op, op), operand))
+    operand = data[op]
+    return build(path, lambda: Compare(key, _OPS_IN.get(op, op), operand), _op_key)

@@ -2,6 +2,16 @@
 
 Conditions are data, never code: they compile to small closures once per model, and
 serialise to plain dicts (see :mod:`leadscore.config`).
+
+Two limits keep every accepted condition usable (see ``docs/concepts.md``):
+conditions nest at most ``MAX_CONDITION_DEPTH`` (64) levels deep (a ``where`` is
+one level, each ``All``/``Any_``/``Not`` around it one more; chains such as
+``a & b & c`` flatten into one ``All`` and do not nest), and an operand is what an
+event attribute may hold.
+
+Booleans are not numbers here: ``where(k, eq=1)`` does not match ``True``, and the
+order tests (``gt`` ...) never match a bool. Ints and floats compare by value
+(``1 == 1.0``), exactly as events are told apart (``FrozenAttrs``).
 """
 
 from __future__ import annotations
@@ -10,12 +20,13 @@ import abc
 import enum
 import math
 import operator
-from collections.abc import Callable
-from typing import Any, TypeAlias
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, ClassVar, TypeAlias
 
 import attrs
 
 from ._events import AttrValue, Event
+from ._limits import MAX_CONDITION_DEPTH, MAX_INT_ATTR, shorten
 from .exceptions import InvalidModelError
 
 __all__ = [
@@ -27,6 +38,7 @@ __all__ = [
     "Condition",
     "EventField",
     "Not",
+    "strict_equal",
     "where",
 ]
 
@@ -53,9 +65,39 @@ VALUE = EventField.VALUE
 _MISSING = object()
 
 
+def strict_equal(a: Any, b: Any) -> bool:
+    """Equality of attribute values in which a bool is never a number.
+
+    ``True`` is not ``1`` and ``False`` is not ``0`` (nor ``0.0``), all the way into
+    tuples; ints and floats stay equal by value.
+
+    >>> strict_equal(1, 1.0), strict_equal(True, 1), strict_equal((1, True), (1, 1))
+    (True, False, False)
+    """
+    if a.__class__ is tuple:
+        return (
+            b.__class__ is tuple
+            and len(a) == len(b)
+            and all(strict_equal(x, y) for x, y in zip(a, b, strict=True))
+        )
+    return a == b and (a.__class__ is bool) == (b.__class__ is bool)
+
+
+def _eq(actual: Any, operand: Any) -> bool:
+    return strict_equal(actual, operand)
+
+
+def _ne(actual: Any, operand: Any) -> bool:
+    return not strict_equal(actual, operand)
+
+
+def _in(actual: Any, operand: Any) -> bool:
+    return any(strict_equal(actual, o) for o in operand)
+
+
 def _ordered(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
     # Order comparisons hold only between numbers, or between strings; anything
-    # else (a missing key, None, a str against a number) simply does not match.
+    # else (a missing key, None, a bool, a str against a number) does not match.
     def test(actual: Any, operand: Any) -> bool:
         if isinstance(actual, str) and isinstance(operand, str):
             return op(actual, operand)
@@ -63,6 +105,7 @@ def _ordered(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
             isinstance(actual, int | float)
             and not isinstance(actual, bool)
             and isinstance(operand, int | float)
+            and not isinstance(operand, bool)
         ):
             return op(actual, operand)
         return False
@@ -74,7 +117,7 @@ def _contains(actual: Any, operand: Any) -> bool:
     if isinstance(actual, str):
         return isinstance(operand, str) and operand in actual
     if isinstance(actual, tuple):
-        return operand in actual
+        return any(strict_equal(item, operand) for item in actual)
     return False
 
 
@@ -88,12 +131,12 @@ def _endswith(actual: Any, operand: Any) -> bool:
 
 #: The operators of :func:`where`, each a test of (actual value, operand).
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": operator.eq,
-    "ne": operator.ne,
+    "eq": _eq,
+    "ne": _ne,
     "contains": _contains,
     "startswith": _startswith,
     "endswith": _endswith,
-    "in_": lambda actual, operand: actual in operand,
+    "in_": _in,
     "gt": _ordered(operator.gt),
     "ge": _ordered(operator.ge),
     "lt": _ordered(operator.lt),
@@ -101,50 +144,92 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "exists": lambda actual, operand: (actual is not _MISSING) == operand,
 }
 
+_ORDER = frozenset({"gt", "ge", "lt", "le"})
+
+
+def _check_value(op: str, path: str, value: Any, nesting: int = 0) -> AttrValue:
+    """*value* as an attribute value (lists become tuples), or InvalidModelError."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        if -MAX_INT_ATTR <= value <= MAX_INT_ATTR:
+            return value
+        raise InvalidModelError(
+            f"{op} takes ints within ±2**1023 (what an event attribute may hold), "
+            f"got {shorten(value)}",
+            path=path,
+            value=value,
+        )
+    if isinstance(value, float):
+        if math.isnan(value):
+            raise InvalidModelError(
+                f"{op} cannot compare with NaN", path=path, value=value
+            )
+        return value
+    if isinstance(value, list | tuple):
+        if nesting >= MAX_CONDITION_DEPTH:
+            raise InvalidModelError(
+                f"{op} takes tuples nested at most {MAX_CONDITION_DEPTH} deep",
+                path=path,
+                value=value,
+            )
+        return tuple(
+            _check_value(op, f"{path}[{i}]", v, nesting + 1)
+            for i, v in enumerate(value)
+        )
+    raise InvalidModelError(
+        f"{op} takes str, int, float, bool, None or a tuple of those, got "
+        f"{type(value).__name__} {shorten(value)}",
+        path=path,
+        value=value,
+    )
+
 
 def _check_operand(op: str, operand: Any) -> Any:
     """Validate and normalise an operand; raise InvalidModelError naming it."""
     if op == "exists":
         if not isinstance(operand, bool):
             raise InvalidModelError(
-                f"exists takes True or False, got {operand!r}",
+                f"exists takes True or False, got {shorten(operand)}",
                 path="exists",
                 value=operand,
             )
         return operand
     if op == "in_":
-        if isinstance(operand, str) or not isinstance(operand, list | tuple | set):
+        if isinstance(operand, str) or not isinstance(
+            operand, list | tuple | set | frozenset
+        ):
             raise InvalidModelError(
-                f"in_ takes a list or tuple of values, got {operand!r}",
+                f"in_ takes a list or tuple of values, got {shorten(operand)}",
                 path="in_",
                 value=operand,
             )
-        items = tuple(operand)
+        items = tuple(_check_value(op, f"in_[{i}]", v) for i, v in enumerate(operand))
         if isinstance(operand, set | frozenset):
             items = tuple(sorted(items, key=repr))
-        return tuple(_check_operand("eq", v) for v in items)
+        return items
     if op in {"startswith", "endswith"} and not isinstance(operand, str):
         raise InvalidModelError(
-            f"{op} takes a str, got {operand!r}", path=op, value=operand
+            f"{op} takes a str, got {shorten(operand)}", path=op, value=operand
         )
-    if op in {"gt", "ge", "lt", "le"} and (
+    if op in _ORDER and (
         isinstance(operand, bool) or not isinstance(operand, int | float | str)
     ):
         raise InvalidModelError(
-            f"{op} takes a number or a str, got {operand!r}", path=op, value=operand
-        )
-    if isinstance(operand, float) and math.isnan(operand):
-        raise InvalidModelError(f"{op} cannot compare with NaN", path=op, value=operand)
-    if isinstance(operand, list):
-        operand = tuple(operand)
-    if operand is not None and not isinstance(operand, str | int | float | tuple):
-        raise InvalidModelError(
-            f"{op} takes str, int, float, bool, None or a tuple, got "
-            f"{type(operand).__name__} {operand!r}",
+            f"{op} takes a number or a str, got {shorten(operand)}",
             path=op,
             value=operand,
         )
-    return operand
+    return _check_value(op, op, operand)
+
+
+def _too_deep(depth: int, path: str) -> InvalidModelError:
+    return InvalidModelError(
+        f"conditions nest {depth} levels deep; at most {MAX_CONDITION_DEPTH} are "
+        "allowed (a where() is one level, each all/any/not around it one more)",
+        path=path,
+        value=depth,
+    )
 
 
 class Condition(abc.ABC):
@@ -152,17 +237,22 @@ class Condition(abc.ABC):
 
     __slots__ = ()
 
+    @property
+    @abc.abstractmethod
+    def depth(self) -> int:
+        """Levels of nesting: 1 for a ``where``, one more per All, Any_ or Not."""
+
     def __and__(self, other: Condition) -> Condition:
-        """Both must hold."""
+        """Both must hold (a chain ``a & b & c`` is one flat ``All``)."""
         if not isinstance(other, Condition):
             return NotImplemented
-        return All((*_flat(self, All), *_flat(other, All)))
+        return All.join(self, other)
 
     def __or__(self, other: Condition) -> Condition:
-        """Either must hold."""
+        """Either must hold (a chain ``a | b | c`` is one flat ``Any_``)."""
         if not isinstance(other, Condition):
             return NotImplemented
-        return Any_((*_flat(self, Any_), *_flat(other, Any_)))
+        return Any_.join(self, other)
 
     def __invert__(self) -> Condition:
         """The opposite must hold."""
@@ -186,21 +276,25 @@ class Condition(abc.ABC):
         return self.compile()(event)
 
 
-def _flat(c: Condition, cls: type[All | Any_]) -> tuple[Condition, ...]:
-    return c.conditions if isinstance(c, cls) else (c,)
-
-
 def _check_key(key: Any) -> str | EventField:
     if isinstance(key, EventField):
         return key
     if not isinstance(key, str) or not key:
         raise InvalidModelError(
             "a condition's key must be a non-empty str or leadscore.VALUE, "
-            f"got {key!r}",
+            f"got {shorten(key)}",
             path="where",
             value=key,
         )
     return key
+
+
+def _operand_key(value: Any) -> Any:
+    # Equality and hashing of operands tell a bool from a number, as matching does:
+    # where("x", eq=True) and where("x", eq=1) are different conditions.
+    if value.__class__ is tuple:
+        return tuple(_operand_key(v) for v in value)
+    return (value.__class__ is bool, value)
 
 
 @attrs.frozen
@@ -209,19 +303,20 @@ class Compare(Condition):
 
     A missing attribute counts as ``None`` for ``eq``/``ne``/``in_``; ``exists``
     tells a missing key from one that is present. Order tests (``gt`` ...) match
-    only numbers against numbers or str against str; ``contains`` is a substring
-    test on str and a membership test on tuples.
+    only numbers against numbers or str against str, never a bool; ``contains``
+    is a substring test on str and a membership test on tuples. Equality never
+    takes a bool for a number (``eq=1`` does not match ``True``).
     """
 
     key: str | EventField = attrs.field(converter=_check_key)
     op: str = attrs.field()
-    operand: AttrValue = attrs.field()
+    operand: AttrValue = attrs.field(eq=_operand_key)
 
     @op.validator
     def _check_op(self, _: attrs.Attribute[str], op: str) -> None:
-        if op not in OPERATORS:
+        if not isinstance(op, str) or op not in OPERATORS:
             raise InvalidModelError(
-                f"unknown operator {op!r}; use one of {', '.join(OPERATORS)}",
+                f"unknown operator {shorten(op)}; use one of {', '.join(OPERATORS)}",
                 path="op",
                 value=op,
             )
@@ -230,14 +325,27 @@ class Compare(Condition):
         """Validate the operand for the operator."""
         object.__setattr__(self, "operand", _check_operand(self.op, self.operand))
 
+    @property
+    def depth(self) -> int:
+        """A ``where`` is one level."""
+        return 1
+
     def compile(self) -> Matcher:
         """Return a predicate on events."""
-        test, operand, key = OPERATORS[self.op], self.operand, self.key
+        op, operand, key = self.op, self.operand, self.key
+        test = OPERATORS[op]
         if key is VALUE:
             return lambda e: test(e.value, operand)
-        if self.op == "exists":
+        if op == "exists":
             return lambda e: (key in e.attrs) == operand
-        missing_is_none = self.op in {"eq", "ne", "in_"}
+        if op in {"eq", "ne"} and (operand is None or isinstance(operand, str)):
+            # Hot path: a str or None equals only itself, so == is already strict.
+            if op == "eq":
+                return lambda e: e.attrs.get(key) == operand
+            return lambda e: e.attrs.get(key) != operand
+        if op == "in_":
+            return _in_matcher(key, operand)  # type: ignore[arg-type]
+        missing_is_none = op in {"eq", "ne"}
         default = None if missing_is_none else _MISSING
 
         def matcher(e: Event) -> bool:
@@ -247,23 +355,174 @@ class Compare(Condition):
         return matcher
 
 
-def _tuple_of_conditions(value: Any) -> tuple[Condition, ...]:
+def _in_matcher(key: str, operand: tuple[AttrValue, ...]) -> Matcher:
+    # Hot path: one set lookup for plain values; bools and tuples, which plain
+    # equality would take for numbers, are compared strictly.
+    plain = frozenset(o for o in operand if o.__class__ not in {bool, tuple})
+    bools = tuple(o for o in operand if o.__class__ is bool)
+    tuples = tuple(o for o in operand if o.__class__ is tuple)
+
+    def matcher(e: Event) -> bool:
+        actual = e.attrs.get(key)
+        kind = actual.__class__
+        if kind is bool:
+            return actual in bools
+        if kind is tuple:
+            return any(strict_equal(actual, t) for t in tuples)
+        return actual in plain
+
+    return matcher
+
+
+def _conditions_of(value: Any) -> tuple[Condition, ...]:
+    if isinstance(value, Condition | str | bytes) or not isinstance(value, Iterable):
+        raise InvalidModelError(
+            f"expected an iterable of conditions, got {shorten(value)}",
+            path="conditions",
+            value=value,
+        )
     items = tuple(value)
     for i, c in enumerate(items):
         if not isinstance(c, Condition):
             raise InvalidModelError(
-                f"expected a condition, got {c!r}", path=f"[{i}]", value=c
+                f"expected a condition, got {shorten(c)}",
+                path=f"conditions[{i}]",
+                value=c,
             )
     if not items:
-        raise InvalidModelError("needs at least one condition", path="", value=items)
+        raise InvalidModelError(
+            "needs at least one condition", path="conditions", value=items
+        )
     return items
 
 
-@attrs.frozen
-class All(Condition):
+class _Link:
+    """Two parts of a chain not yet flattened: a junction or a tuple, each side."""
+
+    __slots__ = ("left", "right")
+
+    def __init__(self, left: Any, right: Any) -> None:
+        self.left, self.right = left, right
+
+
+class _Junction(Condition):
+    """Shared body of :class:`All` and :class:`Any_`: an immutable, flat tuple.
+
+    ``a & b`` must not copy ``a``'s conditions, or a chain of n conditions costs
+    n**2: a joined junction keeps a link to its two parts and flattens them (once,
+    iteratively) the first time its conditions are read. Written by hand rather
+    than with attrs because that field is lazy; it behaves as a frozen attrs value
+    (equality, hashing, repr, pickling, ``match``).
+    """
+
+    __slots__ = ("_depth", "_items", "_size")
+    __match_args__: ClassVar[tuple[str, ...]] = ("conditions",)
+    _items: tuple[Condition, ...] | _Link
+    _depth: int
+    _size: int
+
+    def __init__(self, conditions: Iterable[Condition]) -> None:
+        """Build from one or more conditions (kept as given, not flattened)."""
+        items = _conditions_of(conditions)
+        depth = 1
+        for i, c in enumerate(items):
+            if c.depth >= MAX_CONDITION_DEPTH:
+                raise _too_deep(c.depth + 1, f"conditions[{i}]")
+            depth = max(depth, c.depth + 1)
+        self._set(items, depth, len(items))
+
+    def _set(self, items: tuple[Condition, ...] | _Link, depth: int, size: int) -> None:
+        object.__setattr__(self, "_items", items)
+        object.__setattr__(self, "_depth", depth)
+        object.__setattr__(self, "_size", size)
+
+    @classmethod
+    def join(cls, a: Condition, b: Condition) -> _Junction:
+        """``a`` and ``b`` as one junction of *cls*, flattening junctions of *cls*.
+
+        Constant time: the flat tuple is built when it is first read.
+        """
+        parts: list[Any] = []
+        depth, size = 1, 0
+        for c in (a, b):
+            if isinstance(c, cls):
+                parts.append(c)
+                depth, size = max(depth, c.depth), size + c._size  # noqa: SLF001
+            else:
+                if c.depth >= MAX_CONDITION_DEPTH:
+                    raise _too_deep(c.depth + 1, f"conditions[{size}]")
+                parts.append((c,))
+                depth, size = max(depth, c.depth + 1), size + 1
+        self = object.__new__(cls)
+        self._set(_Link(*parts), depth, size)
+        return self
+
+    @property
+    def conditions(self) -> tuple[Condition, ...]:
+        """The conditions, flat."""
+        items = self._items
+        if isinstance(items, tuple):
+            return items
+        flat = tuple(_flatten(items))
+        object.__setattr__(self, "_items", flat)
+        return flat
+
+    @property
+    def depth(self) -> int:
+        """One more than the deepest of the conditions."""
+        return self._depth
+
+    def __setattr__(self, name: str, value: object) -> None:
+        """Refuse: conditions are immutable values."""
+        raise attrs.exceptions.FrozenInstanceError
+
+    def __delattr__(self, name: str) -> None:
+        """Refuse: conditions are immutable values."""
+        raise attrs.exceptions.FrozenInstanceError
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to a junction of the same type with equal conditions."""
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.conditions == other.conditions
+
+    def __ne__(self, other: object) -> bool:
+        """Not equal."""
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    def __hash__(self) -> int:
+        """Hash as the type and the conditions."""
+        return hash((self.__class__.__name__, self.conditions))
+
+    def __repr__(self) -> str:
+        """Show like an attrs class."""
+        return f"{self.__class__.__name__}(conditions={self.conditions!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as the flat tuple."""
+        return (self.__class__, (self.conditions,))
+
+
+def _flatten(link: _Link) -> Iterator[Condition]:
+    # Depth-first, left to right, without recursion: chains may be 100,000 long.
+    stack: list[Any] = [link]
+    while stack:
+        part = stack.pop()
+        if isinstance(part, _Link):
+            stack.append(part.right)
+            stack.append(part.left)
+        elif isinstance(part, tuple):
+            yield from part
+        else:
+            items = part._items  # noqa: SLF001
+            stack.append(items)
+
+
+class All(_Junction):
     """Every condition must hold (``a & b``)."""
 
-    conditions: tuple[Condition, ...] = attrs.field(converter=_tuple_of_conditions)
+    __slots__ = ()
 
     def compile(self) -> Matcher:
         """Return a predicate on events."""
@@ -271,11 +530,10 @@ class All(Condition):
         return lambda e: all(m(e) for m in matchers)
 
 
-@attrs.frozen
-class Any_(Condition):  # noqa: N801 - `Any` would shadow typing.Any
+class Any_(_Junction):  # noqa: N801 - `Any` would shadow typing.Any
     """At least one condition must hold (``a | b``)."""
 
-    conditions: tuple[Condition, ...] = attrs.field(converter=_tuple_of_conditions)
+    __slots__ = ()
 
     def compile(self) -> Matcher:
         """Return a predicate on events."""
@@ -286,8 +544,12 @@ class Any_(Condition):  # noqa: N801 - `Any` would shadow typing.Any
 def _check_condition(value: Any) -> Condition:
     if not isinstance(value, Condition):
         raise InvalidModelError(
-            f"expected a condition, got {value!r}", path="condition", value=value
+            f"expected a condition, got {shorten(value)}",
+            path="condition",
+            value=value,
         )
+    if value.depth >= MAX_CONDITION_DEPTH:
+        raise _too_deep(value.depth + 1, "condition")
     return value
 
 
@@ -296,6 +558,11 @@ class Not(Condition):
     """The condition must not hold (``~a``)."""
 
     condition: Condition = attrs.field(converter=_check_condition)
+
+    @property
+    def depth(self) -> int:
+        """One more than the negated condition."""
+        return self.condition.depth + 1
 
     def compile(self) -> Matcher:
         """Return a predicate on events."""
@@ -319,8 +586,8 @@ Not(condition=Compare(key='path', op='eq', operand='/unsubscribe'))))
     """
     if not tests:
         raise InvalidModelError(
-            f"where({key!r}) needs an operator, e.g. where({key!r}, eq=...); "
-            f"operators: {', '.join(OPERATORS)}",
+            f"where({shorten(key)}) needs an operator, e.g. where({shorten(key)}, "
+            f"eq=...); operators: {', '.join(OPERATORS)}",
             path="where",
             value=key,
         )

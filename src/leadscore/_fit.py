@@ -17,7 +17,8 @@ import attrs
 from ._conditions import Condition
 from ._events import SPECIAL_KINDS, AttrValue, Event, canonical_key, to_micros, to_utc
 from ._ingest import _not_an_event
-from ._model import _to_bounds, finite, tuple_of
+from ._limits import shorten
+from ._model import _to_bounds, _to_name, points_value, tuple_of
 from .exceptions import InvalidModelError
 
 __all__ = ["PROFILE_UPDATED", "FitModel", "FitRule", "fit_scores", "profiles"]
@@ -29,16 +30,16 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 def _check_condition(_: object, __: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, Condition):
         raise InvalidModelError(
-            f"when must be a Condition, got {value!r}", path="when", value=value
+            f"when must be a Condition, got {shorten(value)}", path="when", value=value
         )
 
 
 def _to_points(value: Any) -> float:
-    return finite("points", value)
+    return points_value("points", value)
 
 
 def _to_otherwise(value: Any) -> float:
-    return finite("otherwise", value)
+    return points_value("otherwise", value)
 
 
 @attrs.frozen
@@ -53,7 +54,7 @@ class FitRule:
     when: Condition = attrs.field(validator=_check_condition)
     points: float = attrs.field(converter=_to_points)
     otherwise: float = attrs.field(default=0.0, kw_only=True, converter=_to_otherwise)
-    name: str | None = attrs.field(default=None, kw_only=True)
+    name: str | None = attrs.field(default=None, kw_only=True, converter=_to_name)
 
 
 def _to_fit_rules(value: Any) -> tuple[FitRule, ...]:
@@ -63,7 +64,7 @@ def _to_fit_rules(value: Any) -> tuple[FitRule, ...]:
 def _to_kind(value: Any) -> str:
     if not isinstance(value, str) or not value or value in SPECIAL_KINDS:
         raise InvalidModelError(
-            f"kind must be a non-empty, non-special event kind, got {value!r}",
+            f"kind must be a non-empty, non-special event kind, got {shorten(value)}",
             path="kind",
             value=value,
         )
@@ -71,7 +72,7 @@ def _to_kind(value: Any) -> str:
 
 
 def _to_initial(value: Any) -> float:
-    return finite("initial", value)
+    return points_value("initial", value)
 
 
 @attrs.frozen
@@ -98,7 +99,9 @@ class FitModel:
     def _check_name(self, _: attrs.Attribute[str], value: Any) -> None:
         if not isinstance(value, str) or not value:
             raise InvalidModelError(
-                f"name must be a non-empty str, got {value!r}", path="name", value=value
+                f"name must be a non-empty str, got {shorten(value)}",
+                path="name",
+                value=value,
             )
 
     def score_profile(self, profile: dict[str, AttrValue], contact: str = "-") -> float:

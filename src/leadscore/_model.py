@@ -12,9 +12,10 @@ import attrs
 from ._aging import AgingPolicy
 from ._conditions import Condition
 from ._events import SPECIAL_KINDS, to_utc
+from ._limits import MAX_POINTS, shorten
 from .exceptions import InvalidEventError, InvalidModelError
 
-__all__ = ["COMBINES", "MERGES", "Rule", "ScoringModel"]
+__all__ = ["COMBINES", "MERGES", "Rule", "ScoringModel", "finite", "points_value"]
 
 T = TypeVar("T")
 
@@ -23,17 +24,42 @@ MERGES = ("keep-master", "union")
 
 
 def finite(name: str, value: Any) -> float:
-    """*value* as a float; InvalidModelError naming *name* unless a finite number."""
+    """*value* as a float; InvalidModelError naming *name* unless a finite number.
+
+    An int too large for a float is not finite either (no ``OverflowError``).
+    """
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidModelError(
-            f"{name} must be a number, got {type(value).__name__} {value!r}",
+            f"{name} must be a number, got {type(value).__name__} {shorten(value)}",
             path=name,
             value=value,
         )
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
     if not math.isfinite(number):
         raise InvalidModelError(
-            f"{name} must be finite, got {number!r}", path=name, value=number
+            f"{name} must be finite, got {shorten(value)}", path=name, value=value
+        )
+    return number
+
+
+def points_value(name: str, value: Any) -> float:
+    """*value* as a float within ±MAX_POINTS; InvalidModelError naming *name*.
+
+    Points, ``initial``, ``bounds`` and ``limit`` stay far below the float range,
+    so that no sum of them overflows to ``inf``.
+
+    >>> points_value("points", 5)
+    5.0
+    """
+    number = finite(name, value)
+    if abs(number) > MAX_POINTS:
+        raise InvalidModelError(
+            f"{name} must be within ±{MAX_POINTS:g}, got {shorten(value)}",
+            path=name,
+            value=value,
         )
     return number
 
@@ -42,25 +68,26 @@ def _to_kind(value: Any) -> str | tuple[str, ...]:
     kinds = (value,) if isinstance(value, str) else value
     if not isinstance(kinds, list | tuple) or not kinds:
         raise InvalidModelError(
-            f"kind must be a non-empty str or a non-empty tuple of str, got {value!r}",
+            "kind must be a non-empty str or a non-empty tuple of str, "
+            f"got {shorten(value)}",
             path="kind",
             value=value,
         )
     for k in kinds:
         if not isinstance(k, str) or not k:
             raise InvalidModelError(
-                f"kind must be a non-empty str, got {k!r}", path="kind", value=k
+                f"kind must be a non-empty str, got {shorten(k)}", path="kind", value=k
             )
         if k in SPECIAL_KINDS:
             raise InvalidModelError(
-                f"{k!r} is handled by every model itself (manual scores and merges); "
-                "a rule cannot score it",
+                f"{shorten(k)} is handled by every model itself (manual scores and "
+                "merges); a rule cannot score it",
                 path="kind",
                 value=k,
             )
     if len(set(kinds)) != len(kinds):
         raise InvalidModelError(
-            f"kind lists a kind twice: {value!r}", path="kind", value=value
+            f"kind lists a kind twice: {shorten(value)}", path="kind", value=value
         )
     return value if isinstance(value, str) else tuple(kinds)
 
@@ -74,7 +101,7 @@ def _to_once_per(value: Any) -> tuple[str, ...] | None:
     ):
         raise InvalidModelError(
             "once_per must be None, () or attribute names (a str or a tuple of str), "
-            f"got {value!r}",
+            f"got {shorten(value)}",
             path="once_per",
             value=value,
         )
@@ -82,20 +109,20 @@ def _to_once_per(value: Any) -> tuple[str, ...] | None:
 
 
 def _to_points(value: Any) -> float:
-    return finite("points", value)
+    return points_value("points", value)
 
 
 def _to_initial(value: Any) -> float:
-    return finite("initial", value)
+    return points_value("initial", value)
 
 
 def _to_limit(value: Any) -> float | None:
     if value is None:
         return None
-    limit = finite("limit", value)
+    limit = points_value("limit", value)
     if limit <= 0:
         raise InvalidModelError(
-            f"limit must be positive, got {value!r}", path="limit", value=value
+            f"limit must be positive, got {shorten(value)}", path="limit", value=value
         )
     return limit
 
@@ -104,7 +131,7 @@ def _check_optional(cls: type, name: str) -> Any:
     def check(_: object, __: attrs.Attribute[Any], value: Any) -> None:
         if value is not None and not isinstance(value, cls):
             raise InvalidModelError(
-                f"{name} must be {cls.__name__} or None, got {value!r}",
+                f"{name} must be {cls.__name__} or None, got {shorten(value)}",
                 path=name,
                 value=value,
             )
@@ -115,7 +142,7 @@ def _check_optional(cls: type, name: str) -> Any:
 def _to_name(value: Any) -> str | None:
     if value is not None and (not isinstance(value, str) or not value):
         raise InvalidModelError(
-            f"name must be a non-empty str or None, got {value!r}",
+            f"name must be a non-empty str or None, got {shorten(value)}",
             path="name",
             value=value,
         )
@@ -175,7 +202,7 @@ def tuple_of(cls: type[T], value: Any, path: str = "rules") -> tuple[T, ...]:
     """*value* as a tuple of *cls*; InvalidModelError naming the bad item."""
     if isinstance(value, cls | str | bytes) or not isinstance(value, Iterable):
         raise InvalidModelError(
-            f"{path} must be an iterable of {cls.__name__}, got {value!r}",
+            f"{path} must be an iterable of {cls.__name__}, got {shorten(value)}",
             path=path,
             value=value,
         )
@@ -183,7 +210,7 @@ def tuple_of(cls: type[T], value: Any, path: str = "rules") -> tuple[T, ...]:
     for i, item in enumerate(items):
         if not isinstance(item, cls):
             raise InvalidModelError(
-                f"expected a {cls.__name__}, got {type(item).__name__} {item!r}",
+                f"expected a {cls.__name__}, got {type(item).__name__} {shorten(item)}",
                 path=f"{path}[{i}]",
                 value=item,
             )
@@ -199,16 +226,17 @@ def _to_bounds(value: Any) -> tuple[float | None, float | None] | None:
         return None
     if not isinstance(value, list | tuple) or len(value) != 2:
         raise InvalidModelError(
-            f"bounds must be (low, high), either may be None; got {value!r}",
+            f"bounds must be (low, high), either may be None; got {shorten(value)}",
             path="bounds",
             value=value,
         )
     low, high = (
-        None if v is None else finite(f"bounds[{i}]", v) for i, v in enumerate(value)
+        None if v is None else points_value(f"bounds[{i}]", v)
+        for i, v in enumerate(value)
     )
     if low is not None and high is not None and low > high:
         raise InvalidModelError(
-            f"bounds low must not exceed high, got {value!r}",
+            f"bounds low must not exceed high, got {shorten(value)}",
             path="bounds",
             value=value,
         )
@@ -222,13 +250,20 @@ def _to_active_from(value: Any) -> dt.datetime | None:
         return to_utc(value, "active_from")
     except InvalidEventError as e:
         raise InvalidModelError(str(e), path="active_from", value=value) from None
+    except (ValueError, OverflowError) as e:
+        raise InvalidModelError(
+            f"active_from is not a valid instant: {shorten(value)} ({e})",
+            path="active_from",
+            value=value,
+        ) from None
 
 
 def _one_of(name: str, choices: tuple[str, ...]) -> Any:
     def check(_: object, __: attrs.Attribute[Any], value: Any) -> None:
         if value not in choices:
             raise InvalidModelError(
-                f"unknown {name} {value!r}; use one of {', '.join(map(repr, choices))}",
+                f"unknown {name} {shorten(value)}; "
+                f"use one of {', '.join(map(repr, choices))}",
                 path=name,
                 value=value,
             )
@@ -239,7 +274,9 @@ def _one_of(name: str, choices: tuple[str, ...]) -> Any:
 def _check_policy(_: object, __: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, AgingPolicy):
         raise InvalidModelError(
-            f"aging must be an AgingPolicy, got {value!r}", path="aging", value=value
+            f"aging must be an AgingPolicy, got {shorten(value)}",
+            path="aging",
+            value=value,
         )
 
 
@@ -286,7 +323,9 @@ class ScoringModel:
     def _check_name(self, _: attrs.Attribute[str], value: Any) -> None:
         if not isinstance(value, str) or not value:
             raise InvalidModelError(
-                f"name must be a non-empty str, got {value!r}", path="name", value=value
+                f"name must be a non-empty str, got {shorten(value)}",
+                path="name",
+                value=value,
             )
 
     def policy(self, rule: Rule) -> AgingPolicy:

@@ -9,6 +9,8 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
+from ._limits import shorten
+from ._model import finite
 from .exceptions import InvalidModelError
 
 __all__ = ["GRADE_LETTERS", "RatingScale"]
@@ -36,16 +38,11 @@ GRADE_LETTERS = (
 def _to_cuts(value: Any) -> tuple[float, ...]:
     if isinstance(value, str) or not isinstance(value, list | tuple):
         raise InvalidModelError(
-            f"cuts must be a list of numbers, got {value!r}", path="cuts", value=value
+            f"cuts must be a list of numbers, got {shorten(value)}",
+            path="cuts",
+            value=value,
         )
-    cuts = []
-    for i, c in enumerate(value):
-        number = isinstance(c, int | float) and not isinstance(c, bool)
-        if not number or not math.isfinite(c):
-            raise InvalidModelError(
-                f"cuts must be finite numbers, got {c!r}", path=f"cuts[{i}]", value=c
-            )
-        cuts.append(float(c))
+    cuts = [finite(f"cuts[{i}]", c) for i, c in enumerate(value)]
     if not cuts:
         raise InvalidModelError("cuts must not be empty", path="cuts", value=value)
     for i in range(1, len(cuts)):
@@ -63,12 +60,24 @@ def _to_labels(value: Any) -> tuple[Any, ...] | None:
         return None
     if isinstance(value, str) or not isinstance(value, list | tuple):
         raise InvalidModelError(
-            f"labels must be a list, got {value!r}", path="labels", value=value
+            f"labels must be a list, got {shorten(value)}", path="labels", value=value
         )
     labels = tuple(value)
+    for i, label in enumerate(labels):
+        try:
+            hash(label)
+        except TypeError:
+            raise InvalidModelError(
+                f"labels must be hashable (a str, a number ...), got "
+                f"{type(label).__name__} {shorten(label)}",
+                path=f"labels[{i}]",
+                value=label,
+            ) from None
     if len(set(labels)) != len(labels):
         raise InvalidModelError(
-            f"labels must be distinct, got {value!r}", path="labels", value=value
+            f"labels must be distinct, got {shorten(value)}",
+            path="labels",
+            value=value,
         )
     return labels
 
@@ -95,7 +104,7 @@ class RatingScale(Generic[L]):
         if self.labels is not None and len(self.labels) != len(self.cuts) + 1:
             raise InvalidModelError(
                 f"labels must number len(cuts) + 1 = {len(self.cuts) + 1}, "
-                f"got {len(self.labels)}: {self.labels!r}",
+                f"got {len(self.labels)}: {shorten(self.labels)}",
                 path="labels",
                 value=self.labels,
             )
@@ -123,7 +132,9 @@ class RatingScale(Generic[L]):
         """The 0-based index of the band *score* falls in."""
         if isinstance(score, bool) or not isinstance(score, int | float):
             raise InvalidModelError(
-                f"a score must be a number, got {score!r}", path="score", value=score
+                f"a score must be a number, got {shorten(score)}",
+                path="score",
+                value=score,
             )
         if math.isnan(score):
             raise InvalidModelError(

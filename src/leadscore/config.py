@@ -21,6 +21,7 @@ from ._codec import (
     aging_from_dict,
     aging_to_dict,
     build,
+    check_nesting,
     condition_from_dict,
     condition_to_dict,
     join,
@@ -29,6 +30,7 @@ from ._codec import (
     period_to_dict,
 )
 from ._fit import PROFILE_UPDATED, FitModel, FitRule
+from ._limits import shorten
 from ._model import Rule, ScoringModel
 from ._rating import RatingScale
 from ._segments import Segment
@@ -85,6 +87,11 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
 
 def rule_from_dict(data: Any, path: str = "rule") -> Rule:
     """Build a rule from its dict form."""
+    check_nesting(data, path)
+    return _rule(data, path)
+
+
+def _rule(data: Any, path: str) -> Rule:
     data = mapping(
         data, path, {"kind", "points", "when", "aging", "once_per", "limit", "name"}
     )
@@ -145,7 +152,7 @@ def _rules(data: Mapping[str, Any], path: str) -> list[Any]:
     raw = data.get("rules", [])
     if not isinstance(raw, list):
         raise InvalidModelError(
-            f"rules must be a list, got {type(raw).__name__}",
+            f"rules must be a list, got {type(raw).__name__} {shorten(raw)}",
             path=join(path, "rules"),
             value=raw,
         )
@@ -158,6 +165,7 @@ def model_from_dict(data: Any, path: str = "") -> ScoringModel:
     Raises:
         InvalidModelError: naming the path of the offending key.
     """
+    check_nesting(data, path)
     data = mapping(
         data,
         path,
@@ -177,8 +185,7 @@ def model_from_dict(data: Any, path: str = "") -> ScoringModel:
     if "name" not in data:
         raise InvalidModelError("missing 'name'", path=join(path, "name"), value=None)
     rules = [
-        rule_from_dict(r, join(path, f"rules[{i}]"))
-        for i, r in enumerate(_rules(data, path))
+        _rule(r, join(path, f"rules[{i}]")) for i, r in enumerate(_rules(data, path))
     ]
     kwargs: dict[str, Any] = {
         k: data[k]
@@ -194,7 +201,7 @@ def _check_type(data: Mapping[str, Any], expected: str, path: str) -> None:
     kind = data.get("type", "points")
     if kind != expected:
         raise InvalidModelError(
-            f"expected a document of type {expected!r}, got {kind!r}",
+            f"expected a document of type {expected!r}, got {shorten(kind)}",
             path=join(path, "type"),
             value=kind,
         )
@@ -214,6 +221,7 @@ def scale_to_dict(scale: RatingScale[Any]) -> dict[str, Any]:
 
 def scale_from_dict(data: Any, path: str = "") -> RatingScale[Any]:
     """Build a rating scale from its dict form."""
+    check_nesting(data, path)
     data = mapping(data, path, {"type", "cuts", "labels"})
     _check_type(data, "scale", path)
     if "cuts" not in data:
@@ -265,6 +273,7 @@ def _fit_rule_from_dict(item: Any, path: str) -> FitRule:
 
 def fit_model_from_dict(data: Any, path: str = "") -> FitModel:
     """Build a fit model from its dict form."""
+    check_nesting(data, path)
     data = mapping(data, path, {"type", "name", "rules", "initial", "bounds", "kind"})
     _check_type(data, "fit", path)
     rules = [
@@ -296,8 +305,21 @@ def segment_to_dict(segment: Segment) -> dict[str, Any]:
 
 def segment_from_dict(data: Any, path: str = "") -> Segment:
     """Build a segment from its dict form."""
+    check_nesting(data, path)
     data = mapping(data, path, {"type", "name", "within", *_SEGMENT_KEYS})
     _check_type(data, "segment", path)
+    # Types the Segment constructor assumes (a set lookup, a comparison with 0).
+    change = data.get("change")
+    if change is not None and not isinstance(change, str):
+        raise InvalidModelError(
+            f"change must be 'decreased' or 'increased', got {shorten(change)}",
+            path=join(path, "change"),
+            value=change,
+        )
+    if "by" in data and data["by"] is None:
+        raise InvalidModelError(
+            "by must be a number, got None", path=join(path, "by"), value=None
+        )
     kwargs = {k: data[k] for k in _SEGMENT_KEYS if k in data}
     if "within" in data:
         within = mapping(data["within"], join(path, "within"), set(PERIOD_KEYS))
@@ -338,17 +360,31 @@ def to_json(document: Document, **dumps: Any) -> str:
     return json.dumps(to_dict(document), **dumps)
 
 
-def from_json(text: str, kind: type[D] = ScoringModel) -> D:  # type: ignore[assignment]
+def from_json(text: str | bytes, kind: type[D] = ScoringModel) -> D:  # type: ignore[assignment]
     """A *kind* (default ``ScoringModel``) from a JSON document.
 
     Raises:
-        InvalidModelError: for invalid JSON (with line and column) or content.
+        InvalidModelError: for invalid JSON (with line and column) or content,
+            and for anything else that cannot be read as a document (text that
+            nests too deep, an integer of more digits than Python reads).
     """
+    if not isinstance(text, str | bytes | bytearray):
+        raise InvalidModelError(
+            f"expected JSON text, got {type(text).__name__} {shorten(text)}",
+            path="",
+            value=text,
+        )
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise InvalidModelError(
             f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})",
+            path="",
+            value=text[:200],
+        ) from None
+    except (ValueError, RecursionError) as e:  # bad UTF-8, 4,300+ digits, nesting
+        raise InvalidModelError(
+            f"not a readable JSON document: {shorten(str(e))}",
             path="",
             value=text[:200],
         ) from None
@@ -358,28 +394,45 @@ def from_json(text: str, kind: type[D] = ScoringModel) -> D:  # type: ignore[ass
 def load(path: str | Path, kind: type[D] = ScoringModel) -> D:  # type: ignore[assignment]
     """A *kind* (default ``ScoringModel``) from a ``.toml`` or ``.json`` file.
 
-    ``config.load("grade.toml", FitModel)`` loads a fit model.
+    ``config.load("grade.toml", FitModel)`` loads a fit model. The file must be
+    UTF-8.
 
     Raises:
-        InvalidModelError: for an unknown suffix, invalid syntax or invalid
-            content; the message names the file.
+        InvalidModelError: for an unknown suffix, text that is not UTF-8, invalid
+            syntax or invalid content; the message names the file and ``source``
+            holds it.
+        OSError: when the file cannot be read at all (missing, a directory ...).
     """
     path = Path(path)
     if path.suffix not in {".toml", ".json"}:
         raise InvalidModelError(
-            f"unknown model file type {path.suffix!r}; use .toml or .json",
+            f"unknown model file type {shorten(path.suffix)}; use .toml or .json",
             path="",
             value=str(path),
             source=str(path),
         )
-    text = path.read_text(encoding="utf-8")
+    raw = path.read_bytes()
     try:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise InvalidModelError(
+                f"not UTF-8 text: byte {e.start} is {raw[e.start : e.start + 1]!r}",
+                path="",
+                value=raw[max(0, e.start - 20) : e.start + 20],
+            ) from None
         if path.suffix == ".toml":
             try:
                 data: Any = tomllib.loads(text)
             except tomllib.TOMLDecodeError as e:
                 raise InvalidModelError(
                     f"not valid TOML: {e}", path="", value=None
+                ) from None
+            except (ValueError, RecursionError) as e:  # 4,300+ digits, nesting
+                raise InvalidModelError(
+                    f"not a readable TOML document: {shorten(str(e))}",
+                    path="",
+                    value=None,
                 ) from None
             return from_dict(data, kind)
         return from_json(text, kind)
