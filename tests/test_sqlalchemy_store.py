@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 import leadscore as ls
 from leadscore.exceptions import StoreError
-from leadscore.stores.sqlalchemy import SQLAlchemyStore
+from leadscore.stores.sqlalchemy import SQLAlchemyStore, events_table
 from leadscore.testing import DurableStoreContract, store_machine
 
 POSTGRES = os.environ.get("LEADSCORE_TEST_POSTGRES_URL")
@@ -40,7 +40,31 @@ def _fresh_postgres() -> SQLAlchemyStore:
     return SQLAlchemyStore(url)
 
 
-class TestSQLAlchemyOnSQLite(DurableStoreContract):
+class RawRows:
+    """The contract's hooks that write rows directly, through SQLAlchemy."""
+
+    def write_raw_row(self, store, row):
+        with store.engine.begin() as db:
+            result = db.execute(events_table.insert().values(**row))
+            return result.inserted_primary_key[0]
+
+    def corrupt_a_row(self, store):
+        with store.engine.begin() as db:
+            seq = db.execute(
+                sa.select(events_table.c.seq)
+                .order_by(events_table.c.seq)
+                .limit(1)
+                .offset(1)
+            ).scalar_one()
+            db.execute(
+                events_table.update()
+                .where(events_table.c.seq == seq)
+                .values(attrs='{"message": "m1')
+            )
+        return seq
+
+
+class TestSQLAlchemyOnSQLite(RawRows, DurableStoreContract):
     def make_store(self, tmp_path):
         return SQLAlchemyStore(f"sqlite:///{tmp_path / 'events.db'}")
 
@@ -50,7 +74,7 @@ class TestSQLAlchemyOnSQLite(DurableStoreContract):
         return SQLAlchemyStore(url.render_as_string(hide_password=False))
 
 
-class TestSQLAlchemyOnPostgres(DurableStoreContract):
+class TestSQLAlchemyOnPostgres(RawRows, DurableStoreContract):
     def make_store(self, tmp_path):
         return _fresh_postgres()
 
@@ -95,4 +119,108 @@ def test_the_engine_reads_postgres_scores_like_the_pure_fold():
     assert ls.score(model, events, "2024-05-02T00:00:00Z") == engine.scores(
         model.name, "2024-05-02T00:00:00Z"
     )
+    store.close()
+
+
+def test_what_is_not_a_url_or_engine_is_refused():
+    """None and other objects raise a StoreError naming the value."""
+    with pytest.raises(StoreError, match="got NoneType None"):
+        SQLAlchemyStore(None)
+
+
+def _sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'events.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def url(request, tmp_path):
+    """A database URL holding no leadscore tables."""
+    if request.param == "sqlite":
+        return _sqlite_url(tmp_path)
+    store = _fresh_postgres()
+    store.drop()
+    store.close()
+    return _postgres_url()
+
+
+def test_a_version_1_database_migrates_and_its_rows_stay_readable(url):
+    """Rows written before checksums read back; new ones are checked."""
+    store = SQLAlchemyStore(url)
+    old = ls.Event("ann", "email.opened", "2024-05-01T00:00:00Z", {"m": 1}, id="1")
+    store.append([old])
+    with store.engine.begin() as db:  # back to what version 1 created
+        db.execute(sa.text("ALTER TABLE leadscore_events DROP COLUMN checksum"))
+        db.execute(sa.text("DROP TABLE leadscore_quarantine"))
+        db.execute(sa.text("DELETE FROM leadscore_schema"))
+        db.execute(sa.text("INSERT INTO leadscore_schema VALUES (1)"))
+    store.close()
+    store = SQLAlchemyStore(url)
+    try:
+        assert [old] == store.events()
+        new = ls.Event("bob", "email.opened", "2024-05-01T00:00:00Z", id="2")
+        store.append([new])
+        with store.engine.begin() as db:
+            sums = db.execute(
+                sa.select(events_table.c.checksum).order_by(events_table.c.seq)
+            ).all()
+            versions = db.execute(sa.text("SELECT version FROM leadscore_schema"))
+            assert [1, 2] == sorted(v for (v,) in versions)
+        assert None is sums[0][0]
+        assert 16 == len(sums[1][0])
+        assert [] == store.quarantine_corrupt()
+    finally:
+        store.drop()
+        store.close()
+
+
+def test_a_changed_row_is_caught_by_the_checksum(url):
+    """A row changed behind the store's back is a StoreError naming row and column."""
+    store = SQLAlchemyStore(url)
+    try:
+        store.append([ls.Event("ann", "email.opened", "2024-05-01T00:00:00Z")])
+        with store.engine.begin() as db:
+            db.execute(events_table.update().values(at_us=events_table.c.at_us + 1))
+        with pytest.raises(StoreError, match=r"row \d+ .*'checksum'.*changed after"):
+            store.events()
+        [moved] = store.quarantine_corrupt()
+        assert [] == store.events()
+        assert [moved] == store.quarantined()
+        assert "ann" == moved.raw["contact"]
+    finally:
+        store.drop()
+        store.close()
+
+
+def test_sqlite_files_are_shared_with_sqlitestore(tmp_path):
+    """Either store reads (and checks) what the other wrote, in one file."""
+    from leadscore.stores import SQLiteStore
+
+    a = ls.Event("ann", "email.opened", "2024-05-01T00:00:00Z", {"m": "ü"}, id="1")
+    b = ls.Event("bob", "contact.merged", "2024-05-01T00:00:00Z", {"from": "bo"})
+    first = SQLiteStore(tmp_path / "events.db")
+    first.append([a])
+    first.close()
+    second = SQLAlchemyStore(_sqlite_url(tmp_path))
+    assert [a] == second.events()
+    second.append([b])
+    second.close()
+    third = SQLiteStore(tmp_path / "events.db")
+    assert [a, b] == third.events()
+    third.close()
+
+
+def test_text_that_is_not_utf8_is_named_and_quarantined_raw(tmp_path):
+    """On SQLite, bad UTF-8 is a StoreError naming the column; quarantine keeps bytes."""
+    store = SQLAlchemyStore(_sqlite_url(tmp_path))
+    store.append([ls.Event("ann", "email.opened", "2024-05-01T00:00:00Z")])
+    with store.engine.begin() as db:
+        db.execute(
+            sa.text("UPDATE leadscore_events SET contact = CAST(x'616eff' AS TEXT)")
+        )
+    with pytest.raises(StoreError, match=r"row 1 .*'contact'.*not UTF-8"):
+        store.events()
+    [moved] = store.quarantine_corrupt()
+    assert b"an\xff" == moved.raw["contact"]
+    assert [moved] == store.quarantined()
+    assert [] == store.events()
     store.close()

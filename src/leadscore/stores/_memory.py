@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from leadscore._events import CONTACT_MERGED, Event
 from leadscore._stream import checked_list
 
-from ._protocol import check_batch
+from ._protocol import RejectedRow, check_batch
 
 __all__ = ["MemoryStore"]
 
@@ -19,6 +19,9 @@ class MemoryStore:
         """An empty store."""
         self._events: list[Event] = []
         self._ids: dict[str, Event] = {}
+        #: Always empty: this store holds only events that were valid when
+        #: appended (the attribute matches the SQL stores').
+        self.rejected: list[RejectedRow] = []
 
     def append(self, events: Sequence[Event]) -> list[Event]:
         """Store the batch atomically (nothing is changed if it fails)."""

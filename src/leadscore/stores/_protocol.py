@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
 
 from leadscore._events import Event
 from leadscore._stream import checked_list
 from leadscore.exceptions import InvalidEventError
 
-__all__ = ["Store", "check_batch"]
+__all__ = ["QuarantinedRow", "RejectedRow", "Store", "check_batch"]
 
 
 @runtime_checkable
@@ -20,6 +22,11 @@ class Store(Protocol):
     is. Identity follows DESIGN: an event whose id is stored (equal) is skipped, a
     different event reusing a stored id makes the whole batch fail with
     ``InvalidEventError``; id-less events are always new.
+
+    Beyond the protocol, the shipped SQL stores keep a list ``rejected`` of the
+    rows their last read skipped (:class:`RejectedRow`), and offer
+    ``quarantine_corrupt()`` and ``quarantined()`` for rows that cannot be decoded
+    (``MemoryStore.rejected`` is always empty).
     """
 
     def append(self, events: Sequence[Event]) -> list[Event]:
@@ -37,6 +44,43 @@ class Store(Protocol):
     def close(self) -> None:
         """Release the store's resources."""
         ...
+
+
+@attrs.frozen
+class RejectedRow:
+    """A stored row that decodes but is no longer a valid event.
+
+    Written by an older leadscore that accepted more (a ``contact.merged``
+    without ``from``, say). Reads skip it and list it in the store's
+    ``rejected``; the row stays stored.
+
+    Attributes:
+        row: The store's row id (``seq``).
+        data: The decoded row as :class:`~leadscore.Event` arguments (``contact``,
+            ``kind``, ``at``, ``attrs``, ``value``, ``id``): fix it and ingest
+            ``Event(**fixed)`` to keep it.
+        error: Why ``Event(**data)`` fails.
+    """
+
+    row: int
+    data: Mapping[str, Any] = attrs.field(hash=False)
+    error: str
+
+
+@attrs.frozen
+class QuarantinedRow:
+    """A row that could not be decoded, moved aside by ``quarantine_corrupt()``.
+
+    Attributes:
+        row: The row id (``seq``) it had among the events.
+        raw: Its columns exactly as the database returns them (text that is not
+            valid UTF-8 comes back as ``bytes``).
+        error: Why it could not be read.
+    """
+
+    row: int
+    raw: Mapping[str, Any] = attrs.field(hash=False)
+    error: str
 
 
 def check_batch(events: Iterable[Event], stored: dict[str, Event]) -> list[Event]:
