@@ -304,7 +304,7 @@ def _to_value(value: Any) -> float:
         raise InvalidEventError(
             f"value must be finite, got {number!r}", field="value", value=number
         )
-    return number
+    return number + 0.0  # -0.0 is 0.0: stores keep one zero
 
 
 def _to_id(value: Any) -> str | None:

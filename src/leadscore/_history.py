@@ -11,7 +11,7 @@ its kinks among the instants).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import Any
 
 from ._aging import BEYOND_US
@@ -22,6 +22,7 @@ from ._sweep import Crossing, direction
 __all__ = ["History", "crossings_of", "to_us"]
 
 _SECOND = 1_000_000
+_NEG = -(2**63)  # no lower limit
 # How far past the last event continuous decay is followed when no `until` is
 # given: a century.
 _HORIZON = 36_525 * 86_400 * _SECOND
@@ -47,36 +48,47 @@ class History:
         self.logs = ledger._contacts  # noqa: SLF001
         self.initial = self.model.clamp(self.model.initial)
 
-    def related(self, contact: str) -> set[str]:
-        """The contact and every contact merged into it, ever (transitively).
+    def related(self, contact: str) -> dict[str, int]:
+        """The contact and every contact merged into it, ever, with their *since*.
 
-        The merge that merges *contact* itself away is found by :meth:`instants`;
-        what happens to its master afterwards no longer changes its (absent)
-        score, so the master's side is not followed.
+        *since* is the earliest instant of the member's events that can count for
+        *contact*: with ``keep-master`` the latest merge time on the way up to it
+        (earlier events stay with the member and never reach *contact*), else no
+        limit. The merge that merges *contact* itself away is found by
+        :meth:`instants`; what happens to its master afterwards no longer changes
+        its (absent) score, so the master's side is not followed.
         """
         index = self.ledger._index()  # noqa: SLF001
+        group = {contact: _NEG}
         if index is None:
-            return {contact}
-        children = index.children
-        group, todo = {contact}, [contact]
+            return group
+        children, union = index.children, index.union
+        todo = [(contact, _NEG)]
         while todo:
-            for source, _ in children.get(todo.pop(), ()):
+            node, since = todo.pop()
+            for source, t in children.get(node, ()):
                 if source not in group:
-                    group.add(source)
-                    todo.append(source)
+                    later = since if union or since >= t else t
+                    group[source] = later
+                    todo.append((source, later))
         return group
 
-    def instants(self, contacts: Iterable[str]) -> list[int]:
-        """Every instant at which these contacts' scores may change."""
+    def instants(self, group: Mapping[str, int]) -> list[int]:
+        """Every instant at which a score over *group* (member -> since) may change.
+
+        A member's events before its *since* never count for the group's head,
+        so neither they nor their expiry are instants of it.
+        """
         found: set[int] = set()
-        group = set(contacts)
-        for contact in group:
+        for contact, since in group.items():
             log = self.logs.get(contact)
             if log is None:
                 continue
-            found.add(log[0])
+            found.add(max(log[0], since))
             for e, rules in log[1]:
                 t = e._us  # noqa: SLF001
+                if t < since:
+                    continue
                 found.add(t)
                 for i in rules:
                     end = self.ends[i]
@@ -84,7 +96,7 @@ class History:
                         gone = end(t)
                         if gone < BEYOND_US:  # past datetime.max: never
                             found.add(gone)
-            found.update(m._us for m in log[2])  # noqa: SLF001
+            found.update(m._us for m in log[2] if m._us >= since)  # noqa: SLF001
         found.update(
             m._us  # noqa: SLF001
             for m in self.merges
@@ -110,7 +122,9 @@ class History:
         log = self.logs.get(contact)
         if log is None:
             return []
-        points = self.instants(self.related(contact) if self.merges else {contact})
+        points = self.instants(
+            self.related(contact) if self.merges else {contact: _NEG}
+        )
         first, last = log[0], until_us if until_us is not None else points[-1]
         index = self.ledger._index()  # noqa: SLF001
         edge = index.parent.get(contact) if index is not None else None
