@@ -240,7 +240,7 @@ class Condition(abc.ABC):
     @property
     @abc.abstractmethod
     def depth(self) -> int:
-        """Levels of nesting: 1 for a ``where``, one more per All, Any_ or Not."""
+        """Nesting levels: 1 for a ``where``, +1 per ``All``, ``Any_``, ``Not``."""
 
     def __and__(self, other: Condition) -> Condition:
         """Both must hold (a chain ``a & b & c`` is one flat ``All``)."""
