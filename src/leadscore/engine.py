@@ -178,6 +178,8 @@ class Engine:
                 ledger = fold(model, (e,), ledger)
             except Exception as error:  # noqa: BLE001
                 skipped.append(SkippedEvent(model.name, e, f"{error}"))
+        if not skipped:  # the batch failed as a whole only: nothing to leave out
+            return ledger
         self.skipped.extend(skipped)
         warnings.warn(
             f"model {model.name!r} could not fold {len(skipped)} stored event(s); "
