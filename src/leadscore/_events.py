@@ -11,7 +11,7 @@ import attrs
 from attrs import field
 from dateutil.parser import isoparse
 
-from ._limits import MAX_INT_ATTR, MAX_POINTS, shorten
+from ._limits import MAX_CONDITION_DEPTH, MAX_INT_ATTR, MAX_POINTS, shorten
 from .exceptions import InvalidEventError
 
 __all__ = [
@@ -142,7 +142,9 @@ def _check_text(name: str, value: str, where: str | None) -> str:
     return value
 
 
-def _check_attr_value(key: str, value: object, where: str | None) -> AttrValue:
+def _check_attr_value(
+    key: str, value: object, where: str | None, depth: int = 0
+) -> AttrValue:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):
@@ -170,7 +172,14 @@ def _check_attr_value(key: str, value: object, where: str | None) -> AttrValue:
             )
         return value
     if isinstance(value, list | tuple):
-        return tuple(_check_attr_value(key, v, where) for v in value)
+        if depth >= MAX_CONDITION_DEPTH:
+            raise InvalidEventError(
+                f"attrs[{key!r}] nests tuples more than {MAX_CONDITION_DEPTH} deep",
+                field=f"attrs[{key!r}]",
+                value=value,
+                where=where,
+            )
+        return tuple(_check_attr_value(key, v, where, depth + 1) for v in value)
     raise InvalidEventError(
         f"attrs[{key!r}] must be str, int, float, bool, None or a tuple of those, "
         f"got {type(value).__name__} {shorten(value)}",
