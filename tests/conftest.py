@@ -1,6 +1,9 @@
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from leadscore._plan import forced
 
 collect_ignore = ["typing"]  # checked by mypy, not run
 
@@ -12,3 +15,15 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture(scope="module", params=["auto", "general"])
+def each_path(request):
+    """Run a module's tests under the automatic paths, then forcing the general one.
+
+    Module-scoped so that Hypothesis tests may use it. ``pytestmark =
+    pytest.mark.usefixtures("each_path")`` in a module runs all of its laws on
+    every path, not only on the one a drawn model's shape happens to select.
+    """
+    with forced(request.param):
+        yield request.param

@@ -23,6 +23,9 @@ from leadscore.exceptions import StoreError
 from leadscore.stores import MemoryStore, SQLiteStore
 from leadscore.strategies import event_lists, instants, models
 
+#: Every law here holds on every execution path (see leadscore._plan).
+pytestmark = pytest.mark.usefixtures("each_path")
+
 T0 = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 MODEL = ls.presets.highlevel()
 STORES = {"memory": MemoryStore, "sqlite": lambda: SQLiteStore(":memory:")}

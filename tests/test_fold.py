@@ -9,6 +9,9 @@ import pytest
 import leadscore as ls
 from leadscore import AgingPolicy, Event, Rule, ScoringModel, where
 
+#: Every law here holds on every execution path (see leadscore._plan).
+pytestmark = pytest.mark.usefixtures("each_path")
+
 T0 = dt.datetime(2024, 3, 1, 12, tzinfo=dt.UTC)
 
 

@@ -25,6 +25,9 @@ from leadscore.exceptions import LeadScoreWarning
 from leadscore.stores import MemoryStore, SQLiteStore
 from leadscore.testing import RAW_ROW
 
+#: Every law here holds on every execution path (see leadscore._plan).
+pytestmark = pytest.mark.usefixtures("each_path")
+
 T0 = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 END = dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)
 MODEL = ls.ScoringModel(

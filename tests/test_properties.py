@@ -6,6 +6,7 @@ import datetime as dt
 import math
 import random
 
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -13,6 +14,9 @@ import leadscore as ls
 from leadscore.strategies import START, event_lists, instants, models
 
 from . import reference
+
+#: Every law here holds on every execution path (see leadscore._plan).
+pytestmark = pytest.mark.usefixtures("each_path")
 
 AS_OF = instants(START, days=480)
 

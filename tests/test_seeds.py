@@ -5,8 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 import leadscore as ls
 from leadscore import Event, config
+
+#: Every law here holds on every execution path (see leadscore._plan).
+pytestmark = pytest.mark.usefixtures("each_path")
 
 MODELS = Path(__file__).parent.parent / "examples" / "models"
 UTC = dt.UTC

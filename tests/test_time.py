@@ -14,6 +14,9 @@ from leadscore import AgingPolicy, Event, Rule, ScoringModel
 from leadscore._history import History, crossings_of
 from leadscore.strategies import event_lists, instants, models
 
+#: Every law here holds on every execution path (see leadscore._plan).
+pytestmark = pytest.mark.usefixtures("each_path")
+
 T0 = dt.datetime(2024, 3, 1, 12, tzinfo=dt.UTC)
 US = dt.timedelta(microseconds=1)
 

@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from ._aging import AgingPolicy
-from ._events import Event, to_micros, to_utc
+from ._events import EARLIEST_US, Event, to_micros, to_utc
 from ._stream import checked_list
 from .exceptions import InvalidModelError
 
@@ -285,7 +285,7 @@ def action_scores(
     refund, social = set(kinds["refund"]), set(kinds["social"])
     window = config.frequency_window
     since = (
-        -(2**63)
+        EARLIEST_US
         if window is None
         else as_of_us - window // dt.timedelta(microseconds=1)
     )
@@ -305,7 +305,7 @@ def action_scores(
             others.add(c)
             continue
         if kind in activity:
-            if t > last.get(c, -(2**63)):
+            if t > last.get(c, EARLIEST_US):
                 last[c] = t
             if t >= since:
                 count[c] = count.get(c, 0) + 1

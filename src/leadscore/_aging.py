@@ -9,7 +9,7 @@ from typing import Any, Literal
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from ._events import from_micros, to_micros, to_utc
+from ._events import EARLIEST_US, from_micros, to_micros, to_utc
 from ._limits import MAX_DAYS, MAX_MONTHS, shorten
 from .exceptions import InvalidModelError
 
@@ -29,7 +29,7 @@ _ZERO = dt.timedelta(0)
 _US = dt.timedelta(microseconds=1)
 _MAX_PERIOD = dt.timedelta(days=MAX_DAYS)
 # Below every real timestamp: "nothing has expired".
-_NEVER = -(2**63)
+_NEVER = EARLIEST_US
 #: The first microsecond after ``datetime.max`` (UTC): what :meth:`AgingPolicy.end_us`
 #: returns for a point that does not expire within the representable range.
 BEYOND_US = to_micros(dt.datetime.max.replace(tzinfo=dt.UTC)) + 1

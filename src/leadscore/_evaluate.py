@@ -13,13 +13,13 @@ from typing import Any, TypeAlias
 
 import attrs
 
-from ._events import SCORE_ADJUSTED, SCORE_SET, Event, canonical_key
+from ._events import EARLIEST_US, SCORE_ADJUSTED, SCORE_SET, Event, canonical_key
 from ._ingest import Compiled
 from ._model import Rule
+from ._plan import Path
 
 __all__ = ["Contribution", "Scorer"]
 
-_NEG = -(2**63)
 #: (grouped log of one contact, the earliest instant of it that still counts)
 Source: TypeAlias = tuple[Sequence[Any], int]
 
@@ -71,14 +71,15 @@ class Scorer:
         self.once_per = [r.once_per for r in rules]
         self.kernels = compiled.kernels
         self.uses_rank = any(p.uses_rank for p in self.policies)
-        # The fast path scores a contact in one loop over its entries: no manual
-        # events, merges, once_per or ranks. For step policies it inlines the
-        # expiry window so that most entries cost two integer comparisons.
-        self.simple = not self.uses_rank and all(o is None for o in self.once_per)
+        # The kernel path scores a contact in one loop over its entries (the plan
+        # decides which models may; contacts with manual events or merges always
+        # take the general path). For step policies it inlines the expiry window
+        # so that most entries cost two integer comparisons.
+        self.simple = compiled.strategy.reads is Path.KERNEL
         self._windows: list[Any] | None = None
         self.ratio = model.combine == "ratio"
         #: initial + Σ totals, clamped: no limits and no ratio to apply.
-        self.plain_sum = not self.ratio and all(x is None for x in self.limits)
+        self.plain_sum = compiled.strategy.plain_sum
 
     def at(self, as_of_us: int) -> Scorer:
         """This scorer at another instant (a cheap copy: the rules are shared)."""
@@ -176,7 +177,7 @@ class Scorer:
                     adjustments.append(m)
                 elif restart is None or _later(m, restart):
                     restart = m
-        cut, base = _NEG, initial
+        cut, base = EARLIEST_US, initial
         if restart is not None:
             cut = restart._us  # noqa: SLF001
             if restart.kind == SCORE_SET:
@@ -332,7 +333,7 @@ class MergeIndex:
         limit for ``union``.
         """
         found: list[tuple[str, int]] = []
-        todo = [(contact, _NEG)]
+        todo = [(contact, EARLIEST_US)]
         children, union = self.children, self.union
         while todo:
             node, since = todo.pop()
@@ -359,7 +360,7 @@ class MergeIndex:
                     break
                 path.append(node)
                 node = edge[0]
-            root, since = routes.get(node, (node, _NEG))
+            root, since = routes.get(node, (node, EARLIEST_US))
             for source in reversed(path):
                 t = parent[source][1]
                 if not union and t > since:

@@ -16,6 +16,7 @@ from .exceptions import InvalidEventError
 
 __all__ = [
     "CONTACT_MERGED",
+    "EARLIEST_US",
     "SCORE_ADJUSTED",
     "SCORE_RESET",
     "SCORE_SET",
@@ -34,6 +35,10 @@ SCORE_RESET = "score.reset"
 CONTACT_MERGED = "contact.merged"
 #: Kinds every model handles itself; rules cannot be written on them.
 SPECIAL_KINDS = frozenset({SCORE_ADJUSTED, SCORE_SET, SCORE_RESET, CONTACT_MERGED})
+
+#: An instant (microseconds since the epoch) before every possible event: "no
+#: lower limit" wherever an earliest counted instant is kept.
+EARLIEST_US = -(2**63)
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)

@@ -16,18 +16,10 @@ from typing import Any
 
 from ._evaluate import Scorer
 from ._events import Event
-from ._ingest import _SPECIAL, Compiled
+from ._ingest import SPECIAL, Compiled
 from ._stream import mark_special, not_an_event, seen_before
 
-__all__ = ["eligible", "stream_scores"]
-
-
-def eligible(compiled: Compiled) -> bool:
-    """Whether *compiled*'s model can be scored in one streaming pass."""
-    return all(
-        r.once_per is None and not compiled.model.policy(r).uses_rank
-        for r in compiled.model.rules
-    )
+__all__ = ["stream_scores"]
 
 
 def stream_scores(
@@ -59,7 +51,7 @@ def stream_scores(
     special: set[str] = set()
     ids: dict[str, Event] = {}
     stream = events if isinstance(events, list) else list(events)
-    event_cls, special_marker, zero = Event, _SPECIAL, [0.0] * n
+    event_cls, special_marker, zero = Event, SPECIAL, [0.0] * n
     for e in stream:
         if e.__class__ is not event_cls and not isinstance(e, event_cls):
             raise not_an_event(stream, e)

@@ -16,9 +16,9 @@ import attrs
 
 from ._conditions import Condition
 from ._events import SPECIAL_KINDS, AttrValue, Event, canonical_key, to_micros, to_utc
-from ._ingest import _not_an_event
+from ._identity import not_an_event
 from ._limits import shorten
-from ._model import _to_bounds, _to_name, points_value, tuple_of
+from ._model import points_value, to_bounds, to_name, tuple_of
 from .exceptions import InvalidModelError
 
 __all__ = ["PROFILE_UPDATED", "FitModel", "FitRule", "fit_scores", "profiles"]
@@ -54,7 +54,7 @@ class FitRule:
     when: Condition = attrs.field(validator=_check_condition)
     points: float = attrs.field(converter=_to_points)
     otherwise: float = attrs.field(default=0.0, kw_only=True, converter=_to_otherwise)
-    name: str | None = attrs.field(default=None, kw_only=True, converter=_to_name)
+    name: str | None = attrs.field(default=None, kw_only=True, converter=to_name)
 
 
 def _to_fit_rules(value: Any) -> tuple[FitRule, ...]:
@@ -91,7 +91,7 @@ class FitModel:
     rules: tuple[FitRule, ...] = attrs.field(converter=_to_fit_rules)
     initial: float = attrs.field(default=0.0, kw_only=True, converter=_to_initial)
     bounds: tuple[float | None, float | None] | None = attrs.field(
-        default=None, kw_only=True, converter=_to_bounds
+        default=None, kw_only=True, converter=to_bounds
     )
     kind: str = attrs.field(default=PROFILE_UPDATED, kw_only=True, converter=_to_kind)
 
@@ -138,7 +138,7 @@ def profiles(
     contacts: set[str] = set()
     for pos, e in enumerate(events):
         if not isinstance(e, Event):
-            raise _not_an_event(pos, e)
+            raise not_an_event(pos, e)
         if e._us > as_of_us:  # noqa: SLF001
             continue
         contacts.add(e.contact)

@@ -7,10 +7,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ._evaluate import Contribution, MergeIndex, Scorer, Source, inbound
-from ._events import Event, to_micros, to_utc
-from ._fastpath import eligible, stream_scores
+from ._events import EARLIEST_US, Event, to_micros, to_utc
+from ._fastpath import stream_scores
 from ._ingest import Acc, Compiled, compile_model, ingest
 from ._model import ScoringModel
+from ._plan import Path
 from ._pmap import PMap
 from .exceptions import InvalidEventError, InvalidModelError
 
@@ -64,9 +65,9 @@ def _scores(
             if simple and not log[2]:
                 out[contact] = fast(log[1])
             else:
-                out[contact] = general(((log, -(2**63)),))
+                out[contact] = general(((log, EARLIEST_US),))
         else:
-            out[contact] = general([(log, -(2**63)), *extra])
+            out[contact] = general([(log, EARLIEST_US), *extra])
     return out
 
 
@@ -184,7 +185,7 @@ class Ledger:
                 return self.model.clamp(self.model.initial)
             if scorer.simple and not log[2]:
                 return scorer.fast_kernel(log[1])
-            return scorer.general(((log, -(2**63)),))
+            return scorer.general(((log, EARLIEST_US),))
         index = self._index()
         assert index is not None
         sources = self._sources(index.owner(contact, as_of_us), index, as_of_us)
@@ -232,7 +233,7 @@ class Ledger:
     ) -> list[Source]:
         contacts = self._contacts
         own = contacts.get(contact)
-        sources: list[Source] = [] if own is None else [(own, -(2**63))]
+        sources: list[Source] = [] if own is None else [(own, EARLIEST_US)]
         if index is not None:
             for source, since in index.sources(contact, as_of_us):
                 log = contacts.get(source)
@@ -325,7 +326,7 @@ def score(model: ScoringModel, events: Iterable[Event], as_of: Any) -> dict[str,
     model = check_model(model)
     as_of_us = _as_of_us(as_of)
     compiled = compile_model(model)
-    if not eligible(compiled):
+    if compiled.strategy.score is not Path.STREAM:
         (accs,), (merges,), _ = ingest([compiled], _events(events), {})
         return _scores(compiled, accs, _merge_index(compiled, merges), as_of_us)
     scorer = Scorer(compiled, as_of_us)

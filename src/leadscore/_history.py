@@ -15,14 +15,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._aging import BEYOND_US
-from ._events import from_micros, to_micros, to_utc
+from ._events import EARLIEST_US, from_micros, to_micros, to_utc
 from ._fold import Ledger
 from ._sweep import Crossing, direction
 
 __all__ = ["History", "crossings_of", "to_us"]
 
 _SECOND = 1_000_000
-_NEG = -(2**63)  # no lower limit
 # How far past the last event continuous decay is followed when no `until` is
 # given: a century.
 _HORIZON = 36_525 * 86_400 * _SECOND
@@ -59,11 +58,11 @@ class History:
         its (absent) score, so the master's side is not followed.
         """
         index = self.ledger._index()  # noqa: SLF001
-        group = {contact: _NEG}
+        group = {contact: EARLIEST_US}
         if index is None:
             return group
         children, union = index.children, index.union
-        todo = [(contact, _NEG)]
+        todo = [(contact, EARLIEST_US)]
         while todo:
             node, since = todo.pop()
             for source, t in children.get(node, ()):
@@ -123,7 +122,7 @@ class History:
         if log is None:
             return []
         points = self.instants(
-            self.related(contact) if self.merges else {contact: _NEG}
+            self.related(contact) if self.merges else {contact: EARLIEST_US}
         )
         first, last = log[0], until_us if until_us is not None else points[-1]
         index = self.ledger._index()  # noqa: SLF001

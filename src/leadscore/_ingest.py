@@ -16,14 +16,16 @@ import attrs
 
 from ._events import (
     CONTACT_MERGED,
+    EARLIEST_US,
     SCORE_ADJUSTED,
     SCORE_RESET,
     SCORE_SET,
     Event,
     to_micros,
 )
+from ._identity import id_conflict, not_an_event
 from ._model import ScoringModel
-from .exceptions import InvalidEventError
+from ._plan import Strategy, choose
 
 __all__ = ["Acc", "Compiled", "compile_model", "ingest"]
 
@@ -32,8 +34,8 @@ Entry: TypeAlias = tuple[Event, tuple[int, ...]]
 #: Per contact while ingesting: [first instant (us), entries, manual events].
 Acc: TypeAlias = list[Any]
 
-_SPECIAL = object()  # dispatch marker for the kinds every model handles
-_NO_LIMIT = -(2**63)
+#: The dispatch entry of the kinds every model handles itself (special kinds).
+SPECIAL = object()
 
 
 @attrs.frozen
@@ -42,11 +44,13 @@ class Compiled:
 
     model: ScoringModel
     # kind -> tuple of rule indices (unconditional), a matcher returning one, or
-    # _SPECIAL.
+    # SPECIAL.
     dispatch: Mapping[str, Any]
     active_us: int
     # Per rule: (at_us, rank, as_of_us) -> weight, shared by every as_of.
     kernels: tuple[Callable[[int, int, int], float], ...]
+    #: Which path runs each operation (decided here, once; see _plan).
+    strategy: Strategy
 
 
 def _conditional(
@@ -74,7 +78,7 @@ def compile_model(model: ScoringModel) -> Compiled:
         )
         dispatch[kind] = _conditional(static, tests) if tests else static
     for kind in (SCORE_ADJUSTED, SCORE_SET, SCORE_RESET, CONTACT_MERGED):
-        dispatch[kind] = _SPECIAL
+        dispatch[kind] = SPECIAL
     active = model.active_from
     kernels: dict[Any, Callable[[int, int, int], float]] = {}  # one per policy
     for rule in model.rules:
@@ -84,26 +88,9 @@ def compile_model(model: ScoringModel) -> Compiled:
     return Compiled(
         model,
         dispatch,
-        _NO_LIMIT if active is None else to_micros(active),
+        EARLIEST_US if active is None else to_micros(active),
         tuple(kernels[model.policy(r)] for r in model.rules),
-    )
-
-
-def _not_an_event(pos: int, e: object) -> InvalidEventError:
-    return InvalidEventError(
-        f"events[{pos}] is not an Event: {type(e).__name__} {e!r:.200}",
-        field=f"events[{pos}]",
-        value=e,
-    )
-
-
-def id_conflict(known: Event, e: Event, pos: int) -> InvalidEventError:
-    """The error for a different event *e* reusing the id of *known*."""
-    return InvalidEventError(
-        f"id {e.id!r} is already used by a different event: {known!r}, now {e!r}",
-        field="id",
-        value=e.id,
-        where=f"events[{pos}]",
+        choose(model),
     )
 
 
@@ -126,10 +113,10 @@ def ingest(
     new_ids: dict[str, Event] = {}
     tables: list[tuple[Mapping[str, Any], int, str, dict[str, Acc], list[Event]]]
     tables = [(c.dispatch, c.active_us, c.model.name, {}, []) for c in models]
-    event_cls, special, merged = Event, _SPECIAL, CONTACT_MERGED
+    event_cls, special, merged = Event, SPECIAL, CONTACT_MERGED
     for pos, e in enumerate(events):
         if e.__class__ is not event_cls and not isinstance(e, event_cls):
-            raise _not_an_event(pos, e)
+            raise not_an_event(pos, e)
         eid = e.id
         if eid is not None:
             known = new_ids.get(eid) or seen.get(eid)

@@ -139,7 +139,7 @@ def _check_optional(cls: type, name: str) -> Any:
     return check
 
 
-def _to_name(value: Any) -> str | None:
+def to_name(value: Any) -> str | None:
     if value is not None and (not isinstance(value, str) or not value):
         raise InvalidModelError(
             f"name must be a non-empty str or None, got {shorten(value)}",
@@ -183,7 +183,7 @@ class Rule:
         default=None, kw_only=True, converter=_to_once_per
     )
     limit: float | None = attrs.field(default=None, kw_only=True, converter=_to_limit)
-    name: str | None = attrs.field(default=None, kw_only=True, converter=_to_name)
+    name: str | None = attrs.field(default=None, kw_only=True, converter=to_name)
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -221,7 +221,7 @@ def _to_rules(value: Any) -> tuple[Rule, ...]:
     return tuple_of(Rule, value)
 
 
-def _to_bounds(value: Any) -> tuple[float | None, float | None] | None:
+def to_bounds(value: Any) -> tuple[float | None, float | None] | None:
     if value is None:
         return None
     if not isinstance(value, list | tuple) or len(value) != 2:
@@ -310,7 +310,7 @@ class ScoringModel:
     )
     initial: float = attrs.field(default=0.0, kw_only=True, converter=_to_initial)
     bounds: tuple[float | None, float | None] | None = attrs.field(
-        default=None, kw_only=True, converter=_to_bounds
+        default=None, kw_only=True, converter=to_bounds
     )
     active_from: dt.datetime | None = attrs.field(
         default=None, kw_only=True, converter=_to_active_from

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from ._events import Event, to_micros, to_utc
+from ._events import EARLIEST_US, Event, to_micros, to_utc
 from ._model import tuple_of
 from ._stream import checked_list
 from .exceptions import InvalidModelError
@@ -125,7 +125,7 @@ def rfm_segments(
         kind = e.kind
         if kind in purchase:
             c = e.contact
-            if t > last.get(c, -(2**63)):
+            if t > last.get(c, EARLIEST_US):
                 last[c] = t
             count[c] = count.get(c, 0) + 1
             money.setdefault(c, []).append(e.value)

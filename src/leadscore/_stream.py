@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from ._events import CONTACT_MERGED, Event
-from ._ingest import _not_an_event, id_conflict
+from ._identity import id_conflict
+from ._identity import not_an_event as not_an_event_at
 
 __all__ = ["checked_list", "mark_special", "not_an_event", "seen_before"]
 
@@ -22,11 +23,11 @@ def _position(stream: list[Any], item: object) -> int:
 
 def not_an_event(stream: list[Any], item: object) -> Exception:
     """The error for something in *stream* that is not an Event (with its position)."""
-    return _not_an_event(_position(stream, item), item)
+    return not_an_event_at(_position(stream, item), item)
 
 
 def seen_before(ids: dict[str, Event], stream: list[Any], e: Event) -> bool:
-    """Apply the identity rule to *e*, which has an id.
+    """Apply the identity rule to *e*, which has an id (see :mod:`._identity`).
 
     True if the same event was seen before (skip it); records it otherwise.
 
@@ -41,6 +42,7 @@ def seen_before(ids: dict[str, Event], stream: list[Any], e: Event) -> bool:
         return False
     if known == e:
         return True
+    # The position is looked up only for the error (a scan, but once).
     raise id_conflict(known, e, _position(stream, e))
 
 

@@ -28,15 +28,18 @@ import attrs
 
 from ._aging import BEYOND_US
 from ._events import Event, from_micros
-from ._ingest import _SPECIAL, Compiled
+from ._ingest import SPECIAL, Compiled
 from ._model import ScoringModel
+from ._plan import PACKED_POINTS
 from ._stream import mark_special, not_an_event, seen_before
 
-__all__ = ["CountSweep", "Crossing", "integer_sweep", "sweepable"]
+__all__ = ["CountSweep", "Crossing", "integer_sweep"]
 
 _NO_END = 2**62
 _BITS = 24  # points packed in the low bits: |points| < 2**23 per instant
 _OFFSET = 1 << (_BITS - 1)
+# The plan sends a model here only with whole points below PACKED_POINTS.
+assert PACKED_POINTS == _OFFSET // 64
 _MASK = (1 << _BITS) - 1
 _SENTINEL = (_NO_END + 1) << _BITS
 
@@ -59,23 +62,6 @@ class Crossing:
 def direction(after: float, threshold: float) -> Literal["up", "down"]:
     """``"up"`` if *after* is at or above *threshold*, else ``"down"``."""
     return "up" if after >= threshold else "down"
-
-
-def sweepable(model: ScoringModel) -> bool:
-    """Whether a sweep gives *model*'s crossings exactly."""
-    return all(model.policy(r).is_step and r.once_per is None for r in model.rules)
-
-
-def integer_sweep_applies(model: ScoringModel) -> bool:
-    """Whether :func:`integer_sweep` applies: a plain sum of whole points."""
-    return (
-        sweepable(model)
-        and model.combine == "sum"
-        and all(r.limit is None for r in model.rules)
-        and all(
-            r.points.is_integer() and abs(r.points) < _OFFSET // 64 for r in model.rules
-        )
-    )
 
 
 def integer_sweep(
@@ -105,7 +91,7 @@ def integer_sweep(
     ids: dict[str, Event] = {}
     stream = events if isinstance(events, list) else list(events)
     active_us, until = compiled.active_us, _NO_END if until_us is None else until_us
-    event_cls, special_marker, name = Event, _SPECIAL, model.name
+    event_cls, special_marker, name = Event, SPECIAL, model.name
     shift, offset = _BITS, _OFFSET
     for e in stream:
         if e.__class__ is not event_cls and not isinstance(e, event_cls):

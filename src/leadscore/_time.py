@@ -18,14 +18,9 @@ from ._fold import check_model, fold
 from ._history import History, crossings_of, to_us
 from ._ingest import compile_model
 from ._model import ScoringModel, finite
+from ._plan import Path
 from ._rating import RatingScale
-from ._sweep import (
-    CountSweep,
-    Crossing,
-    integer_sweep,
-    integer_sweep_applies,
-    sweepable,
-)
+from ._sweep import CountSweep, Crossing, integer_sweep
 from .exceptions import InvalidModelError
 
 __all__ = [
@@ -165,7 +160,8 @@ def crossings(
     until_us = to_us(until, "until")
     compiled = compile_model(check_model(model))
     found: list[Crossing] = []
-    if integer_sweep_applies(model):
+    path = compiled.strategy.crossings
+    if path is Path.INTEGER_SWEEP:
         found, special, stream = integer_sweep(
             compiled, events, threshold, first_only, until_us
         )
@@ -180,7 +176,7 @@ def crossings(
         ledger = fold(model, events)
         history = History(ledger)
         sweep = None
-        if sweepable(model):
+        if path is Path.COUNT_SWEEP:
             combine = Scorer(compiled, 0).combine  # combine() ignores as_of
             sweep = CountSweep(model, combine, threshold, first_only, until_us)
         merged = {c for m in history.merges for c in (m.contact, str(m.attrs["from"]))}

@@ -8,8 +8,8 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from leadscore._events import Event
+from leadscore._identity import same_event_again
 from leadscore._stream import checked_list
-from leadscore.exceptions import InvalidEventError
 
 __all__ = ["QuarantinedRow", "RejectedRow", "Store", "check_batch"]
 
@@ -93,22 +93,9 @@ def check_batch(events: Iterable[Event], stored: dict[str, Event]) -> list[Event
             a different event (in the store or within the batch).
     """
     batch = checked_list(events)
-    new: list[Event] = []
-    seen: dict[str, Event] = {}
-    for pos, e in enumerate(batch):
-        if e.id is None:
-            new.append(e)
-            continue
-        known = seen.get(e.id) or stored.get(e.id)
-        if known is None:
-            seen[e.id] = e
-            new.append(e)
-        elif known != e:
-            raise InvalidEventError(
-                f"id {e.id!r} is already used by a different event: {known!r}, "
-                f"now {e!r}",
-                field="id",
-                value=e.id,
-                where=f"events[{pos}]",
-            )
-    return new
+    known = dict(stored)
+    return [
+        e
+        for pos, e in enumerate(batch)
+        if e.id is None or not same_event_again(known, e, pos)
+    ]

@@ -1,0 +1,222 @@
+"""Which execution path runs each operation of a model: decided once, in one place.
+
+A model is compiled once (:func:`leadscore._ingest.compile_model`); the compiled
+form carries a :class:`Strategy` that says, operation by operation, which path
+runs it. The paths never decide for themselves.
+
+The decision is by features. :func:`features` lists what a model uses: every
+``Rule`` and ``ScoringModel`` field set to something other than its default (by
+field name, so a field added later is listed without anyone remembering to), the
+aging policy kinds, fractional points. Each fast path names the features it
+supports (:data:`SUPPORTS`); a model using anything a path does not name goes to
+the general path, which is the definition. So a new rule option gives correct
+scores from the day it is added, and a fast path takes it only once taught (and
+its tests prove it).
+
+The general path can be forced for every model (:func:`forced`, private: the test
+suite runs its laws under ``"auto"`` and ``"general"``).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import attrs
+
+from ._model import Rule, ScoringModel
+
+__all__ = [
+    "PACKED_POINTS",
+    "SUPPORTS",
+    "Path",
+    "Strategy",
+    "choose",
+    "features",
+    "forced",
+]
+
+
+class Path(enum.Enum):
+    """An execution path."""
+
+    #: The definition: every feature, one contact at a time (``Scorer.general``).
+    GENERAL = "general"
+    #: ``score``: one streaming pass keeping per-rule totals per contact.
+    STREAM = "stream"
+    #: Ledger and engine reads: one loop over a contact's entries (``Scorer.fast``).
+    KERNEL = "kernel"
+    #: ``crossings``: a sweep over packed integers (plain sums of whole points).
+    INTEGER_SWEEP = "integer-sweep"
+    #: ``crossings``: a counting sweep (limits, ratio, fractional points).
+    COUNT_SWEEP = "count-sweep"
+    #: ``crossings``/``changes``/timelines: re-score at every instant (``History``).
+    RESCORE = "rescore"
+
+
+#: Features every path supports: what a rule or model always has.
+_BASE = frozenset({"rule.kind", "rule.points", "rule.name", "model.name"})
+
+#: The features each fast path is taught. Anything else sends a model elsewhere.
+SUPPORTS: dict[Path, frozenset[str]] = {
+    Path.STREAM: _BASE
+    | {
+        "rule.when",
+        "rule.aging",
+        "rule.limit",
+        "points.fractional",
+        "aging.never",
+        "aging.expire_after",
+        "aging.half_life",
+        "aging.linear",
+        "model.aging",
+        "model.combine",
+        "model.initial",
+        "model.bounds",
+        "model.active_from",
+        "model.merge",
+    },
+    Path.INTEGER_SWEEP: _BASE
+    | {
+        "rule.when",
+        "rule.aging",
+        "aging.never",
+        "aging.expire_after",
+        "model.aging",
+        "model.initial",
+        "model.bounds",
+        "model.active_from",
+        "model.merge",
+    },
+    Path.COUNT_SWEEP: _BASE
+    | {
+        "rule.when",
+        "rule.aging",
+        "rule.limit",
+        "points.fractional",
+        "aging.never",
+        "aging.expire_after",
+        "model.aging",
+        "model.combine",
+        "model.initial",
+        "model.bounds",
+        "model.active_from",
+        "model.merge",
+    },
+}
+# Reads of one contact run the same loop as the stream, over grouped entries.
+SUPPORTS[Path.KERNEL] = SUPPORTS[Path.STREAM]
+
+#: Features that change the combination step (``Scorer.combine``); without them a
+#: score is ``initial + Σ totals``, clamped.
+_COMBINING = frozenset({"rule.limit", "model.combine"})
+
+#: The integer sweep packs an instant's summed points into 24 bits: each rule's
+#: points stay below this (64 rules' worth fit).
+PACKED_POINTS = 2**17
+
+_forced: list[Path] = []
+
+
+@contextmanager
+def forced(path: str) -> Iterator[None]:
+    """Within the block, compile every model for *path*: ``"auto"`` or ``"general"``.
+
+    Private, for tests: the laws must hold on every path, not only on the one a
+    model's shape happens to select.
+    """
+    if path not in {"auto", "general"}:
+        msg = f"path must be 'auto' or 'general', got {path!r}"
+        raise ValueError(msg)
+    _forced.append(Path.GENERAL if path == "general" else Path.STREAM)
+    try:
+        yield
+    finally:
+        _forced.pop()
+
+
+def _non_default(instance: Rule | ScoringModel) -> list[str]:
+    """The fields of *instance* that are required or differ from their default."""
+    out = []
+    for field in attrs.fields(type(instance)):
+        default = field.default
+        required = default is attrs.NOTHING or isinstance(default, attrs.Factory)  # type: ignore[arg-type]
+        if required or getattr(instance, field.name) != default:
+            out.append(field.name)
+    return out
+
+
+def features(model: ScoringModel) -> frozenset[str]:
+    """Everything *model* uses that a path may or may not support.
+
+    >>> from leadscore import AgingPolicy, Rule, ScoringModel
+    >>> sorted(features(ScoringModel("m", [Rule("k", 1.5, once_per="message")],
+    ...                              aging=AgingPolicy.by_count(0.9))))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ['aging.by_count', 'model.aging', 'model.name', 'model.rules',
+     'points.fractional', 'rule.kind', 'rule.once_per', 'rule.points']
+    """
+    found = {f"model.{name}" for name in _non_default(model)}
+    found.discard("model.rules")
+    found.add("model.rules")  # always present; listed for completeness
+    rule: Rule
+    for rule in model.rules:
+        found.update(f"rule.{name}" for name in _non_default(rule))
+        found.add(f"aging.{model.policy(rule).kind}")
+        if not float(rule.points).is_integer():
+            found.add("points.fractional")
+    return frozenset(found)
+
+
+@attrs.frozen
+class Strategy:
+    """Which path runs each operation of one model.
+
+    Attributes:
+        score: ``score()``: :attr:`Path.STREAM` or :attr:`Path.GENERAL`.
+        reads: Ledger and engine reads of a contact without manual events or
+            merges: :attr:`Path.KERNEL` or :attr:`Path.GENERAL`.
+        plain_sum: The score is ``initial + Σ totals`` (clamped), with no limit or
+            ratio to apply.
+        crossings: :attr:`Path.INTEGER_SWEEP`, :attr:`Path.COUNT_SWEEP` or
+            :attr:`Path.RESCORE`.
+        changes: ``changes()`` and timelines: :attr:`Path.RESCORE`.
+        features: What the model uses (see :func:`features`).
+    """
+
+    score: Path
+    reads: Path
+    plain_sum: bool
+    crossings: Path
+    changes: Path
+    features: frozenset[str]
+
+
+def _takes(path: Path, used: frozenset[str]) -> bool:
+    return used <= SUPPORTS[path]
+
+
+def choose(model: ScoringModel) -> Strategy:
+    """The strategy for *model*: the fastest path that supports all it uses."""
+    used = features(model) - {"model.rules"}
+    general = bool(_forced) and _forced[-1] is Path.GENERAL
+    stream = not general and _takes(Path.STREAM, used)
+    if general:
+        crossings = Path.RESCORE
+    elif _takes(Path.INTEGER_SWEEP, used) and all(
+        abs(r.points) < PACKED_POINTS for r in model.rules
+    ):
+        crossings = Path.INTEGER_SWEEP
+    elif _takes(Path.COUNT_SWEEP, used):
+        crossings = Path.COUNT_SWEEP
+    else:
+        crossings = Path.RESCORE
+    return Strategy(
+        score=Path.STREAM if stream else Path.GENERAL,
+        reads=Path.KERNEL if stream else Path.GENERAL,
+        plain_sum=not used & _COMBINING,
+        crossings=crossings,
+        changes=Path.RESCORE,
+        features=used,
+    )

@@ -1,0 +1,136 @@
+"""The plan: one place decides which path runs what, and each fast path is taken.
+
+The laws themselves run under "auto" and "general" (the ``each_path`` fixture in
+``conftest.py``); here, one example per fast path shows that it is the path taken,
+and the feature table is checked against the model's real fields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+import pytest
+
+import leadscore as ls
+from leadscore import _fold, _time
+from leadscore._evaluate import Scorer
+from leadscore._ingest import compile_model
+from leadscore._model import Rule, ScoringModel
+from leadscore._plan import SUPPORTS, Path, features, forced
+
+T0 = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
+AS_OF = T0 + dt.timedelta(days=10)
+EVENTS = [
+    ls.Event("ann", "form.submitted", T0, id="e1"),
+    ls.Event("ann", "page.viewed", T0 + dt.timedelta(days=1), {"path": "/x"}, id="e2"),
+    ls.Event("bob", "form.submitted", T0 + dt.timedelta(days=2), id="e3"),
+]
+PLAIN = ls.ScoringModel(
+    "plain",
+    [ls.Rule("form.submitted", 10), ls.Rule("page.viewed", 5)],
+    aging=ls.AgingPolicy.expire_after(days=30),
+)
+
+
+class Spy:
+    """Counts the calls of a function it wraps."""
+
+    def __init__(self, monkeypatch, owner, name):
+        """Replace ``owner.name`` for the test with a counting wrapper."""
+        self.calls = 0
+        real = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            self.calls += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, wrapper)
+
+
+def test_a_plain_model_is_scored_in_one_stream(monkeypatch):
+    assert compile_model(PLAIN).strategy.score is Path.STREAM
+    stream = Spy(monkeypatch, _fold, "stream_scores")
+    assert {"ann": 15.0, "bob": 10.0} == ls.score(PLAIN, EVENTS, AS_OF)
+    assert stream.calls == 1
+
+
+def test_forcing_the_general_path_skips_the_stream_and_agrees(monkeypatch):
+    stream = Spy(monkeypatch, _fold, "stream_scores")
+    with forced("general"):
+        assert compile_model(PLAIN).strategy.score is Path.GENERAL
+        assert {"ann": 15.0, "bob": 10.0} == ls.score(PLAIN, EVENTS, AS_OF)
+    assert stream.calls == 0
+
+
+def test_ledger_reads_of_a_plain_model_take_the_kernel(monkeypatch):
+    ledger = ls.fold(PLAIN, EVENTS)
+    assert compile_model(PLAIN).strategy.reads is Path.KERNEL
+    kernel = Spy(monkeypatch, Scorer, "fast_kernel")
+    general = Spy(monkeypatch, Scorer, "general")
+    assert ledger.score("ann", AS_OF) == 15.0
+    assert (kernel.calls, general.calls) == (1, 0)
+
+
+def test_whole_points_cross_by_the_integer_sweep(monkeypatch):
+    assert compile_model(PLAIN).strategy.crossings is Path.INTEGER_SWEEP
+    sweep = Spy(monkeypatch, _time, "integer_sweep")
+    found = ls.crossings(PLAIN, EVENTS, 12, first_only=False)
+    assert [(c.contact, c.direction) for c in found] == [("ann", "up"), ("ann", "down")]
+    assert sweep.calls == 1
+
+
+def test_limits_cross_by_the_counting_sweep(monkeypatch):
+    model = ls.ScoringModel("m", [ls.Rule("form.submitted", 10, limit=15)])
+    assert compile_model(model).strategy.crossings is Path.COUNT_SWEEP
+    sweep = Spy(monkeypatch, _time, "CountSweep")
+    assert [c.contact for c in ls.crossings(model, EVENTS, 10)] == ["ann", "bob"]
+    assert sweep.calls == 1
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        ls.Rule("form.submitted", 10, once_per=()),
+        ls.Rule("form.submitted", 10, aging=ls.AgingPolicy.by_count(0.5)),
+    ],
+    ids=["once_per", "by_count"],
+)
+def test_what_no_fast_path_is_taught_takes_the_general_path(monkeypatch, rule):
+    strategy = compile_model(ls.ScoringModel("m", [rule])).strategy
+    assert (strategy.score, strategy.reads, strategy.crossings) == (
+        Path.GENERAL,
+        Path.GENERAL,
+        Path.RESCORE,
+    )
+    stream = Spy(monkeypatch, _fold, "stream_scores")
+    ls.score(ls.ScoringModel("m", [rule]), EVENTS, AS_OF)
+    assert stream.calls == 0
+
+
+@pytest.mark.parametrize("cls", [Rule, ScoringModel])
+def test_every_field_set_away_from_its_default_is_a_feature(cls):
+    # A field added later is a feature no fast path supports, until taught.
+    prefix = "rule" if cls is Rule else "model"
+    names = {f.name for f in attrs.fields(cls)}
+    taught = {
+        f.split(".", 1)[1] for s in SUPPORTS.values() for f in s if f.startswith(prefix)
+    }
+    assert taught <= names  # no typo in the table
+    samples = {
+        "when": ls.where("x", eq=1),
+        "aging": ls.AgingPolicy.half_life(days=1),
+        "once_per": ("message",),
+        "limit": 5.0,
+        "name": "n",
+        "combine": "ratio",
+        "initial": 1.0,
+        "bounds": (0.0, 10.0),
+        "active_from": T0,
+        "merge": "union",
+    }
+    base = Rule("k", 1) if cls is Rule else ScoringModel("m", [Rule("k", 1)])
+    for name in names - {"kind", "points", "rules"}:
+        changed = attrs.evolve(base, **{name: samples[name]})
+        model = changed if cls is ScoringModel else ScoringModel("m", [changed])
+        assert f"{prefix}.{name}" in features(model)
