@@ -5,12 +5,11 @@ Everything public is importable from here; adapters live in their own modules.
 
 from __future__ import annotations
 
-from . import exceptions, presets
+from . import exceptions, presets, results
 from ._action import ActionScore, ActionScoreConfig, action_scores
 from ._aging import AgingPolicy
 from ._backtest import Backtest, backtest, roc_auc
 from ._conditions import VALUE, All, Any_, Compare, Condition, EventField, Not, where
-from ._evaluate import Contribution
 from ._events import (
     CONTACT_MERGED,
     SCORE_ADJUSTED,
@@ -26,16 +25,9 @@ from ._model import Rule, ScoringModel
 from ._rating import GRADE_LETTERS, RatingScale
 from ._rfm import CLASSIC_SEGMENTS, RFMSegment, SegmentRule, rfm_segments
 from ._segments import ScoreDiff, Segment, WhatIf, segment, what_if
-from ._time import (
-    BandChange,
-    Crossing,
-    ScoreChange,
-    band_changes,
-    changes,
-    crossings,
-    timeline,
-)
+from ._time import band_changes, changes, crossings, timeline
 from .exceptions import InvalidEventError, InvalidModelError, LeadScoreError
+from .results import BandChange, Contribution, Crossing, ScoreChange
 
 __all__ = [
     "CLASSIC_SEGMENTS",
@@ -87,6 +79,7 @@ __all__ = [
     "fold",
     "presets",
     "profiles",
+    "results",
     "rfm_segments",
     "roc_auc",
     "score",

@@ -11,40 +11,15 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeAlias
 
-import attrs
-
 from ._events import EARLIEST_US, SCORE_ADJUSTED, SCORE_SET, Event, canonical_key
 from ._ingest import Compiled
-from ._model import Rule
 from ._plan import Path
+from .results import Contribution
 
-__all__ = ["Contribution", "Scorer"]
+__all__ = ["MergeIndex", "Scorer"]
 
 #: (grouped log of one contact, the earliest instant of it that still counts)
 Source: TypeAlias = tuple[Sequence[Any], int]
-
-
-@attrs.frozen
-class Contribution:
-    """One row of an explanation: what one event added to a score.
-
-    Attributes:
-        event: The event.
-        rule: The rule it counted under; None for manual changes
-            (``score.adjusted``, ``score.set``, ``score.reset``).
-        points: The rule's points (for manual changes, the points they add).
-        weight: The aging weight in [0, 1] at ``as_of``.
-        effective: What the row adds: ``points * weight``, scaled down where the
-            rule's ``limit`` binds, so that the rows of a rule add up to its capped
-            total. For ``combine="sum"``, ``initial + Σ effective`` is the score
-            before bounds.
-    """
-
-    event: Event
-    rule: Rule | None
-    points: float
-    weight: float
-    effective: float
 
 
 def _later(a: Event, b: Event) -> bool:

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ._evaluate import Contribution, MergeIndex, Scorer, Source, inbound
+from ._evaluate import MergeIndex, Scorer, Source, inbound
 from ._events import EARLIEST_US, Event, to_micros, to_utc
 from ._fastpath import stream_scores
 from ._ingest import Acc, Compiled, compile_model, ingest
@@ -14,6 +14,7 @@ from ._model import ScoringModel
 from ._plan import Path
 from ._pmap import PMap
 from .exceptions import InvalidEventError, InvalidModelError
+from .results import Contribution
 
 __all__ = ["Ledger", "explain", "fold", "score", "score_many"]
 

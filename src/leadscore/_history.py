@@ -17,7 +17,8 @@ from typing import Any
 from ._aging import BEYOND_US
 from ._events import EARLIEST_US, from_micros, to_micros, to_utc
 from ._fold import Ledger
-from ._sweep import Crossing, direction
+from ._sweep import direction
+from .results import Crossing
 
 __all__ = ["History", "crossings_of", "to_us"]
 

@@ -20,11 +20,8 @@ Contacts touched by manual score events or merges take the general path.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
-
-import attrs
 
 from ._aging import BEYOND_US
 from ._events import Event, from_micros
@@ -32,8 +29,9 @@ from ._ingest import SPECIAL, Compiled
 from ._model import ScoringModel
 from ._plan import PACKED_POINTS
 from ._stream import mark_special, not_an_event, seen_before
+from .results import Crossing
 
-__all__ = ["CountSweep", "Crossing", "integer_sweep"]
+__all__ = ["CountSweep", "direction", "integer_sweep"]
 
 _NO_END = 2**62
 _BITS = 24  # points packed in the low bits: |points| < 2**23 per instant
@@ -42,21 +40,6 @@ _OFFSET = 1 << (_BITS - 1)
 assert PACKED_POINTS == _OFFSET // 64
 _MASK = (1 << _BITS) - 1
 _SENTINEL = (_NO_END + 1) << _BITS
-
-
-@attrs.frozen
-class Crossing:
-    """A contact's score crossed a threshold at ``at``.
-
-    ``direction`` is ``"up"`` when it reached the threshold (``>=``) and ``"down"``
-    when it fell below; ``before`` and ``after`` are the scores around ``at``.
-    """
-
-    contact: str
-    at: dt.datetime
-    before: float
-    after: float
-    direction: Literal["up", "down"]
 
 
 def direction(after: float, threshold: float) -> Literal["up", "down"]:

@@ -10,8 +10,6 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-import attrs
-
 from ._evaluate import Scorer
 from ._events import Event, from_micros
 from ._fold import check_model, fold
@@ -20,40 +18,16 @@ from ._ingest import compile_model
 from ._model import ScoringModel, finite
 from ._plan import Path
 from ._rating import RatingScale
-from ._sweep import CountSweep, Crossing, integer_sweep
+from ._sweep import CountSweep, integer_sweep
 from .exceptions import InvalidModelError
+from .results import BandChange, Crossing, ScoreChange
 
 __all__ = [
-    "BandChange",
-    "Crossing",
-    "ScoreChange",
     "band_changes",
     "changes",
     "crossings",
     "timeline",
 ]
-
-
-@attrs.frozen
-class ScoreChange:
-    """A contact's score under ``model`` changed at ``at``: ``before`` -> ``after``."""
-
-    contact: str
-    model: str
-    at: dt.datetime
-    before: float
-    after: float
-
-
-@attrs.frozen
-class BandChange:
-    """A contact left band ``before`` and entered band ``after`` at ``at``."""
-
-    contact: str
-    at: dt.datetime
-    before: Any
-    after: Any
-    score: float
 
 
 def timeline(

@@ -41,9 +41,8 @@ from ._history import History, crossings_of
 from ._limits import shorten
 from ._model import ScoringModel, finite
 from ._stream import checked_list
-from ._sweep import Crossing
-from ._time import ScoreChange
 from .exceptions import InvalidModelError, LeadScoreWarning
+from .results import Crossing, ScoreChange
 from .stores import Store
 
 __all__ = ["Engine", "Ingested", "SkippedEvent", "merged_into", "model_version"]
