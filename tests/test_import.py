@@ -33,3 +33,24 @@ def test_version_is_the_installed_distribution_version():
     from importlib.metadata import version
 
     assert version("leadscore") == leadscore.__version__
+
+
+def test_the_core_imports_no_shell_module():
+    """DESIGN: the core never imports the shell (engine, stores, adapters)."""
+    code = (
+        "import sys, leadscore, leadscore.config, leadscore.typing\n"
+        "shell = {'leadscore.engine', 'leadscore.stores', 'leadscore.testing'}\n"
+        "print(sorted(shell & set(sys.modules)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert "[]" == out.stdout.strip()
+
+
+def test_the_public_typing_names_resolve():
+    from leadscore import typing as lt
+    from leadscore.stores import Store
+
+    assert lt.Store is Store
+    assert {"AttrValue", "Instant", "Scores", "Store"} == set(lt.__all__)

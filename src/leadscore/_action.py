@@ -22,6 +22,7 @@ from ._aging import AgingPolicy
 from ._events import EARLIEST_US, Event, to_micros, to_utc
 from ._stream import checked_list
 from .exceptions import InvalidModelError
+from .typing import Instant
 
 __all__ = ["ACTION_KINDS", "FLOOR", "ActionScore", "ActionScoreConfig", "action_scores"]
 
@@ -262,7 +263,7 @@ def _rank_fraction(values: list[float]) -> Any:
 
 
 def action_scores(
-    events: Iterable[Event], as_of: Any, config: ActionScoreConfig | None = None
+    events: Iterable[Event], as_of: Instant, config: ActionScoreConfig | None = None
 ) -> dict[str, ActionScore]:
     """Every contact's Action Score at *as_of* (contacts with any event by then).
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 import attrs
 from dateutil.relativedelta import relativedelta
@@ -12,6 +12,7 @@ from dateutil.relativedelta import relativedelta
 from ._events import EARLIEST_US, from_micros, to_micros, to_utc
 from ._limits import MAX_DAYS, MAX_MONTHS, shorten
 from .exceptions import InvalidModelError
+from .typing import Instant
 
 __all__ = ["AGING_KINDS", "BEYOND_US", "AgingPolicy"]
 
@@ -321,7 +322,7 @@ class AgingPolicy:
 
         return end
 
-    def weight(self, at: Any, as_of: Any, rank: int = 0) -> float:
+    def weight(self, at: Instant, as_of: Instant, rank: int = 0) -> float:
         """The weight in [0, 1] at *as_of* of a point earned at *at*.
 
         A point from the future (``at > as_of``) weighs 0.

@@ -20,6 +20,7 @@ from ._identity import not_an_event
 from ._limits import shorten
 from ._model import points_value, to_bounds, to_name, tuple_of
 from .exceptions import InvalidModelError
+from .typing import Instant
 
 __all__ = ["PROFILE_UPDATED", "FitModel", "FitRule", "fit_scores", "profiles"]
 
@@ -119,7 +120,7 @@ class FitModel:
 
 
 def profiles(
-    events: Iterable[Event], as_of: Any, kind: str = PROFILE_UPDATED
+    events: Iterable[Event], as_of: Instant, kind: str = PROFILE_UPDATED
 ) -> dict[str, dict[str, AttrValue]]:
     """Each contact's profile at *as_of*: the latest value of every attribute.
 
@@ -156,7 +157,7 @@ def profiles(
 
 
 def fit_scores(
-    model: FitModel, events: Iterable[Event], as_of: Any
+    model: FitModel, events: Iterable[Event], as_of: Instant
 ) -> dict[str, float]:
     """Every contact's fit score at *as_of* (contacts with any event by then).
 

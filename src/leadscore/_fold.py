@@ -15,6 +15,7 @@ from ._plan import Path
 from ._pmap import PMap
 from .exceptions import InvalidEventError, InvalidModelError
 from .results import Contribution
+from .typing import Instant
 
 __all__ = ["Ledger", "explain", "fold", "score", "score_many"]
 
@@ -22,7 +23,7 @@ __all__ = ["Ledger", "explain", "fold", "score", "score_many"]
 Log = tuple[int, tuple[Any, ...], tuple[Event, ...]]
 
 
-def _as_of_us(as_of: Any) -> int:
+def _as_of_us(as_of: Instant) -> int:
     return to_micros(to_utc(as_of, "as_of"))
 
 
@@ -160,7 +161,7 @@ class Ledger:
         """The contacts the ledger has seen (merged-away ones included)."""
         return iter(self._contacts)
 
-    def scores(self, as_of: Any) -> dict[str, float]:
+    def scores(self, as_of: Instant) -> dict[str, float]:
         """Every reported contact's score at *as_of*, sorted by contact.
 
         Reports the same contacts with the same scores as :func:`score`.
@@ -169,7 +170,7 @@ class Ledger:
         # The trie iterates in hash order, which differs between processes.
         return dict(sorted(found.items()))
 
-    def score(self, contact: str, as_of: Any) -> float:
+    def score(self, contact: str, as_of: Instant) -> float:
         """One contact's score at *as_of*.
 
         A contact the ledger has not seen scores ``initial`` (clamped). A contact
@@ -217,7 +218,7 @@ class Ledger:
             scorer = self._cache["scorer"] = Scorer(self._compiled, 0)
         return scorer
 
-    def explain(self, contact: str, as_of: Any) -> list[Contribution]:
+    def explain(self, contact: str, as_of: Instant) -> list[Contribution]:
         """The rows that make up *contact*'s score at *as_of* (see :func:`explain`)."""
         as_of_us = _as_of_us(as_of)
         scorer = self._scorer().at(as_of_us)
@@ -299,7 +300,9 @@ def fold(
     return ledger._with(accs, merges, ids)  # noqa: SLF001
 
 
-def score(model: ScoringModel, events: Iterable[Event], as_of: Any) -> dict[str, float]:
+def score(
+    model: ScoringModel, events: Iterable[Event], as_of: Instant
+) -> dict[str, float]:
     """Every contact's score at *as_of*: ``{contact: score}``.
 
     The order of the dict carries no meaning (it is the same for the same input
@@ -351,7 +354,7 @@ def score(model: ScoringModel, events: Iterable[Event], as_of: Any) -> dict[str,
 
 
 def score_many(
-    models: Iterable[ScoringModel], events: Iterable[Event], as_of: Any
+    models: Iterable[ScoringModel], events: Iterable[Event], as_of: Instant
 ) -> dict[str, dict[str, float]]:
     """Score several models side by side in one pass over *events*.
 
@@ -387,7 +390,7 @@ def score_many(
 
 
 def explain(
-    model: ScoringModel, events: Iterable[Event], contact: str, as_of: Any
+    model: ScoringModel, events: Iterable[Event], contact: str, as_of: Instant
 ) -> list[Contribution]:
     """Why *contact* has its score at *as_of*: one row per counted event and rule.
 

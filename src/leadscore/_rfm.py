@@ -18,6 +18,7 @@ from ._events import EARLIEST_US, Event, to_micros, to_utc
 from ._model import tuple_of
 from ._stream import checked_list
 from .exceptions import InvalidModelError
+from .typing import Instant
 
 __all__ = ["CLASSIC_SEGMENTS", "RFMSegment", "SegmentRule", "rfm_segments"]
 
@@ -83,7 +84,7 @@ def _on_five(score: int, bins: int) -> int:
 
 def rfm_segments(
     events: Iterable[Event],
-    as_of: Any,
+    as_of: Instant,
     bins: int = 5,
     segments: Iterable[SegmentRule] | None = None,
     *,

@@ -14,6 +14,7 @@ from ._limits import MAX_DAYS, shorten
 from ._model import ScoringModel, finite
 from ._rating import RatingScale
 from .exceptions import InvalidModelError
+from .typing import Instant
 
 __all__ = ["ScoreDiff", "Segment", "WhatIf", "segment", "what_if"]
 
@@ -172,7 +173,7 @@ class Segment:
 
 
 def segment(
-    model: ScoringModel, events: Iterable[Event], seg: Segment, as_of: Any
+    model: ScoringModel, events: Iterable[Event], seg: Segment, as_of: Instant
 ) -> list[str]:
     """The contacts in *seg* at *as_of*, sorted.
 
@@ -252,7 +253,7 @@ def what_if(
     current: ScoringModel,
     proposed: ScoringModel,
     events: Iterable[Event],
-    as_of: Any,
+    as_of: Instant,
     *,
     scale: RatingScale[Any] | None = None,
     thresholds: Sequence[float] = (),

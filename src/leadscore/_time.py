@@ -21,6 +21,7 @@ from ._rating import RatingScale
 from ._sweep import CountSweep, integer_sweep
 from .exceptions import InvalidModelError
 from .results import BandChange, Crossing, ScoreChange
+from .typing import Instant
 
 __all__ = [
     "band_changes",
@@ -35,8 +36,8 @@ def timeline(
     events: Iterable[Event],
     contact: str,
     *,
-    start: Any = None,
-    end: Any = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
     step: dt.timedelta | None = None,
 ) -> list[tuple[dt.datetime, float]]:
     """The contact's score over time: ``[(at, score), ...]``, sorted.
@@ -106,7 +107,7 @@ def crossings(
     threshold: float,
     *,
     first_only: bool = True,
-    until: Any = None,
+    until: Instant | None = None,
 ) -> list[Crossing]:
     """When contacts' scores reach (``>=``, "up") or fall below ("down") *threshold*.
 
@@ -170,8 +171,8 @@ def changes(
     events: Iterable[Event],
     contact: str | None = None,
     *,
-    start: Any = None,
-    end: Any = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
 ) -> list[ScoreChange]:
     """Every change of a contact's score (all contacts if *contact* is None).
 
@@ -204,7 +205,7 @@ def band_changes(
     events: Iterable[Event],
     scale: RatingScale[Any],
     *,
-    until: Any = None,
+    until: Instant | None = None,
 ) -> list[BandChange]:
     """Every time a contact's score moves into another band of *scale*.
 

@@ -44,6 +44,7 @@ from ._stream import checked_list
 from .exceptions import InvalidModelError, LeadScoreWarning
 from .results import Crossing, ScoreChange
 from .stores import Store
+from .typing import Instant
 
 __all__ = ["Engine", "Ingested", "SkippedEvent", "merged_into", "model_version"]
 
@@ -328,7 +329,7 @@ class Engine:
         self,
         kind: str,
         contact: str,
-        at: Any,
+        at: Instant,
         *,
         value: float = 0.0,
         model: str | None = None,
@@ -345,7 +346,7 @@ class Engine:
         self,
         contact: str,
         points: float,
-        at: Any,
+        at: Instant,
         *,
         model: str | None = None,
         id: str | None = None,  # noqa: A002
@@ -359,7 +360,7 @@ class Engine:
         self,
         contact: str,
         value: float,
-        at: Any,
+        at: Instant,
         *,
         model: str | None = None,
         id: str | None = None,  # noqa: A002
@@ -370,7 +371,7 @@ class Engine:
     def reset(
         self,
         contact: str,
-        at: Any,
+        at: Instant,
         *,
         model: str | None = None,
         id: str | None = None,  # noqa: A002
@@ -382,7 +383,7 @@ class Engine:
         self,
         master: str,
         merged: str,
-        at: Any,
+        at: Instant,
         *,
         id: str | None = None,  # noqa: A002
     ) -> Ingested:
@@ -391,12 +392,12 @@ class Engine:
 
     # -- reading -------------------------------------------------------------------
 
-    def scores(self, model_name: str, as_of: Any) -> dict[str, float]:
+    def scores(self, model_name: str, as_of: Instant) -> dict[str, float]:
         """Every reported contact's score under *model_name* at *as_of*."""
         self._model(model_name)
         return self._ledgers[model_name].scores(to_utc(as_of, "as_of"))
 
-    def score(self, model_name: str, contact: str, as_of: Any) -> float:
+    def score(self, model_name: str, contact: str, as_of: Instant) -> float:
         """One contact's score under *model_name* at *as_of*."""
         self._model(model_name)
         return self._ledgers[model_name].score(contact, to_utc(as_of, "as_of"))

@@ -20,6 +20,7 @@ from ._model import Rule, ScoringModel
 from ._rating import RatingScale
 from ._segments import Segment
 from .exceptions import InvalidModelError
+from .typing import Instant
 
 __all__ = [
     "LETTER",
@@ -207,7 +208,7 @@ class Grading(NamedTuple):
     model: FitModel
     scale: RatingScale[str]
 
-    def grades(self, events: Iterable[Event], as_of: Any) -> dict[str, str]:
+    def grades(self, events: Iterable[Event], as_of: Instant) -> dict[str, str]:
         """Every contact's letter grade at *as_of*."""
         return self.scale.rate_all(fit_scores(self.model, events, as_of))
 
