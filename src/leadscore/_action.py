@@ -93,7 +93,7 @@ def _fraction(name: str) -> Any:
     return check
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class ActionScore:
     """A contact's Action Score: four fractions and their weighted total.
 
@@ -114,6 +114,17 @@ class ActionScore:
     weights: tuple[float, ...] = attrs.field(
         default=(25, 25, 25, 25), converter=_check_weights
     )
+
+    def __repr__(self) -> str:
+        """The total first, then the fractions (and weights, if not the default)."""
+        weights = (
+            "" if self.weights == (25, 25, 25, 25) else f", weights={self.weights}"
+        )
+        return (
+            f"ActionScore(total={self.total}, recency={self.recency!r}, "
+            f"frequency={self.frequency!r}, value={self.value!r}, "
+            f"social={self.social!r}{weights})"
+        )
 
     @classmethod
     def _trusted(

@@ -80,7 +80,7 @@ def _period(
         ) from None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class AgingPolicy:
     """How a point loses weight with age. Build one with a named constructor.
 
@@ -95,6 +95,20 @@ class AgingPolicy:
         period: The fixed part of the period (expiry, half-life, or linear span).
         factor: The weight kept per later action, for ``by_count``.
     """
+
+    def __repr__(self) -> str:
+        """The named constructor call that builds this policy."""
+        if self.kind == "never":
+            return "AgingPolicy.never()"
+        if self.kind == "by_count":
+            return f"AgingPolicy.by_count({self.factor!r})"
+        parts = [f"months={self.months}"] if self.months else []
+        period = self.period
+        if period % dt.timedelta(days=1) == _ZERO and period:
+            parts.append(f"days={period.days}")
+        elif period:
+            parts.append(f"period={period!r}")
+        return f"AgingPolicy.{self.kind}({', '.join(parts)})"
 
     kind: AgingKind = "never"
     months: int = 0

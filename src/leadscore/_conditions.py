@@ -297,7 +297,7 @@ def _operand_key(value: Any) -> Any:
     return (value.__class__ is bool, value)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Compare(Condition):
     """One test of one attribute (or of ``Event.value``): ``where(key, op=operand)``.
 
@@ -311,6 +311,10 @@ class Compare(Condition):
     key: str | EventField = attrs.field(converter=_check_key)
     op: str = attrs.field()
     operand: AttrValue = attrs.field(eq=_operand_key)
+
+    def __repr__(self) -> str:
+        """The ``where`` call that builds this test."""
+        return f"where({self.key!r}, {self.op}={self.operand!r})"
 
     @op.validator
     def _check_op(self, _: attrs.Attribute[str], op: str) -> None:
@@ -496,8 +500,12 @@ class _Junction(Condition):
         return hash((self.__class__.__name__, self.conditions))
 
     def __repr__(self) -> str:
-        """Show like an attrs class."""
-        return f"{self.__class__.__name__}(conditions={self.conditions!r})"
+        """The expression that builds it: ``a & b & c`` (``|`` for ``Any_``)."""
+        conditions = self.conditions
+        if len(conditions) < 2:
+            return f"{self.__class__.__name__}(conditions={conditions!r})"
+        sep = " & " if isinstance(self, All) else " | "
+        return sep.join(_operand_repr(c) for c in conditions)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle as the flat tuple."""
@@ -553,11 +561,20 @@ def _check_condition(value: Any) -> Condition:
     return value
 
 
-@attrs.frozen
+def _operand_repr(c: Condition) -> str:
+    text = repr(c)
+    return f"({text})" if isinstance(c, All | Any_) and len(c.conditions) > 1 else text
+
+
+@attrs.frozen(repr=False)
 class Not(Condition):
     """The condition must not hold (``~a``)."""
 
     condition: Condition = attrs.field(converter=_check_condition)
+
+    def __repr__(self) -> str:
+        """The expression that builds it: ``~c``."""
+        return f"~{_operand_repr(self.condition)}"
 
     @property
     def depth(self) -> int:
@@ -581,8 +598,7 @@ def where(key: str | EventField, **tests: Any) -> Condition:
         InvalidModelError: for no operator, an unknown one or a bad operand.
 
     >>> where("campaign", contains="newsletter") & ~where("path", eq="/unsubscribe")
-    All(conditions=(Compare(key='campaign', op='contains', operand='newsletter'), \
-Not(condition=Compare(key='path', op='eq', operand='/unsubscribe'))))
+    where('campaign', contains='newsletter') & ~where('path', eq='/unsubscribe')
     """
     if not tests:
         raise InvalidModelError(

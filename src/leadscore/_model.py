@@ -149,7 +149,24 @@ def to_name(value: Any) -> str | None:
     return value
 
 
-@attrs.frozen
+def short_repr(obj: Any, positional: tuple[str, ...]) -> str:
+    """``Name(pos, ..., key=value)`` with only the fields that differ from defaults.
+
+    A model's repr should read like the code that built it, not spell out every
+    default (a preset's full repr ran to a thousand characters).
+    """
+    parts = [repr(getattr(obj, name)) for name in positional]
+    for field in attrs.fields(type(obj)):
+        if field.name in positional:
+            continue
+        value = getattr(obj, field.name)
+        if field.default is not attrs.NOTHING and value == field.default:
+            continue
+        parts.append(f"{field.name}={value!r}")
+    return f"{type(obj).__name__}({', '.join(parts)})"
+
+
+@attrs.frozen(repr=False)
 class Rule:
     """Points for events of some kinds, optionally only when a condition holds.
 
@@ -184,6 +201,10 @@ class Rule:
     )
     limit: float | None = attrs.field(default=None, kw_only=True, converter=_to_limit)
     name: str | None = attrs.field(default=None, kw_only=True, converter=to_name)
+
+    def __repr__(self) -> str:
+        """The constructor call, without the fields left at their defaults."""
+        return short_repr(self, ("kind", "points"))
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -280,7 +301,7 @@ def _check_policy(_: object, __: attrs.Attribute[Any], value: Any) -> None:
         )
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ScoringModel:
     """A named set of rules and how their points combine into one score.
 
@@ -318,6 +339,10 @@ class ScoringModel:
     merge: Literal["keep-master", "union"] = attrs.field(
         default="keep-master", kw_only=True, validator=_one_of("merge", MERGES)
     )
+
+    def __repr__(self) -> str:
+        """The constructor call, without the fields left at their defaults."""
+        return short_repr(self, ("name", "rules"))
 
     @name.validator
     def _check_name(self, _: attrs.Attribute[str], value: Any) -> None:
