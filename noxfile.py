@@ -78,3 +78,17 @@ def bench(session: nox.Session) -> None:
     session.run(
         "python", str(engine), "--model", "highlevel", "--json", str(json_out), env=env
     )
+
+
+@nox.session
+def mutate(session: nox.Session) -> None:
+    """Mutation testing of the core with mutmut; see docs/mutation.md.
+
+    mutmut copies the tree into ``mutants/`` (git-ignored) and reads its settings
+    from ``[tool.mutmut]`` in pyproject.toml. Extra arguments go to ``mutmut run``
+    (mutant names or globs, e.g. ``leadscore._rating*``).
+    """
+    session.install("-e", ".", *group("tests"), *group("mutate"))
+    env = {"HYPOTHESIS_PROFILE": "dev", "PYTHONHASHSEED": "0"}
+    session.run("mutmut", "run", "--max-children", "2", *session.posargs, env=env)
+    session.run("mutmut", "export-cicd-stats", env=env)

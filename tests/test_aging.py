@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import leadscore as ls
-from leadscore._aging import BEYOND_US
+from leadscore._aging import BEYOND_US, end_us, expiry_window, kernel, weigher
 from leadscore._events import to_micros
 from leadscore._limits import MAX_DAYS, MAX_MONTHS
 from leadscore.strategies import EDGE_INSTANTS, aging_policies, instants
@@ -45,7 +45,7 @@ def test_weight_is_the_literal_definition(policy, at, as_of, rank):
 def test_expiry_window_brackets_the_exact_answer(months, at, as_of):
     """Outside (lo, hi] the window decides alone, and it decides right."""
     policy = ls.AgingPolicy.expire_after(months=months, days=1)
-    lo, hi, alive = policy.expiry_window(to_micros(as_of))
+    lo, hi, alive = expiry_window(policy, to_micros(as_of))
     literal = as_of < policy.expires_at(at)
     t = to_micros(at)
     assert literal == alive(t)
@@ -139,7 +139,7 @@ def test_weight_rejects_naive_datetimes():
 @given(aging_policies(), instants())
 def test_end_us_is_the_exact_expiry(policy, at):
     """end_us agrees with expires_at, to the microsecond."""
-    end = policy.end_us()
+    end = end_us(policy)
     expected = policy.expires_at(at)
     if end is None:
         assert expected is None
@@ -217,18 +217,18 @@ def test_the_longest_periods_are_accepted():
 def test_aging_works_at_the_edges_of_time(name):
     """weight, kernel, weigher, expiry_window, end_us and expires_at never raise."""
     policy = POLICIES[name]
-    kernel, end = policy.kernel(), policy.end_us()
+    weigh, end = kernel(policy), end_us(policy)
     for at, as_of in itertools.product(EXTREMES, EXTREMES):
         at_us, as_of_us = to_micros(at), to_micros(as_of)
         w = policy.weight(at, as_of, 3)
         assert 0.0 <= w <= 1.0
         if at > as_of:
             continue
-        assert w == kernel(at_us, 3, as_of_us) == policy.weigher(as_of_us)(at_us, 3)
+        assert w == weigh(at_us, 3, as_of_us) == weigher(policy, as_of_us)(at_us, 3)
         expiry = policy.expires_at(at)
         if policy.is_step and name != "never":
             assert (w == 1.0) == (expiry is None or as_of < expiry)
-            lo, hi, alive = policy.expiry_window(as_of_us)
+            lo, hi, alive = expiry_window(policy, as_of_us)
             assert (w == 1.0) == alive(at_us)
             assert not (at_us <= lo and w == 1.0)
             assert not (at_us > hi and w == 0.0)
@@ -246,7 +246,7 @@ def test_a_point_whose_expiry_is_past_the_year_9999_never_expires():
     month = ls.AgingPolicy.expire_after(months=1)
     assert month.expires_at(at) is None
     assert 1.0 == month.weight(at, HIGH)
-    assert BEYOND_US == month.end_us()(to_micros(at))
+    assert BEYOND_US == end_us(month)(to_micros(at))
     assert 0.0 == month.weight(LOW, HIGH)
     assert 1.0 == month.weight(LOW, LOW + dt.timedelta(days=30))
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from ._aging import AgingPolicy
+from ._aging import AgingPolicy, weigher
 from ._events import EARLIEST_US, Event, to_micros, to_utc
 from ._stream import checked_list
 from .exceptions import InvalidModelError
@@ -331,7 +331,7 @@ def action_scores(
     spend = {c: s for c, s in spend.items() if s > 0}
     by_count = _rank_fraction(list(count.values())) if count else None
     by_spend = _rank_fraction(list(spend.values())) if spend else None
-    weigh, weights = config.recency.weigher(as_of_us), config.weights
+    weigh, weights = weigher(config.recency, as_of_us), config.weights
     out = {}
     for c in sorted(others.union(last, money, networks)):
         recency = weigh(last[c], 0) if c in last else 0.0

@@ -310,32 +310,6 @@ class AgingPolicy:
             return _shifted(at, 0, self.period)
         return None
 
-    def end_us(self) -> Callable[[int], int] | None:
-        """A fast ``at_us -> first instant (us) at which the weight is 0``.
-
-        None for policies whose weight never reaches 0 by time alone (``never``,
-        ``half_life``, ``by_count``). An instant past ``datetime.max`` is returned
-        as ``BEYOND_US`` (so ``as_of_us < end`` still decides, and callers can
-        tell "never, within the range of instants"). Exact for calendar months:
-        the expiry of each UTC day is computed once and keeps the time of day.
-        """
-        if self.kind == "linear" or (self.kind == "expire_after" and not self.months):
-            span = self.period // _US
-            return lambda at: min(at + span, BEYOND_US)
-        if self.kind != "expire_after":
-            return None
-        months, period = self.months, self.period
-        midnights: dict[int, int] = {}
-
-        def end(at: int) -> int:
-            day = at // _DAY_US
-            expiry = midnights.get(day)
-            if expiry is None:
-                expiry = midnights[day] = _shifted_us(day * _DAY_US, months, period)
-            return min(expiry + (at - day * _DAY_US), BEYOND_US)
-
-        return end
-
     def weight(self, at: Instant, as_of: Instant, rank: int = 0) -> float:
         """The weight in [0, 1] at *as_of* of a point earned at *at*.
 
@@ -351,79 +325,111 @@ class AgingPolicy:
             )
         if at_us > as_of_us:
             return 0.0
-        return self.weigher(as_of_us)(at_us, rank)
+        return weigher(self, as_of_us)(at_us, rank)
 
-    def kernel(self) -> Callable[[int, int, int], float]:
-        """A fast ``(at_us, rank, as_of_us) -> weight`` that any *as_of* can share.
 
-        Built once per model (calendar expiries are cached per day), so that
-        scoring one contact at many instants needs no per-instant preparation.
-        The caller guarantees ``at_us <= as_of_us``.
-        """
-        kind = self.kind
-        if kind == "never":
-            return lambda _at, _rank, _as_of: 1.0
-        if kind == "by_count":
-            factor = self.factor
-            return lambda _at, rank, _as_of: factor**rank
-        span = self.period // _US
-        if kind == "half_life":
-            return lambda at, _rank, as_of: 0.5 ** ((as_of - at) / span)
-        if kind == "linear":
-            return lambda at, _rank, as_of: max(0.0, 1.0 - (as_of - at) / span)
-        end = self.end_us()
-        assert end is not None
-        return lambda at, _rank, as_of: 1.0 if as_of < end(at) else 0.0
+def end_us(policy: AgingPolicy) -> Callable[[int], int] | None:
+    """A fast ``at_us -> first instant (us) at which the weight is 0``.
 
-    def weigher(self, as_of_us: int) -> Callable[[int, int], float]:
-        """A fast ``(at_us, rank) -> weight`` for one *as_of* (microseconds).
+    None for policies whose weight never reaches 0 by time alone (``never``,
+    ``half_life``, ``by_count``). An instant past ``datetime.max`` is returned
+    as ``BEYOND_US`` (so ``as_of_us < end`` still decides, and callers can
+    tell "never, within the range of instants"). Exact for calendar months:
+    the expiry of each UTC day is computed once and keeps the time of day.
+    """
+    if policy.kind == "linear" or (policy.kind == "expire_after" and not policy.months):
+        span = policy.period // _US
+        return lambda at: min(at + span, BEYOND_US)
+    if policy.kind != "expire_after":
+        return None
+    months, period = policy.months, policy.period
+    midnights: dict[int, int] = {}
 
-        For expiry, two integer comparisons outside the window around the cut-off
-        (see :meth:`expiry_window`); otherwise :meth:`kernel` at *as_of*. The caller
-        guarantees ``at_us <= as_of_us``.
-        """
-        if self.kind == "expire_after":
-            lo, hi, alive = self.expiry_window(as_of_us)
-            return lambda at, _rank: 1.0 if at > hi or (at > lo and alive(at)) else 0.0
-        kernel = self.kernel()
-        return lambda at, rank: kernel(at, rank, as_of_us)
+    def end(at: int) -> int:
+        day = at // _DAY_US
+        expiry = midnights.get(day)
+        if expiry is None:
+            expiry = midnights[day] = _shifted_us(day * _DAY_US, months, period)
+        return min(expiry + (at - day * _DAY_US), BEYOND_US)
 
-    def expiry_window(self, as_of_us: int) -> tuple[int, int, Callable[[int], bool]]:
-        """For step policies: ``(lo, hi, alive)`` at *as_of* (microseconds).
+    return end
 
-        A point earned at ``at_us <= lo`` has expired, one earned at ``at_us > hi``
-        has not, and ``alive(at_us)`` decides exactly in between. For a fixed period
-        ``lo == hi``; with calendar months the window spans a few days around the
-        cut-off, because month-end clipping makes ``at + months`` non-monotonic in
-        the time of day (Aug 29 23:00 + 6 months is later than Aug 30 10:00 + 6
-        months). Exactness: ``alive(at) == (as_of < at + period)`` always.
-        """
-        if self.kind == "never":
-            return _NEVER, _NEVER, lambda _at: True
-        if self.months == 0:
-            cut = as_of_us - self.period // _US
-            return cut, cut, lambda at: at > cut
-        months, period = self.months, self.period
-        # c + months + period <= as_of, and month clipping moves a date by at most
-        # three days: every point 4 days before c is gone, 7 days after c alive.
-        # When as_of - period - months is before datetime.min, no point of the
-        # range of instants has expired: the window is empty and all are alive.
-        try:
-            c = to_micros(from_micros(as_of_us) - period - relativedelta(months=months))
-        except (OverflowError, ValueError):  # year 0 is out of range
-            return _NEVER, _NEVER, lambda _at: True
-        lo, hi = c - 4 * _DAY_US, c + 7 * _DAY_US
-        thresholds: dict[int, int] = {}
 
-        def alive(at: int) -> bool:
-            # Within one UTC day, at + months + period keeps the time of day, so
-            # each day has one exact threshold; compute it once per day. An expiry
-            # past datetime.max (BEYOND_US) puts the threshold before the day.
-            day = at // _DAY_US
-            threshold = thresholds.get(day)
-            if threshold is None:
-                expiry = _shifted_us(day * _DAY_US, months, period)
-                threshold = thresholds[day] = day * _DAY_US + (as_of_us - expiry)
-            return at > threshold
+def kernel(policy: AgingPolicy) -> Callable[[int, int, int], float]:
+    """A fast ``(at_us, rank, as_of_us) -> weight`` that any *as_of* can share.
 
-        return lo, hi, alive
+    Built once per model (calendar expiries are cached per day), so that
+    scoring one contact at many instants needs no per-instant preparation.
+    The caller guarantees ``at_us <= as_of_us``.
+    """
+    kind = policy.kind
+    if kind == "never":
+        return lambda _at, _rank, _as_of: 1.0
+    if kind == "by_count":
+        factor = policy.factor
+        return lambda _at, rank, _as_of: factor**rank
+    span = policy.period // _US
+    if kind == "half_life":
+        return lambda at, _rank, as_of: 0.5 ** ((as_of - at) / span)
+    if kind == "linear":
+        return lambda at, _rank, as_of: max(0.0, 1.0 - (as_of - at) / span)
+    end = end_us(policy)
+    assert end is not None
+    return lambda at, _rank, as_of: 1.0 if as_of < end(at) else 0.0
+
+
+def weigher(policy: AgingPolicy, as_of_us: int) -> Callable[[int, int], float]:
+    """A fast ``(at_us, rank) -> weight`` for one *as_of* (microseconds).
+
+    For expiry, two integer comparisons outside the window around the cut-off
+    (see :meth:`expiry_window`); otherwise :meth:`kernel` at *as_of*. The caller
+    guarantees ``at_us <= as_of_us``.
+    """
+    if policy.kind == "expire_after":
+        lo, hi, alive = expiry_window(policy, as_of_us)
+        return lambda at, _rank: 1.0 if at > hi or (at > lo and alive(at)) else 0.0
+    weigh = kernel(policy)
+    return lambda at, rank: weigh(at, rank, as_of_us)
+
+
+def expiry_window(
+    policy: AgingPolicy, as_of_us: int
+) -> tuple[int, int, Callable[[int], bool]]:
+    """For step policies: ``(lo, hi, alive)`` at *as_of* (microseconds).
+
+    A point earned at ``at_us <= lo`` has expired, one earned at ``at_us > hi``
+    has not, and ``alive(at_us)`` decides exactly in between. For a fixed period
+    ``lo == hi``; with calendar months the window spans a few days around the
+    cut-off, because month-end clipping makes ``at + months`` non-monotonic in
+    the time of day (Aug 29 23:00 + 6 months is later than Aug 30 10:00 + 6
+    months). Exactness: ``alive(at) == (as_of < at + period)`` always.
+    """
+    if policy.kind == "never":
+        return _NEVER, _NEVER, lambda _at: True
+    if policy.months == 0:
+        cut = as_of_us - policy.period // _US
+        return cut, cut, lambda at: at > cut
+    months, period = policy.months, policy.period
+    # c + months + period <= as_of, and month clipping moves a date by at most
+    # three days: every point 4 days before c is gone, 7 days after c alive.
+    # When as_of - period - months is before datetime.min, no point of the
+    # range of instants has expired: the window is empty and all are alive.
+    try:
+        c = to_micros(from_micros(as_of_us) - period - relativedelta(months=months))
+    except (OverflowError, ValueError):  # year 0 is out of range
+        return _NEVER, _NEVER, lambda _at: True
+    lo, hi = c - 4 * _DAY_US, c + 7 * _DAY_US
+    thresholds: dict[int, int] = {}
+
+    def alive(at: int) -> bool:
+        # Within one UTC day, at + months + period keeps the time of day, so
+        # each day has one exact threshold; compute it once per day. An expiry
+        # past datetime.max (BEYOND_US) puts the threshold before the day.
+        day = at // _DAY_US
+        threshold = thresholds.get(day)
+        if threshold is None:
+            expiry = _shifted_us(day * _DAY_US, months, period)
+            threshold = thresholds[day] = day * _DAY_US + (as_of_us - expiry)
+        return at > threshold
+
+    return lo, hi, alive

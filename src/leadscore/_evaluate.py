@@ -11,6 +11,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeAlias
 
+from ._aging import expiry_window
 from ._events import EARLIEST_US, SCORE_ADJUSTED, SCORE_SET, Event, canonical_key
 from ._ingest import Compiled
 from ._plan import Path
@@ -86,7 +87,7 @@ class Scorer:
             cache: dict[Any, Any] = {}
             for p in self.policies:
                 if p.is_step and p not in cache:
-                    cache[p] = p.expiry_window(self.as_of_us)
+                    cache[p] = expiry_window(p, self.as_of_us)
             self._windows = [cache.get(p) for p in self.policies]
         return self._windows
 

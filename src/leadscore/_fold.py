@@ -176,9 +176,9 @@ class Ledger:
         A contact the ledger has not seen scores ``initial`` (clamped). A contact
         merged away at *as_of* scores what its master scores.
         """
-        return self.score_us(contact, _as_of_us(as_of))
+        return self._score_us(contact, _as_of_us(as_of))
 
-    def score_us(self, contact: str, as_of_us: int) -> float:
+    def _score_us(self, contact: str, as_of_us: int) -> float:
         """:meth:`score` at an instant in microseconds since the epoch (no parsing)."""
         scorer = self._scorer().at(as_of_us)
         if not self._merges:  # the common case: one contact, one log
@@ -205,7 +205,7 @@ class Ledger:
             object.__setattr__(self, "_merge_index", index)
         return index
 
-    def owner_us(self, contact: str, as_of_us: int) -> str:
+    def _owner_us(self, contact: str, as_of_us: int) -> str:
         """Whom *contact*'s events count for at *as_of_us*: itself, or its master."""
         index = self._index()
         return contact if index is None else index.owner(contact, as_of_us)

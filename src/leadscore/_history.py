@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._aging import BEYOND_US
+from ._aging import BEYOND_US, end_us
 from ._events import EARLIEST_US, from_micros, to_micros, to_utc
 from ._fold import Ledger
 from ._sweep import direction
@@ -39,7 +39,7 @@ class History:
         self.ledger = ledger
         self.model = ledger.model
         compiled = ledger._compiled  # noqa: SLF001
-        self.ends = [compiled.model.policy(r).end_us() for r in self.model.rules]
+        self.ends = [end_us(compiled.model.policy(r)) for r in self.model.rules]
         self.continuous = any(
             self.model.policy(r).kind in {"half_life", "linear"}
             for r in self.model.rules
@@ -106,9 +106,9 @@ class History:
 
     def value(self, contact: str, as_of_us: int) -> float | None:
         """The contact's score at *as_of_us*; None once it is merged away."""
-        if self.merges and self.ledger.owner_us(contact, as_of_us) != contact:
+        if self.merges and self.ledger._owner_us(contact, as_of_us) != contact:  # noqa: SLF001
             return None
-        return self.ledger.score_us(contact, as_of_us)
+        return self.ledger._score_us(contact, as_of_us)  # noqa: SLF001
 
     def steps(
         self, contact: str, until_us: int | None

@@ -14,6 +14,7 @@ from typing import Any, TypeAlias
 
 import attrs
 
+from ._aging import kernel
 from ._events import (
     CONTACT_MERGED,
     EARLIEST_US,
@@ -84,7 +85,7 @@ def compile_model(model: ScoringModel) -> Compiled:
     for rule in model.rules:
         policy = model.policy(rule)
         if policy not in kernels:
-            kernels[policy] = policy.kernel()
+            kernels[policy] = kernel(policy)
     return Compiled(
         model,
         dispatch,

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
-from ._aging import BEYOND_US
+from ._aging import BEYOND_US, end_us
 from ._events import Event, from_micros
 from ._ingest import SPECIAL, Compiled
 from ._model import ScoringModel
@@ -60,7 +60,7 @@ def integer_sweep(
     as a list. Identity (ids) is checked as everywhere else.
     """
     model = compiled.model
-    ends = [model.policy(r).end_us() for r in model.rules]
+    ends = [end_us(model.policy(r)) for r in model.rules]
     # Per kind: ((signed points packed as added, as removed), end) for each rule.
     slots: dict[str, Any] = {}
     for kind, d in compiled.dispatch.items():
@@ -144,7 +144,7 @@ class CountSweep:
         until_us: int | None,
     ) -> None:
         """Prepare the sweep; *combine* is the model's ``Scorer.combine``."""
-        self.ends = [model.policy(r).end_us() for r in model.rules]
+        self.ends = [end_us(model.policy(r)) for r in model.rules]
         self.points = [r.points for r in model.rules]
         self.combine, self.initial = combine, model.initial
         self.threshold, self.first_only, self.until_us = threshold, first_only, until_us

@@ -277,12 +277,12 @@ class Engine:
             for contact, times in sorted(instants.items()):
                 for t in sorted(times):
                     # An event of a merged-away id counts for its master.
-                    owner = ledger.owner_us(contact, t)
+                    owner = ledger._owner_us(contact, t)  # noqa: SLF001
                     if (owner, t) in seen:
                         continue
                     seen.add((owner, t))
-                    after = ledger.score_us(owner, t)
-                    before = ledger.score_us(owner, t - 1)
+                    after = ledger._score_us(owner, t)  # noqa: SLF001
+                    before = ledger._score_us(owner, t - 1)  # noqa: SLF001
                     if before != after:
                         change = ScoreChange(owner, name, from_micros(t), before, after)
                         result.append(change)
