@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-import time
 
 import attrs
 import pytest
@@ -211,17 +210,19 @@ def test_one_level_too_deep_is_rejected_by_every_constructor(make, path):
     assert MAX_CONDITION_DEPTH + 1 == info.value.value
 
 
-def test_a_long_chain_is_flat_and_fast():
-    """10,000 conditions chained with & build in well under a second, depth 2."""
+def test_a_long_chain_is_flat():
+    """10,000 conditions chained with & or | are one flat junction of depth 2.
+
+    Building the chain was quadratic (28 s); it is linear now (about 0.06 s). No
+    timing is asserted: a quadratic regression shows as a test that takes minutes.
+    """
     parts = [where("k", ne=i) for i in range(10_000)]
-    started = time.perf_counter()
     chain = parts[0]
     for c in parts[1:]:
         chain = chain & c
     either = parts[0]
     for c in parts[1:]:
         either = c | either
-    assert time.perf_counter() - started < 1.0
     assert All(tuple(parts)) == chain
     assert tuple(reversed(parts)) == either.conditions
     assert 2 == chain.depth == either.depth
