@@ -8,7 +8,7 @@ import attrs
 import pytest
 
 import leadscore as ls
-from leadscore import VALUE, All, Any_, Not, where
+from leadscore import VALUE, All, AnyOf, Not, where
 from leadscore._limits import MAX_CONDITION_DEPTH
 
 
@@ -175,7 +175,7 @@ def test_several_operators_in_one_where_must_all_hold(visits, expected):
 def _nested(depth):
     c = where("x", eq=1)
     for i in range(depth - 1):
-        c = ~c if i % 3 == 0 else (c & where("y", eq=2)) if i % 3 == 1 else Any_([c])
+        c = ~c if i % 3 == 0 else (c & where("y", eq=2)) if i % 3 == 1 else AnyOf([c])
     return c
 
 
@@ -192,18 +192,18 @@ def test_conditions_may_nest_to_the_documented_depth():
         (lambda c: ~c, "condition"),
         (Not, "condition"),
         (lambda c: All([where("z", eq=0), c]), "conditions[1]"),
-        (lambda c: Any_([c]), "conditions[0]"),
+        (lambda c: AnyOf([c]), "conditions[0]"),
         (lambda c: where("z", eq=0) & c, "conditions[1]"),
         (lambda c: c | where("z", eq=0), "conditions[0]"),
     ],
 )
 def test_one_level_too_deep_is_rejected_by_every_constructor(make, path):
-    """~, &, |, Not, All and Any_ refuse depth MAX + 1, naming the path and depth."""
+    """~, &, |, Not, All and AnyOf refuse depth MAX + 1, naming the path and depth."""
     # A one-item All: ~ cannot cancel it and neither & nor | flattens it away.
     deep = All([Not(_nested(MAX_CONDITION_DEPTH - 2))])
     assert MAX_CONDITION_DEPTH == deep.depth
     if path == "conditions[1]":
-        deep = Any_([Not(_nested(MAX_CONDITION_DEPTH - 2))])
+        deep = AnyOf([Not(_nested(MAX_CONDITION_DEPTH - 2))])
     with pytest.raises(ls.InvalidModelError, match="nest 65 levels deep") as info:
         make(deep)
     assert path == info.value.path
@@ -253,7 +253,7 @@ def test_chains_are_values():
         (lambda: where("x", eq=(1, float("nan"))), "eq[1]", None),
         (lambda: All([]), "conditions", ()),
         (lambda: All(["x"]), "conditions[0]", "x"),
-        (lambda: Any_(where("x", eq=1)), "conditions", None),
+        (lambda: AnyOf(where("x", eq=1)), "conditions", None),
     ],
 )
 def test_bad_operands_and_parts_name_the_path_and_value(make, path, value):

@@ -9,7 +9,17 @@ from . import exceptions, presets, results
 from ._action import ActionScore, ActionScoreConfig, action_scores
 from ._aging import AgingPolicy
 from ._backtest import Backtest, backtest, roc_auc
-from ._conditions import VALUE, All, Any_, Compare, Condition, EventField, Not, where
+from ._conditions import (
+    VALUE,
+    All,
+    Any_,
+    AnyOf,
+    Compare,
+    Condition,
+    EventField,
+    Not,
+    where,
+)
 from ._events import (
     CONTACT_MERGED,
     SCORE_ADJUSTED,
@@ -42,6 +52,7 @@ __all__ = [
     "ActionScoreConfig",
     "AgingPolicy",
     "All",
+    "AnyOf",
     "Any_",
     "Backtest",
     "BandChange",

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from ._aging import AgingPolicy
-from ._conditions import VALUE, All, Any_, Compare, Condition, EventField, Not
+from ._conditions import VALUE, All, AnyOf, Compare, Condition, EventField, Not
 from ._limits import MAX_CONDITION_DEPTH, MAX_INT_ATTR, MAX_REPR, shorten
 from .exceptions import InvalidModelError, LeadScoreError
 
@@ -237,7 +237,7 @@ def condition_to_dict(condition: Condition) -> dict[str, Any]:
         }
     if isinstance(condition, All):
         return {"all": [condition_to_dict(c) for c in condition.conditions]}
-    if isinstance(condition, Any_):
+    if isinstance(condition, AnyOf):
         return {"any": [condition_to_dict(c) for c in condition.conditions]}
     if isinstance(condition, Not):
         return {"not": condition_to_dict(condition.condition)}
@@ -289,7 +289,7 @@ def _condition(data: Any, path: str, level: int) -> Condition:
                 _condition(v, join(path, f"{key}[{i}]"), level + 1)
                 for i, v in enumerate(value)
             )
-            return All(parts) if key == "all" else Any_(parts)
+            return All(parts) if key == "all" else AnyOf(parts)
         if key == "not":
             return Not(_condition(value, join(path, "not"), level + 1))
     data = mapping(data, path, {"where", "exists", *_OPS})

@@ -5,7 +5,7 @@ serialise to plain dicts (see :mod:`leadscore.config`).
 
 Two limits keep every accepted condition usable (see ``docs/concepts.md``):
 conditions nest at most ``MAX_CONDITION_DEPTH`` (64) levels deep (a ``where`` is
-one level, each ``All``/``Any_``/``Not`` around it one more; chains such as
+one level, each ``All``/``AnyOf``/``Not`` around it one more; chains such as
 ``a & b & c`` flatten into one ``All`` and do not nest), and an operand is what an
 event attribute may hold.
 
@@ -33,6 +33,7 @@ __all__ = [
     "OPERATORS",
     "VALUE",
     "All",
+    "AnyOf",
     "Any_",
     "Compare",
     "Condition",
@@ -240,7 +241,7 @@ class Condition(abc.ABC):
     @property
     @abc.abstractmethod
     def depth(self) -> int:
-        """Nesting levels: 1 for a ``where``, +1 per ``All``, ``Any_``, ``Not``."""
+        """Nesting levels: 1 for a ``where``, +1 per ``All``, ``AnyOf``, ``Not``."""
 
     def __and__(self, other: Condition) -> Condition:
         """Both must hold (a chain ``a & b & c`` is one flat ``All``)."""
@@ -249,10 +250,10 @@ class Condition(abc.ABC):
         return All.join(self, other)
 
     def __or__(self, other: Condition) -> Condition:
-        """Either must hold (a chain ``a | b | c`` is one flat ``Any_``)."""
+        """Either must hold (a chain ``a | b | c`` is one flat ``AnyOf``)."""
         if not isinstance(other, Condition):
             return NotImplemented
-        return Any_.join(self, other)
+        return AnyOf.join(self, other)
 
     def __invert__(self) -> Condition:
         """The opposite must hold."""
@@ -410,7 +411,7 @@ class _Link:
 
 
 class _Junction(Condition):
-    """Shared body of :class:`All` and :class:`Any_`: an immutable, flat tuple.
+    """Shared body of :class:`All` and :class:`AnyOf`: an immutable, flat tuple.
 
     ``a & b`` must not copy ``a``'s conditions, or a chain of n conditions costs
     n**2: a joined junction keeps a link to its two parts and flattens them (once,
@@ -500,7 +501,7 @@ class _Junction(Condition):
         return hash((self.__class__.__name__, self.conditions))
 
     def __repr__(self) -> str:
-        """The expression that builds it: ``a & b & c`` (``|`` for ``Any_``)."""
+        """The expression that builds it: ``a & b & c`` (``|`` for ``AnyOf``)."""
         conditions = self.conditions
         if len(conditions) < 2:
             return f"{self.__class__.__name__}(conditions={conditions!r})"
@@ -538,7 +539,7 @@ class All(_Junction):
         return lambda e: all(m(e) for m in matchers)
 
 
-class Any_(_Junction):  # noqa: N801 - `Any` would shadow typing.Any
+class AnyOf(_Junction):
     """At least one condition must hold (``a | b``)."""
 
     __slots__ = ()
@@ -563,7 +564,7 @@ def _check_condition(value: Any) -> Condition:
 
 def _operand_repr(c: Condition) -> str:
     text = repr(c)
-    return f"({text})" if isinstance(c, All | Any_) and len(c.conditions) > 1 else text
+    return f"({text})" if isinstance(c, All | AnyOf) and len(c.conditions) > 1 else text
 
 
 @attrs.frozen(repr=False)
@@ -609,3 +610,7 @@ def where(key: str | EventField, **tests: Any) -> Condition:
         )
     parts = [Compare(key, op, operand) for op, operand in tests.items()]
     return parts[0] if len(parts) == 1 else All(tuple(parts))
+
+
+#: The first round's name of :class:`AnyOf`, kept so that old code still runs.
+Any_ = AnyOf

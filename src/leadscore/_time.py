@@ -172,15 +172,17 @@ def changes(
     contact: str | None = None,
     *,
     start: Instant | None = None,
-    end: Instant | None = None,
+    until: Instant | None = None,
 ) -> list[ScoreChange]:
     """Every change of a contact's score (all contacts if *contact* is None).
 
     The "score changes" trigger: one :class:`ScoreChange` per instant at which the
-    score differs from just before, sorted by time then contact. Continuous decay
-    between events is not a change here (see :func:`crossings`).
+    score differs from just before, sorted by time then contact, from *start* and
+    up to *until* (inclusive; the same name as in :func:`crossings` and
+    :func:`band_changes`). Continuous decay between events is not a change here
+    (see :func:`crossings`).
     """
-    start_us, end_us = to_us(start, "start"), to_us(end, "end")
+    start_us, end_us = to_us(start, "start"), to_us(until, "until")
     history = History(fold(model, events))
     contacts = [contact] if contact is not None else list(history.logs)
     out: list[ScoreChange] = []
