@@ -7,8 +7,11 @@ import math
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 import leadscore as ls
+from leadscore import Event
+from leadscore._events import canonical_key
 from leadscore.strategies import events
 
 
@@ -98,3 +101,15 @@ def test_events_are_hashable_values(e):
     copy = ls.Event(e.contact, e.kind, e.at.isoformat(), dict(e.attrs), e.value, e.id)
     assert copy == e
     assert hash(copy) == hash(e)
+
+
+@given(st.lists(events(ids=True), max_size=5))
+def test_a_trusted_event_is_the_event_it_copies(stream):
+    """Event.trusted, given what a checked event holds, builds an equal event."""
+    for e in stream:
+        copy = Event.trusted(e.contact, e.kind, e.at, e.attrs, value=e.value, id=e.id)
+        assert e == copy
+        assert hash(e) == hash(copy)
+        assert canonical_key(e) == canonical_key(copy)
+        assert e._us == copy._us
+        assert repr(e) == repr(copy)

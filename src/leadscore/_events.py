@@ -411,6 +411,49 @@ class Event:
         if self.kind in SPECIAL_KINDS:
             check_special(self)
 
+    @classmethod
+    def trusted(
+        cls,
+        contact: str,
+        kind: str,
+        at: dt.datetime,
+        attrs: Mapping[str, AttrValue] | None = None,
+        *,
+        value: float = 0.0,
+        id: str | None = None,  # noqa: A002 - the field's name
+    ) -> Event:
+        """Build an event from values already known to be valid, without checks.
+
+        For input that was validated before: rows a store wrote after checking
+        them (and checksummed), a loader's columns it has typed. *at* must be an
+        aware UTC datetime, *attrs* a mapping of valid values (tuples, not
+        lists), *value* a finite float. Anything else gives an event that breaks
+        later; when in doubt, call ``Event(...)``, which checks everything.
+        About three times cheaper than ``Event(...)``.
+
+        >>> import datetime as dt
+        >>> e = Event.trusted("ann", "email.opened",
+        ...                   dt.datetime(2024, 5, 1, tzinfo=dt.UTC), {"message": "m1"})
+        >>> e == Event("ann", "email.opened", "2024-05-01T00:00Z", {"message": "m1"})
+        True
+        """
+        event = object.__new__(cls)
+        setattr_ = object.__setattr__
+        setattr_(event, "contact", contact)
+        setattr_(event, "kind", kind)
+        setattr_(event, "at", at)
+        if attrs:
+            frozen = object.__new__(FrozenAttrs)
+            setattr_(frozen, "_data", dict(attrs))
+            setattr_(frozen, "_hash", None)
+        else:
+            frozen = EMPTY_ATTRS
+        setattr_(event, "attrs", frozen)
+        setattr_(event, "value", value)
+        setattr_(event, "id", id)
+        setattr_(event, "_us", (at - _EPOCH) // _MICROSECOND)
+        return event
+
     def __repr__(self) -> str:
         """Show the event compactly, with only the fields that are set."""
         parts = [repr(self.contact), repr(self.kind), repr(self.at.isoformat())]
