@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import Any
+
+import attrs
 
 from ._aging import AgingPolicy
 from ._conditions import where
@@ -202,7 +204,8 @@ def manual(
     return ScoringModel(name, [], bounds=bounds)
 
 
-class Grading(NamedTuple):
+@attrs.frozen
+class Grading:
     """A fit model and the letter scale that grades its scores."""
 
     model: FitModel
