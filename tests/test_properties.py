@@ -159,3 +159,58 @@ def test_replaying_events_with_ids_counts_them_once(model, events, as_of):
     replay = with_ids + random.Random(0).sample(with_ids, len(with_ids))
     assert close(ls.score(model, with_ids, as_of), ls.score(model, replay, as_of))
     assert ls.fold(model, with_ids) == ls.fold(model, replay, ls.fold(model, with_ids))
+
+
+#: Values where equality is subtle: a bool is not a number, 1 is 1.0, None is a
+#: missing key, tuples compare element by element.
+LOOKALIKE_VALUES = (True, False, 1, 1.0, 0, None, "a", "1", (1,), (True,), ())
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(("page.viewed", "form.submitted")),
+            st.sampled_from(("path", "form")),
+            st.sampled_from(LOOKALIKE_VALUES),
+            st.integers(-3, 5),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.lists(
+        st.tuples(
+            st.sampled_from(("ann", "bob")),
+            st.sampled_from(("page.viewed", "form.submitted")),
+            st.dictionaries(
+                st.sampled_from(("path", "form")), st.sampled_from(LOOKALIKE_VALUES)
+            ),
+            st.integers(0, 5),
+        ),
+        max_size=15,
+    ),
+)
+def test_rules_indexed_by_an_eq_value_match_like_their_conditions(specs, rows):
+    """Many ``where(key, eq=v)`` rules on one key are looked up by value: same scores."""
+    model = ls.ScoringModel(
+        "m",
+        [
+            ls.Rule(kind, points, when=ls.where(key, eq=value))
+            for kind, key, value, points in specs
+        ],
+    )
+    events = [
+        ls.Event(contact, kind, START + dt.timedelta(hours=h), attrs)
+        for contact, kind, attrs, h in rows
+    ]
+    as_of = START + dt.timedelta(days=1)
+    assert close(reference.scores(model, events, as_of), ls.score(model, events, as_of))
+    for contact in {e.contact for e in events}:
+        expected = sorted(
+            (str(e), str(r), eff)
+            for e, r, eff in reference.rows(model, events, contact, as_of)
+        )
+        got = sorted(
+            (str(c.event), str(c.rule), c.effective)
+            for c in ls.explain(model, events, contact, as_of)
+        )
+        assert expected == got

@@ -290,11 +290,11 @@ def _check_key(key: Any) -> str | EventField:
     return key
 
 
-def _operand_key(value: Any) -> Any:
+def operand_key(value: Any) -> Any:
     # Equality and hashing of operands tell a bool from a number, as matching does:
     # where("x", eq=True) and where("x", eq=1) are different conditions.
     if value.__class__ is tuple:
-        return tuple(_operand_key(v) for v in value)
+        return tuple(operand_key(v) for v in value)
     return (value.__class__ is bool, value)
 
 
@@ -311,7 +311,7 @@ class Compare(Condition):
 
     key: str | EventField = attrs.field(converter=_check_key)
     op: str = attrs.field()
-    operand: AttrValue = attrs.field(eq=_operand_key)
+    operand: AttrValue = attrs.field(eq=operand_key)
 
     def __repr__(self) -> str:
         """The ``where`` call that builds this test."""

@@ -15,6 +15,7 @@ from typing import Any, TypeAlias
 import attrs
 
 from ._aging import kernel
+from ._conditions import Compare, Condition, operand_key
 from ._events import (
     CONTACT_MERGED,
     EARLIEST_US,
@@ -55,12 +56,59 @@ class Compiled:
 
 
 def _conditional(
-    static: tuple[int, ...], tests: tuple[tuple[int, Callable[[Event], bool]], ...]
+    static: tuple[int, ...],
+    tests: tuple[tuple[int, Callable[[Event], bool]], ...],
+    indexes: tuple[tuple[str, dict[Any, tuple[int, ...]]], ...],
 ) -> Callable[[Event], tuple[int, ...]]:
-    def match(e: Event) -> tuple[int, ...]:
-        return static + tuple(i for i, test in tests if test(e))
+    """The matcher of one kind: the rule indices an event of that kind matches.
 
-    return match
+    *indexes* are the rules whose condition is one ``where(key, eq=value)``,
+    grouped by key and looked up by value: fifty such rules on ``path`` cost one
+    dictionary lookup, not fifty tests.
+    """
+    if not indexes:
+
+        def match(e: Event) -> tuple[int, ...]:
+            return static + tuple(i for i, test in tests if test(e))
+
+        return match
+
+    if not static and not tests and len(indexes) == 1:
+        ((key, index),) = indexes
+
+        def match_one_key(e: Event) -> tuple[int, ...]:
+            v = e.attrs.get(key)
+            return index.get(
+                v if v is None or v.__class__ is str else operand_key(v), ()
+            )
+
+        return match_one_key
+
+    def match_indexed(e: Event) -> tuple[int, ...]:
+        found = static + tuple(i for i, test in tests if test(e))
+        get = e.attrs.get
+        for key, index in indexes:
+            v = get(key)
+            hit = index.get(v if v is None or v.__class__ is str else operand_key(v))
+            if hit:
+                found = tuple(sorted(found + hit)) if found else hit
+        return found
+
+    return match_indexed
+
+
+def _index_key(value: Any) -> Any:
+    # A str or None equals only itself: its own key. Anything else is keyed so
+    # that a bool is never a number (1 and 1.0 stay one key); no key of one kind
+    # can equal a key of the other.
+    return value if value is None or value.__class__ is str else operand_key(value)
+
+
+def _eq_key(when: Condition) -> tuple[str, Any] | None:
+    """``(key, value)`` of a condition that is one ``where(key, eq=value)``."""
+    if isinstance(when, Compare) and when.op == "eq" and isinstance(when.key, str):
+        return when.key, when.operand
+    return None
 
 
 def compile_model(model: ScoringModel) -> Compiled:
@@ -72,12 +120,30 @@ def compile_model(model: ScoringModel) -> Compiled:
     dispatch: dict[str, Any] = {}
     for kind, indices in by_kind.items():
         static = tuple(i for i in indices if model.rules[i].when is None)
-        tests = tuple(
-            (i, when.compile())
-            for i in indices
-            if (when := model.rules[i].when) is not None
+        equal: dict[str, dict[Any, tuple[int, ...]]] = {}
+        tests = []
+        for i in indices:
+            when = model.rules[i].when
+            if when is None:
+                continue
+            pair = _eq_key(when)
+            if pair is None:
+                tests.append((i, when.compile()))
+            else:
+                index = equal.setdefault(pair[0], {})
+                value = _index_key(pair[1])
+                index[value] = (*index.get(value, ()), i)
+        # An index pays off from two rules on one key; a lone test stays a test.
+        for key in [
+            k for k, index in equal.items() if sum(map(len, index.values())) < 2
+        ]:
+            ((value, (i,)),) = equal.pop(key).items()
+            tests.append((i, model.rules[i].when.compile()))  # type: ignore[union-attr]
+        tests.sort()
+        indexes = tuple(equal.items())
+        dispatch[kind] = (
+            _conditional(static, tuple(tests), indexes) if tests or indexes else static
         )
-        dispatch[kind] = _conditional(static, tests) if tests else static
     for kind in (SCORE_ADJUSTED, SCORE_SET, SCORE_RESET, CONTACT_MERGED):
         dispatch[kind] = SPECIAL
     active = model.active_from
