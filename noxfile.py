@@ -23,10 +23,36 @@ def group(name: str) -> list[str]:
     return list(nox.project.dependency_groups(PYPROJECT, name))
 
 
-@nox.session
+#: The Pythons the classifiers name; nox skips those not installed here.
+PYTHONS = ["3.11", "3.12", "3.13"]
+#: The lowest versions the core's requirements allow (pyproject.toml).
+LOWEST = ["attrs==23.1.0", "python-dateutil==2.8.2"]
+
+
+@nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     session.install("-e", ".", *group("tests"))
     session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def tests_lowest(session: nox.Session) -> None:
+    """The suite at the lowest versions of the core's dependencies."""
+    session.install("-e", ".", *group("tests"))
+    session.install(*LOWEST)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def tests_core(session: nox.Session) -> None:
+    """The suite without any extra: only what the core and the tests need."""
+    session.install("-e", ".[testing]")
+    session.run(
+        "pytest",
+        "--ignore=tests/test_sqlalchemy_store.py",
+        "--ignore=src/leadscore/stores/sqlalchemy.py",
+        *session.posargs,
+    )
 
 
 @nox.session
