@@ -117,6 +117,12 @@ class AgingPolicy:
 
     def __attrs_post_init__(self) -> None:
         """Check that the policy is possible and within the documented ranges."""
+        self._check_types()
+        self._check_ranges()
+        self._check_kind_fields()
+        object.__setattr__(self, "factor", float(self.factor))
+
+    def _check_types(self) -> None:
         if not isinstance(self.kind, str) or self.kind not in AGING_KINDS:
             raise InvalidModelError(
                 f"unknown aging kind {shorten(self.kind)}; "
@@ -136,6 +142,15 @@ class AgingPolicy:
                 path="period",
                 value=self.period,
             )
+        factor = self.factor
+        if isinstance(factor, bool) or not isinstance(factor, int | float):
+            raise InvalidModelError(
+                f"factor must be a number, got {shorten(factor)}",
+                path="factor",
+                value=factor,
+            )
+
+    def _check_ranges(self) -> None:
         if self.months < 0:
             raise InvalidModelError(
                 f"months must not be negative, got {shorten(self.months)}",
@@ -162,6 +177,8 @@ class AgingPolicy:
                 path="period",
                 value=self.period,
             )
+
+    def _check_kind_fields(self) -> None:
         if self.kind != "expire_after" and self.months:
             raise InvalidModelError(
                 f"months apply only to expire_after, not {self.kind}",
@@ -185,12 +202,6 @@ class AgingPolicy:
                 value=self.period,
             )
         factor = self.factor
-        if isinstance(factor, bool) or not isinstance(factor, int | float):
-            raise InvalidModelError(
-                f"factor must be a number, got {shorten(factor)}",
-                path="factor",
-                value=factor,
-            )
         if self.kind == "by_count":
             if not 0 < factor <= 1:  # also rejects NaN, before float() can overflow
                 raise InvalidModelError(
@@ -204,7 +215,6 @@ class AgingPolicy:
                 path="factor",
                 value=factor,
             )
-        object.__setattr__(self, "factor", float(factor))
 
     # -- named constructors ----------------------------------------------------
 

@@ -75,6 +75,37 @@ def roc_auc(scores: Sequence[float], labels: Sequence[bool]) -> float:
     return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
 
 
+def _check_arguments(
+    outcome: str | Sequence[str],
+    dates: Iterable[Any],
+    horizon: dt.timedelta,
+    ks: Sequence[int],
+) -> tuple[set[str], list[dt.datetime]]:
+    """The outcome kinds and the sorted dates of :func:`backtest`, checked."""
+    if not isinstance(horizon, dt.timedelta) or horizon <= dt.timedelta(0):
+        raise InvalidModelError(
+            f"horizon must be a positive timedelta, got {horizon!r}",
+            path="horizon",
+            value=horizon,
+        )
+    kinds = {outcome} if isinstance(outcome, str) else set(outcome)
+    if not kinds or not all(isinstance(k, str) and k for k in kinds):
+        raise InvalidModelError(
+            f"outcome must be an event kind or kinds, got {outcome!r}",
+            path="outcome",
+            value=outcome,
+        )
+    when = sorted(to_utc(d, "dates") for d in dates)
+    if not when:
+        raise InvalidModelError("dates must not be empty", path="dates", value=dates)
+    for k in ks:
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise InvalidModelError(
+                f"ks must be whole numbers >= 1, got {k!r}", path="ks", value=k
+            )
+    return kinds, when
+
+
 def backtest(
     model: ScoringModel,
     events: Iterable[Event],
@@ -100,27 +131,7 @@ def backtest(
     Raises:
         InvalidModelError: for an empty horizon, no dates, or a bad k.
     """
-    if not isinstance(horizon, dt.timedelta) or horizon <= dt.timedelta(0):
-        raise InvalidModelError(
-            f"horizon must be a positive timedelta, got {horizon!r}",
-            path="horizon",
-            value=horizon,
-        )
-    kinds = {outcome} if isinstance(outcome, str) else set(outcome)
-    if not kinds or not all(isinstance(k, str) and k for k in kinds):
-        raise InvalidModelError(
-            f"outcome must be an event kind or kinds, got {outcome!r}",
-            path="outcome",
-            value=outcome,
-        )
-    when = sorted(to_utc(d, "dates") for d in dates)
-    if not when:
-        raise InvalidModelError("dates must not be empty", path="dates", value=dates)
-    for k in ks:
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise InvalidModelError(
-                f"ks must be whole numbers >= 1, got {k!r}", path="ks", value=k
-            )
+    kinds, when = _check_arguments(outcome, dates, horizon, ks)
     events = list(events)
     outcomes: dict[str, list[dt.datetime]] = {}
     for e in events:

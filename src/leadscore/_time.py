@@ -31,6 +31,17 @@ __all__ = [
 ]
 
 
+def _check_step(step: dt.timedelta | None, end_us: int | None) -> None:
+    if step is None:
+        return
+    if not isinstance(step, dt.timedelta) or step <= dt.timedelta(0):
+        raise InvalidModelError(
+            f"step must be a positive timedelta, got {step!r}", path="step", value=step
+        )
+    if end_us is None:
+        raise InvalidModelError("a sampling step needs an end", path="end", value=None)
+
+
 def timeline(
     model: ScoringModel,
     events: Iterable[Event],
@@ -67,14 +78,7 @@ def timeline(
     2024-06-09 0.0
     """
     start_us, end_us = to_us(start, "start"), to_us(end, "end")
-    if step is not None and (
-        not isinstance(step, dt.timedelta) or step <= dt.timedelta(0)
-    ):
-        raise InvalidModelError(
-            f"step must be a positive timedelta, got {step!r}", path="step", value=step
-        )
-    if step is not None and end_us is None:
-        raise InvalidModelError("a sampling step needs an end", path="end", value=None)
+    _check_step(step, end_us)
     history = History(fold(model, events))
     steps = history.steps(contact, end_us)
     if not steps:
