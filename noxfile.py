@@ -36,6 +36,14 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHONS[0])
+def coverage(session: nox.Session) -> None:
+    """The suite under coverage (branches); fails below [tool.coverage.report]."""
+    session.install("-e", ".", *group("tests"), "coverage[toml]>=7")
+    session.run("coverage", "run", "-m", "pytest", *session.posargs)
+    session.run("coverage", "report")
+
+
+@nox.session(python=PYTHONS[0])
 def tests_lowest(session: nox.Session) -> None:
     """The suite at the lowest versions of the core's dependencies."""
     session.install("-e", ".", *group("tests"))
