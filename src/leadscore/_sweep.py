@@ -1,7 +1,8 @@
 """Crossings of step-aged models by a sweep over the instants points arrive and go.
 
-For a model whose rules all have step aging (never, expire_after) and no
-``once_per``/``by_count``, a contact's score changes only when a counted event
+The plan (:mod:`._plan`) sends a model here when its rules all have step aging
+(never, expire_after) and nothing else a sweep was not taught; a contact's score
+changes only when a counted event
 arrives (+points) or expires (-points). Sorting those instants per contact and
 keeping a running total gives the exact score after each instant in O(n log n).
 
@@ -11,7 +12,7 @@ Two sweeps share that idea:
   whole-number points: one streaming pass appends each delta to its contact's list
   as a single int (instant and signed points packed together), so sorting is
   C-speed and the running total is exact integer arithmetic.
-- :class:`CountSweep`, for the other eligible models (limits, ratio, fractional
+- :class:`CountSweep`, for the other models the plan sends (limits, ratio, fractional
   points), over the grouped entries of :func:`ingest`, keeping per-rule integer
   counts of alive entries so that no float residue can fake a crossing.
 
@@ -133,7 +134,7 @@ def integer_sweep(
 
 
 class CountSweep:
-    """The sweep for eligible models with limits, ratio or fractional points."""
+    """The sweep for models with limits, ratio or fractional points (see the plan)."""
 
     def __init__(
         self,
