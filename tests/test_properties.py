@@ -214,3 +214,20 @@ def test_rules_indexed_by_an_eq_value_match_like_their_conditions(specs, rows):
             for c in ls.explain(model, events, contact, as_of)
         )
         assert expected == got
+
+
+@pytest.mark.parametrize("order", ["a,b,c", "a,c,b", "c,a,b"])
+def test_cancelling_large_points_score_the_same_in_any_order(order):
+    """Per-rule totals keep a plain sum exact whatever the events' order.
+
+    One running total per contact (tried once for speed) gave 0.2999999523 for
+    a, c, b: 1e9 + 0.3 - 1e9 rounds away what 1e9 - 1e9 + 0.3 keeps.
+    """
+    model = ls.ScoringModel(
+        "m", [ls.Rule("a", 1e9), ls.Rule("b", -1e9), ls.Rule("c", 0.3)]
+    )
+    by_kind = {k: ls.Event("x", k, START) for k in "abc"}
+    events = [by_kind[k] for k in order.split(",")]
+    as_of = START + dt.timedelta(days=1)
+    assert {"x": 0.3} == ls.score(model, events, as_of)
+    assert {"x": 0.3} == reference.scores(model, events, as_of)

@@ -28,10 +28,10 @@ def stream_scores(
     """Per-rule weighted totals of every contact with an event in the window.
 
     Returns ``(totals, special, stream)``: ``totals[contact]`` is the list of
-    per-rule totals (one running total for a plain sum), ``special`` the contacts
-    that need the general path (manual score events or merges), and ``stream`` the
-    events as a list (for a second, filtered pass over those contacts). Identity
-    (ids) is checked as in ``ingest``.
+    per-rule totals, ``special`` the contacts that need the general path (manual
+    score events or merges), and ``stream`` the events as a list (for a second,
+    filtered pass over those contacts). Identity (ids) is checked as in
+    ``ingest``.
     """
     as_of_us, active_us = scorer.as_of_us, compiled.active_us
     name = compiled.model.name
@@ -39,23 +39,23 @@ def stream_scores(
     # Per kind: (rule, points, lo, hi, alive) when the kind has one rule and it
     # has a step policy (two integer comparisons outside the expiry window), else
     # a list of (rule, points, lo, hi, alive, weigh).
-    # A plain sum needs one running total per contact, not one per rule: every
-    # rule then adds into slot 0 (no limit or ratio needs them apart).
-    width = 1 if scorer.plain_sum else n
+    # One total per rule, even for a plain sum: with step aging a rule's total is a
+    # sum of equal values, exact in any order, while one running total mixing
+    # rules (1e9, -1e9, 0.3) would round differently as the events' order changes.
     slots: dict[str, Any] = {}
     for kind, d in compiled.dispatch.items():
         if d.__class__ is not tuple:
             slots[kind] = d  # a conditional matcher, or the special marker
         elif len(d) == 1 and scorer.windows[d[0]] is not None:
-            slots[kind] = _slot(scorer, d[0], width)[:5]
+            slots[kind] = _slot(scorer, d[0])[:5]
         else:
-            slots[kind] = [_slot(scorer, i, width) for i in d]
-    all_slots = [_slot(scorer, i, width) for i in range(n)]
+            slots[kind] = [_slot(scorer, i) for i in d]
+    all_slots = [_slot(scorer, i) for i in range(n)]
     totals: dict[str, list[float]] = {}
     special: set[str] = set()
     ids: dict[str, Event] = {}
     stream = events if isinstance(events, list) else list(events)
-    event_cls, special_marker, zero = Event, SPECIAL, [0.0] * width
+    event_cls, special_marker, zero = Event, SPECIAL, [0.0] * n
     for e in stream:
         if e.__class__ is not event_cls and not isinstance(e, event_cls):
             raise not_an_event(stream, e)
@@ -92,15 +92,13 @@ def stream_scores(
     return totals, special, stream
 
 
-def _slot(scorer: Scorer, i: int, width: int) -> tuple[Any, ...]:
-    # (total index, points, lo, hi, alive, weigh): rule i adds into total i, or
-    # into the one total when width is 1.
+def _slot(scorer: Scorer, i: int) -> tuple[Any, ...]:
+    # (rule index, points, lo, hi, alive, weigh)
     window = scorer.windows[i]
-    slot = i if width > 1 else 0
     if window is None:
         kernel, as_of_us = scorer.kernels[i], scorer.as_of_us
         return (
-            slot,
+            i,
             scorer.points[i],
             0,
             0,
@@ -108,4 +106,4 @@ def _slot(scorer: Scorer, i: int, width: int) -> tuple[Any, ...]:
             lambda at, rank: kernel(at, rank, as_of_us),
         )
     lo, hi, alive = window
-    return (slot, scorer.points[i], lo, hi, alive, None)
+    return (i, scorer.points[i], lo, hi, alive, None)
