@@ -58,55 +58,32 @@ class Path(enum.Enum):
 #: Features every path supports: what a rule or model always has.
 _BASE = frozenset({"rule.kind", "rule.points", "rule.name", "model.name"})
 
+# Each fast path is taught what the one before it is, and a little more.
+#: A plain sum of whole points under step aging: the integer sweep.
+_PLAIN_STEPS = _BASE | {
+    "rule.when",
+    "rule.aging",
+    "aging.never",
+    "aging.expire_after",
+    "model.aging",
+    "model.initial",
+    "model.bounds",
+    "model.active_from",
+    "model.merge",
+}
+#: ... with limits, ratio and fractional points: the counting sweep.
+_STEPS = _PLAIN_STEPS | {"rule.limit", "points.fractional", "model.combine"}
+#: ... with continuous decay: the streaming score and the per-contact kernel.
+_RUNNING = _STEPS | {"aging.half_life", "aging.linear"}
+
 #: The features each fast path is taught. Anything else sends a model elsewhere.
 SUPPORTS: dict[Path, frozenset[str]] = {
-    Path.STREAM: _BASE
-    | {
-        "rule.when",
-        "rule.aging",
-        "rule.limit",
-        "points.fractional",
-        "aging.never",
-        "aging.expire_after",
-        "aging.half_life",
-        "aging.linear",
-        "model.aging",
-        "model.combine",
-        "model.initial",
-        "model.bounds",
-        "model.active_from",
-        "model.merge",
-    },
-    Path.INTEGER_SWEEP: _BASE
-    | {
-        "rule.when",
-        "rule.aging",
-        "aging.never",
-        "aging.expire_after",
-        "model.aging",
-        "model.initial",
-        "model.bounds",
-        "model.active_from",
-        "model.merge",
-    },
-    Path.COUNT_SWEEP: _BASE
-    | {
-        "rule.when",
-        "rule.aging",
-        "rule.limit",
-        "points.fractional",
-        "aging.never",
-        "aging.expire_after",
-        "model.aging",
-        "model.combine",
-        "model.initial",
-        "model.bounds",
-        "model.active_from",
-        "model.merge",
-    },
+    Path.STREAM: _RUNNING,
+    # Reads of one contact run the same loop as the stream, over grouped entries.
+    Path.KERNEL: _RUNNING,
+    Path.INTEGER_SWEEP: _PLAIN_STEPS,
+    Path.COUNT_SWEEP: _STEPS,
 }
-# Reads of one contact run the same loop as the stream, over grouped entries.
-SUPPORTS[Path.KERNEL] = SUPPORTS[Path.STREAM]
 
 #: Features that change the combination step (``Scorer.combine``); without them a
 #: score is ``initial + Σ totals``, clamped.
