@@ -120,7 +120,7 @@ def mutate(session: nox.Session) -> None:
 
     mutmut copies the tree into ``mutants/`` (git-ignored) and reads its settings
     from ``[tool.mutmut]`` in pyproject.toml. Extra arguments go to ``mutmut run``
-    (mutant names or globs, e.g. ``leadscore._rating*``).
+    (mutant names or globs, e.g. ``leadscore.model._rating*``).
     """
     session.install("-e", ".", *group("tests"), *group("mutate"))
     env = {"HYPOTHESIS_PROFILE": "dev", "PYTHONHASHSEED": "0"}

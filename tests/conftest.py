@@ -3,7 +3,7 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-from leadscore._plan import forced
+from leadscore.plan._strategy import forced
 
 collect_ignore = ["typing"]  # checked by mypy, not run
 

@@ -13,7 +13,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 from leadscore import AgingPolicy, Event, InvalidEventError, ScoringModel
-from leadscore._events import canonical_key
+from leadscore.model._events import canonical_key
 
 SPECIAL = {"score.adjusted", "score.set", "score.reset", "contact.merged"}
 

@@ -32,9 +32,9 @@ from hypothesis.stateful import (
 
 import leadscore as ls
 from leadscore import config
-from leadscore._limits import MAX_CONDITION_DEPTH, MAX_DAYS, MAX_MONTHS
 from leadscore.engine import Engine
 from leadscore.exceptions import LeadScoreError
+from leadscore.model._limits import MAX_CONDITION_DEPTH, MAX_DAYS, MAX_MONTHS
 from leadscore.stores import MemoryStore, SQLiteStore
 from leadscore.strategies import (
     KINDS,

@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import leadscore as ls
-from leadscore._aging import BEYOND_US, end_us, expiry_window, kernel, weigher
-from leadscore._events import to_micros
-from leadscore._limits import MAX_DAYS, MAX_MONTHS
+from leadscore.model._aging import BEYOND_US, end_us, expiry_window, kernel, weigher
+from leadscore.model._events import to_micros
+from leadscore.model._limits import MAX_DAYS, MAX_MONTHS
 from leadscore.strategies import EDGE_INSTANTS, aging_policies, instants
 
 from . import reference

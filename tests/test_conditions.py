@@ -9,7 +9,7 @@ import pytest
 
 import leadscore as ls
 from leadscore import VALUE, All, AnyOf, Not, where
-from leadscore._limits import MAX_CONDITION_DEPTH
+from leadscore.model._limits import MAX_CONDITION_DEPTH
 
 
 def event(**attrs):

@@ -11,7 +11,7 @@ from hypothesis import given
 
 import leadscore as ls
 from leadscore import config
-from leadscore._limits import MAX_CONDITION_DEPTH
+from leadscore.model._limits import MAX_CONDITION_DEPTH
 from leadscore.strategies import models
 
 EXAMPLES = Path(__file__).parent.parent / "examples" / "models"

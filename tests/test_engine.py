@@ -23,7 +23,7 @@ from leadscore.exceptions import StoreError
 from leadscore.stores import MemoryStore, SQLiteStore
 from leadscore.strategies import event_lists, instants, models
 
-#: Every law here holds on every execution path (see leadscore._plan).
+#: Every law here holds on every execution path (see leadscore.plan._strategy).
 pytestmark = pytest.mark.usefixtures("each_path")
 
 T0 = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import leadscore as ls
 from leadscore import Event
-from leadscore._events import canonical_key
+from leadscore.model._events import canonical_key
 from leadscore.strategies import events
 
 

@@ -9,7 +9,7 @@ import pytest
 import leadscore as ls
 from leadscore import AgingPolicy, Event, Rule, ScoringModel, where
 
-#: Every law here holds on every execution path (see leadscore._plan).
+#: Every law here holds on every execution path (see leadscore.plan._strategy).
 pytestmark = pytest.mark.usefixtures("each_path")
 
 T0 = dt.datetime(2024, 3, 1, 12, tzinfo=dt.UTC)

@@ -18,14 +18,14 @@ from hypothesis import strategies as st
 
 import leadscore as ls
 from leadscore import engine as engine_module
-from leadscore._evaluate import MergeIndex
-from leadscore._events import canonical_key
 from leadscore.engine import Engine
 from leadscore.exceptions import LeadScoreWarning
+from leadscore.model._events import canonical_key
+from leadscore.paths._evaluate import MergeIndex
 from leadscore.stores import MemoryStore, SQLiteStore
 from leadscore.testing import RAW_ROW
 
-#: Every law here holds on every execution path (see leadscore._plan).
+#: Every law here holds on every execution path (see leadscore.plan._strategy).
 pytestmark = pytest.mark.usefixtures("each_path")
 
 T0 = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)

@@ -8,7 +8,7 @@ import pytest
 
 import leadscore as ls
 from leadscore import Rule, ScoringModel
-from leadscore._limits import MAX_POINTS
+from leadscore.model._limits import MAX_POINTS
 
 
 @pytest.mark.parametrize(

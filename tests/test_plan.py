@@ -13,11 +13,12 @@ import attrs
 import pytest
 
 import leadscore as ls
-from leadscore import _fold, _time
-from leadscore._evaluate import Scorer
-from leadscore._ingest import compile_model
-from leadscore._model import Rule, ScoringModel
-from leadscore._plan import SUPPORTS, Path, features, forced
+from leadscore import _time
+from leadscore.model._rules import Rule, ScoringModel
+from leadscore.paths import _fold
+from leadscore.paths._evaluate import Scorer
+from leadscore.plan._compile import compile_model
+from leadscore.plan._strategy import SUPPORTS, Path, features, forced
 
 T0 = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 AS_OF = T0 + dt.timedelta(days=10)

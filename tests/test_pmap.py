@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import leadscore as ls
-from leadscore._pmap import PMap
+from leadscore.paths._pmap import PMap
 
 
 @given(

@@ -15,7 +15,7 @@ from leadscore.strategies import START, event_lists, instants, models
 
 from . import reference
 
-#: Every law here holds on every execution path (see leadscore._plan).
+#: Every law here holds on every execution path (see leadscore.plan._strategy).
 pytestmark = pytest.mark.usefixtures("each_path")
 
 AS_OF = instants(START, days=480)

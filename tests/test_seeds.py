@@ -10,7 +10,7 @@ import pytest
 import leadscore as ls
 from leadscore import Event, config
 
-#: Every law here holds on every execution path (see leadscore._plan).
+#: Every law here holds on every execution path (see leadscore.plan._strategy).
 pytestmark = pytest.mark.usefixtures("each_path")
 
 MODELS = Path(__file__).parent.parent / "examples" / "models"

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 import leadscore as ls
 from leadscore import AgingPolicy, Event, Rule, ScoringModel
-from leadscore._history import History, crossings_of
+from leadscore.paths._history import History, crossings_of
 from leadscore.strategies import event_lists, instants, models
 
-#: Every law here holds on every execution path (see leadscore._plan).
+#: Every law here holds on every execution path (see leadscore.plan._strategy).
 pytestmark = pytest.mark.usefixtures("each_path")
 
 T0 = dt.datetime(2024, 3, 1, 12, tzinfo=dt.UTC)

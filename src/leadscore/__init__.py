@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from . import exceptions, presets, results
 from ._action import ActionScore, ActionScoreConfig, action_scores
-from ._aging import AgingPolicy
 from ._backtest import Backtest, backtest, roc_auc
-from ._conditions import (
+from ._rfm import CLASSIC_SEGMENTS, RFMSegment, SegmentRule, rfm_segments
+from ._segments import ScoreDiff, Segment, WhatIf, segment, what_if
+from ._time import band_changes, changes, crossings, timeline
+from .exceptions import InvalidEventError, InvalidModelError, LeadScoreError
+from .model._aging import AgingPolicy
+from .model._conditions import (
     VALUE,
     All,
     Any_,
@@ -20,7 +24,7 @@ from ._conditions import (
     Not,
     where,
 )
-from ._events import (
+from .model._events import (
     CONTACT_MERGED,
     SCORE_ADJUSTED,
     SCORE_RESET,
@@ -29,14 +33,10 @@ from ._events import (
     Event,
     FrozenAttrs,
 )
-from ._fit import FitModel, FitRule, fit_scores, profiles
-from ._fold import Ledger, explain, fold, score, score_many
-from ._model import Rule, ScoringModel
-from ._rating import GRADE_LETTERS, RatingScale
-from ._rfm import CLASSIC_SEGMENTS, RFMSegment, SegmentRule, rfm_segments
-from ._segments import ScoreDiff, Segment, WhatIf, segment, what_if
-from ._time import band_changes, changes, crossings, timeline
-from .exceptions import InvalidEventError, InvalidModelError, LeadScoreError
+from .model._fit import FitModel, FitRule, fit_scores, profiles
+from .model._rating import GRADE_LETTERS, RatingScale
+from .model._rules import Rule, ScoringModel
+from .paths._fold import Ledger, explain, fold, score, score_many
 from .results import BandChange, Contribution, Crossing, ScoreChange
 
 __all__ = [

@@ -18,10 +18,10 @@ from typing import Any
 
 import attrs
 
-from ._aging import AgingPolicy, weigher
-from ._events import EARLIEST_US, Event, to_micros, to_utc
-from ._stream import checked_list
 from .exceptions import InvalidModelError
+from .model._aging import AgingPolicy, weigher
+from .model._events import EARLIEST_US, Event, to_micros, to_utc
+from .paths._stream import checked_list
 from .typing import Instant
 
 __all__ = ["ACTION_KINDS", "FLOOR", "ActionScore", "ActionScoreConfig", "action_scores"]

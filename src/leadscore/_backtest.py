@@ -21,10 +21,10 @@ from typing import Any
 
 import attrs
 
-from ._events import Event, to_utc
-from ._fold import fold
-from ._model import ScoringModel
 from .exceptions import InvalidModelError
+from .model._events import Event, to_utc
+from .model._rules import ScoringModel
+from .paths._fold import fold
 
 __all__ = ["Backtest", "backtest", "roc_auc"]
 

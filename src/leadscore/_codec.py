@@ -6,10 +6,10 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from ._aging import AgingPolicy
-from ._conditions import VALUE, All, AnyOf, Compare, Condition, EventField, Not
-from ._limits import MAX_CONDITION_DEPTH, MAX_INT_ATTR, MAX_REPR, shorten
 from .exceptions import InvalidModelError, LeadScoreError
+from .model._aging import AgingPolicy
+from .model._conditions import VALUE, All, AnyOf, Compare, Condition, EventField, Not
+from .model._limits import MAX_CONDITION_DEPTH, MAX_INT_ATTR, MAX_REPR, shorten
 
 __all__ = [
     "MAX_NESTING",

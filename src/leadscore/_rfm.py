@@ -14,10 +14,10 @@ from typing import Any
 
 import attrs
 
-from ._events import EARLIEST_US, Event, to_micros, to_utc
-from ._model import tuple_of
-from ._stream import checked_list
 from .exceptions import InvalidModelError
+from .model._events import EARLIEST_US, Event, to_micros, to_utc
+from .model._rules import tuple_of
+from .paths._stream import checked_list
 from .typing import Instant
 
 __all__ = ["CLASSIC_SEGMENTS", "RFMSegment", "SegmentRule", "rfm_segments"]

@@ -8,12 +8,12 @@ from typing import Any, Literal
 
 import attrs
 
-from ._events import Event, to_utc
-from ._fold import fold
-from ._limits import MAX_DAYS, shorten
-from ._model import ScoringModel, finite
-from ._rating import RatingScale
 from .exceptions import InvalidModelError
+from .model._events import Event, to_utc
+from .model._limits import MAX_DAYS, shorten
+from .model._rating import RatingScale
+from .model._rules import ScoringModel, finite
+from .paths._fold import fold
 from .typing import Instant
 
 __all__ = ["ScoreDiff", "Segment", "WhatIf", "segment", "what_if"]

@@ -1,7 +1,8 @@
 """Scores over time: timelines, threshold crossings, score and band changes.
 
-The public functions. The step functions they read come from :mod:`_history`;
-crossings of step-aged models come from the faster sweeps of :mod:`_sweep`.
+The public functions. The step functions they read come from
+:mod:`~leadscore.paths._history`; crossings of step-aged models come from the faster
+sweeps of :mod:`~leadscore.paths._sweep`.
 """
 
 from __future__ import annotations
@@ -10,16 +11,16 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from ._evaluate import Scorer
-from ._events import Event, from_micros
-from ._fold import check_model, fold
-from ._history import History, crossings_of, to_us
-from ._ingest import compile_model
-from ._model import ScoringModel, finite
-from ._plan import Path
-from ._rating import RatingScale
-from ._sweep import CountSweep, integer_sweep
 from .exceptions import InvalidModelError
+from .model._events import Event, from_micros
+from .model._rating import RatingScale
+from .model._rules import ScoringModel, finite
+from .paths._evaluate import Scorer
+from .paths._fold import check_model, fold
+from .paths._history import History, crossings_of, to_us
+from .paths._sweep import CountSweep, integer_sweep
+from .plan._compile import compile_model
+from .plan._strategy import Path
 from .results import BandChange, Crossing, ScoreChange
 from .typing import Instant
 

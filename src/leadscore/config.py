@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ._aging import AgingPolicy
 from ._codec import (
     PERIOD_KEYS,
     aging_from_dict,
@@ -29,12 +28,13 @@ from ._codec import (
     period_from_dict,
     period_to_dict,
 )
-from ._fit import PROFILE_UPDATED, FitModel, FitRule
-from ._limits import shorten
-from ._model import Rule, ScoringModel
-from ._rating import RatingScale
 from ._segments import Segment
 from .exceptions import InvalidModelError
+from .model._aging import AgingPolicy
+from .model._fit import PROFILE_UPDATED, FitModel, FitRule
+from .model._limits import shorten
+from .model._rating import RatingScale
+from .model._rules import Rule, ScoringModel
 
 #: What :func:`to_dict` and :func:`from_dict` convert.
 Document = ScoringModel | FitModel | RatingScale[Any] | Segment

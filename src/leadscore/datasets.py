@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ._events import Event
 from .exceptions import InvalidEventError
+from .model._events import Event
 
 __all__ = ["load_cdnow"]
 

@@ -27,7 +27,8 @@ from typing import Any
 import attrs
 
 from . import config
-from ._events import (
+from .exceptions import InvalidModelError, LeadScoreWarning
+from .model._events import (
     CONTACT_MERGED,
     SCORE_ADJUSTED,
     SCORE_RESET,
@@ -36,12 +37,11 @@ from ._events import (
     from_micros,
     to_utc,
 )
-from ._fold import Ledger, fold
-from ._history import History, crossings_of
-from ._limits import shorten
-from ._model import ScoringModel, finite
-from ._stream import checked_list
-from .exceptions import InvalidModelError, LeadScoreWarning
+from .model._limits import shorten
+from .model._rules import ScoringModel, finite
+from .paths._fold import Ledger, fold
+from .paths._history import History, crossings_of
+from .paths._stream import checked_list
 from .results import Crossing, ScoreChange
 from .stores import Store
 from .typing import Instant

@@ -14,14 +14,14 @@ from typing import Any
 
 import attrs
 
-from ._aging import AgingPolicy
-from ._conditions import where
-from ._events import Event
-from ._fit import FitModel, FitRule, fit_scores
-from ._model import Rule, ScoringModel
-from ._rating import RatingScale
 from ._segments import Segment
 from .exceptions import InvalidModelError
+from .model._aging import AgingPolicy
+from .model._conditions import where
+from .model._events import Event
+from .model._fit import FitModel, FitRule, fit_scores
+from .model._rating import RatingScale
+from .model._rules import Rule, ScoringModel
 from .typing import Instant
 
 __all__ = [

@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 import attrs
 
-from ._events import Event
-from ._model import Rule
+from .model._events import Event
+from .model._rules import Rule
 
 __all__ = ["BandChange", "Contribution", "Crossing", "ScoreChange"]
 

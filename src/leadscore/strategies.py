@@ -38,13 +38,19 @@ from typing import Any
 from attrs import evolve
 from hypothesis import strategies as st
 
-from ._aging import AgingPolicy
-from ._conditions import VALUE, Condition, where
-from ._events import CONTACT_MERGED, SCORE_ADJUSTED, SCORE_RESET, SCORE_SET, Event
-from ._fit import FitModel, FitRule
-from ._limits import MAX_CONDITION_DEPTH, MAX_DAYS, MAX_INT_ATTR, MAX_MONTHS, MAX_POINTS
-from ._model import Rule, ScoringModel
-from ._rating import RatingScale
+from .model._aging import AgingPolicy
+from .model._conditions import VALUE, Condition, where
+from .model._events import CONTACT_MERGED, SCORE_ADJUSTED, SCORE_RESET, SCORE_SET, Event
+from .model._fit import FitModel, FitRule
+from .model._limits import (
+    MAX_CONDITION_DEPTH,
+    MAX_DAYS,
+    MAX_INT_ATTR,
+    MAX_MONTHS,
+    MAX_POINTS,
+)
+from .model._rating import RatingScale
+from .model._rules import Rule, ScoringModel
 
 __all__ = [
     "CONTACTS",

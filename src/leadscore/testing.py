@@ -41,10 +41,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from . import presets
-from ._events import Event
-from ._fold import score
 from .engine import Engine, merged_into
 from .exceptions import InvalidEventError, LeadScoreWarning, StoreError
+from .model._events import Event
+from .paths._fold import score
 from .stores import MemoryStore, Store
 from .strategies import CONTACTS, events
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from ._events import AttrValue
+from .model._events import AttrValue
 
 if TYPE_CHECKING:
     from .stores._protocol import Store

@@ -7,7 +7,7 @@ from typing import Any, assert_type
 
 import leadscore as ls
 from leadscore import config
-from leadscore._events import AttrValue
+from leadscore.model._events import AttrValue
 
 at = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 e = ls.Event("ann", "email.opened", at, {"message": "m1"}, value=1.0, id="e1")

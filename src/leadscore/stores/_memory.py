@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from leadscore._events import CONTACT_MERGED, Event
-from leadscore._stream import checked_list
+from leadscore.model._events import CONTACT_MERGED, Event
+from leadscore.paths._stream import checked_list
 
 from ._protocol import RejectedRow, check_batch
 

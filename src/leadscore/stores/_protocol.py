@@ -7,9 +7,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from leadscore._events import Event
-from leadscore._identity import same_event_again
-from leadscore._stream import checked_list
+from leadscore.model._events import Event
+from leadscore.model._identity import same_event_again
+from leadscore.paths._stream import checked_list
 
 __all__ = ["QuarantinedRow", "RejectedRow", "Store", "check_batch"]
 

@@ -17,9 +17,9 @@ import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from leadscore._events import CONTACT_MERGED, Event, from_micros
-from leadscore._limits import shorten
 from leadscore.exceptions import InvalidEventError, LeadScoreWarning, StoreError
+from leadscore.model._events import CONTACT_MERGED, Event, from_micros
+from leadscore.model._limits import shorten
 
 from ._protocol import RejectedRow
 

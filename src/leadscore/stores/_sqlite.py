@@ -10,10 +10,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from leadscore._events import Event
-from leadscore._limits import shorten
-from leadscore._stream import checked_list
 from leadscore.exceptions import StoreError
+from leadscore.model._events import Event
+from leadscore.model._limits import shorten
+from leadscore.paths._stream import checked_list
 
 from ._protocol import QuarantinedRow, RejectedRow, check_batch
 from ._rows import (

@@ -13,10 +13,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from leadscore._events import Event
-from leadscore._limits import shorten
-from leadscore._stream import checked_list
 from leadscore.exceptions import StoreError
+from leadscore.model._events import Event
+from leadscore.model._limits import shorten
+from leadscore.paths._stream import checked_list
 
 from ._protocol import QuarantinedRow, RejectedRow, check_batch
 from ._rows import (

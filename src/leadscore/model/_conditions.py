@@ -25,9 +25,10 @@ from typing import Any, ClassVar, TypeAlias
 
 import attrs
 
+from leadscore.exceptions import InvalidModelError
+
 from ._events import AttrValue, Event
 from ._limits import MAX_CONDITION_DEPTH, MAX_INT_ATTR, shorten
-from .exceptions import InvalidModelError
 
 __all__ = [
     "OPERATORS",

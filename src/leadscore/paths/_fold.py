@@ -6,16 +6,17 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from leadscore.exceptions import InvalidEventError, InvalidModelError
+from leadscore.model._events import EARLIEST_US, Event, to_micros, to_utc
+from leadscore.model._rules import ScoringModel
+from leadscore.plan._compile import Acc, Compiled, compile_model, ingest
+from leadscore.plan._strategy import Path
+from leadscore.results import Contribution
+from leadscore.typing import Instant
+
 from ._evaluate import MergeIndex, Scorer, Source, inbound
-from ._events import EARLIEST_US, Event, to_micros, to_utc
 from ._fastpath import stream_scores
-from ._ingest import Acc, Compiled, compile_model, ingest
-from ._model import ScoringModel
-from ._plan import Path
 from ._pmap import PMap
-from .exceptions import InvalidEventError, InvalidModelError
-from .results import Contribution
-from .typing import Instant
 
 __all__ = ["Ledger", "explain", "fold", "score", "score_many"]
 

@@ -8,9 +8,10 @@ stores and the streaming paths call :func:`same_event_again`.
 
 from __future__ import annotations
 
+from leadscore.exceptions import InvalidEventError
+
 from ._events import Event
 from ._limits import shorten
-from .exceptions import InvalidEventError
 
 __all__ = ["id_conflict", "not_an_event", "same_event_again"]
 

@@ -1,6 +1,6 @@
 """Which execution path runs each operation of a model: decided once, in one place.
 
-A model is compiled once (:func:`leadscore._ingest.compile_model`); the compiled
+A model is compiled once (:func:`leadscore.plan._compile.compile_model`); the compiled
 form carries a :class:`Strategy` that says, operation by operation, which path
 runs it. The paths never decide for themselves.
 
@@ -25,7 +25,7 @@ from contextlib import contextmanager
 
 import attrs
 
-from ._model import Rule, ScoringModel
+from leadscore.model._rules import Rule, ScoringModel
 
 __all__ = [
     "PACKED_POINTS",

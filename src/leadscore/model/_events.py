@@ -11,8 +11,9 @@ import attrs
 from attrs import field
 from dateutil.parser import isoparse
 
+from leadscore.exceptions import InvalidEventError
+
 from ._limits import MAX_CONDITION_DEPTH, MAX_INT_ATTR, MAX_POINTS, shorten
-from .exceptions import InvalidEventError
 
 __all__ = [
     "CONTACT_MERGED",

@@ -9,10 +9,11 @@ from typing import Literal
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from leadscore.exceptions import InvalidModelError
+from leadscore.typing import Instant
+
 from ._events import EARLIEST_US, from_micros, to_micros, to_utc
 from ._limits import MAX_DAYS, MAX_MONTHS, shorten
-from .exceptions import InvalidModelError
-from .typing import Instant
 
 __all__ = ["AGING_KINDS", "BEYOND_US", "AgingPolicy"]
 

@@ -1,6 +1,6 @@
 """Crossings of step-aged models by a sweep over the instants points arrive and go.
 
-The plan (:mod:`._plan`) sends a model here when its rules all have step aging
+The plan (:mod:`leadscore.plan`) sends a model here when its rules all have step aging
 (never, expire_after) and nothing else a sweep was not taught; a contact's score
 changes only when a counted event
 arrives (+points) or expires (-points). Sorting those instants per contact and
@@ -24,13 +24,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
-from ._aging import BEYOND_US, end_us
-from ._events import Event, from_micros
-from ._ingest import SPECIAL, Compiled
-from ._model import ScoringModel
-from ._plan import PACKED_POINTS
+from leadscore.model._aging import BEYOND_US, end_us
+from leadscore.model._events import Event, from_micros
+from leadscore.model._rules import ScoringModel
+from leadscore.plan._compile import SPECIAL, Compiled
+from leadscore.plan._strategy import PACKED_POINTS
+from leadscore.results import Crossing
+
 from ._stream import mark_special, not_an_event, seen_before
-from .results import Crossing
 
 __all__ = ["CountSweep", "direction", "integer_sweep"]
 

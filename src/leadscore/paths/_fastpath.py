@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from leadscore.model._events import Event
+from leadscore.plan._compile import SPECIAL, Compiled
+
 from ._evaluate import Scorer
-from ._events import Event
-from ._ingest import SPECIAL, Compiled
 from ._stream import mark_special, not_an_event, seen_before
 
 __all__ = ["stream_scores"]

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ._events import CONTACT_MERGED, Event
-from ._identity import id_conflict
-from ._identity import not_an_event as not_an_event_at
+from leadscore.model._events import CONTACT_MERGED, Event
+from leadscore.model._identity import id_conflict
+from leadscore.model._identity import not_an_event as not_an_event_at
 
 __all__ = ["checked_list", "mark_special", "not_an_event", "seen_before"]
 

@@ -14,13 +14,14 @@ from typing import Any
 
 import attrs
 
+from leadscore.exceptions import InvalidModelError
+from leadscore.typing import Instant
+
 from ._conditions import Condition
 from ._events import SPECIAL_KINDS, AttrValue, Event, canonical_key, to_micros, to_utc
 from ._identity import not_an_event
 from ._limits import shorten
-from ._model import points_value, to_bounds, to_name, tuple_of
-from .exceptions import InvalidModelError
-from .typing import Instant
+from ._rules import points_value, to_bounds, to_name, tuple_of
 
 __all__ = ["PROFILE_UPDATED", "FitModel", "FitRule", "fit_scores", "profiles"]
 

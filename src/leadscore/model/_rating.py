@@ -9,9 +9,10 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
+from leadscore.exceptions import InvalidModelError
+
 from ._limits import shorten
-from ._model import finite
-from .exceptions import InvalidModelError
+from ._rules import finite
 
 __all__ = ["GRADE_LETTERS", "RatingScale"]
 

@@ -1,4 +1,4 @@
-"""Scores at one instant, per contact, from the grouped events of :mod:`_ingest`.
+"""Scores at one instant, per contact, from the events grouped by the plan.
 
 Everything order-dependent happens here, per contact, by the canonical key of the
 events: the latest ``score.set``/``score.reset``, the latest event per ``once_per``
@@ -11,11 +11,17 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeAlias
 
-from ._aging import expiry_window
-from ._events import EARLIEST_US, SCORE_ADJUSTED, SCORE_SET, Event, canonical_key
-from ._ingest import Compiled
-from ._plan import Path
-from .results import Contribution
+from leadscore.model._aging import expiry_window
+from leadscore.model._events import (
+    EARLIEST_US,
+    SCORE_ADJUSTED,
+    SCORE_SET,
+    Event,
+    canonical_key,
+)
+from leadscore.plan._compile import Compiled
+from leadscore.plan._strategy import Path
+from leadscore.results import Contribution
 
 __all__ = ["MergeIndex", "Scorer"]
 

@@ -14,9 +14,9 @@ from typing import Any, TypeAlias
 
 import attrs
 
-from ._aging import kernel
-from ._conditions import Compare, Condition, operand_key
-from ._events import (
+from leadscore.model._aging import kernel
+from leadscore.model._conditions import Compare, Condition, operand_key
+from leadscore.model._events import (
     CONTACT_MERGED,
     EARLIEST_US,
     SCORE_ADJUSTED,
@@ -25,9 +25,10 @@ from ._events import (
     Event,
     to_micros,
 )
-from ._identity import id_conflict, not_an_event
-from ._model import ScoringModel
-from ._plan import Strategy, choose
+from leadscore.model._identity import id_conflict, not_an_event
+from leadscore.model._rules import ScoringModel
+
+from ._strategy import Strategy, choose
 
 __all__ = ["Acc", "Compiled", "compile_model", "ingest"]
 

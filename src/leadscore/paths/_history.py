@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._aging import BEYOND_US, end_us
-from ._events import EARLIEST_US, from_micros, to_micros, to_utc
+from leadscore.model._aging import BEYOND_US, end_us
+from leadscore.model._events import EARLIEST_US, from_micros, to_micros, to_utc
+from leadscore.results import Crossing
+
 from ._fold import Ledger
 from ._sweep import direction
-from .results import Crossing
 
 __all__ = ["History", "crossings_of", "to_us"]
 

@@ -9,11 +9,12 @@ from typing import Any, Literal, TypeVar
 
 import attrs
 
+from leadscore.exceptions import InvalidEventError, InvalidModelError
+
 from ._aging import AgingPolicy
 from ._conditions import Condition
 from ._events import SPECIAL_KINDS, to_utc
 from ._limits import MAX_POINTS, shorten
-from .exceptions import InvalidEventError, InvalidModelError
 
 __all__ = ["COMBINES", "MERGES", "Rule", "ScoringModel", "finite", "points_value"]
 
