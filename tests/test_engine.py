@@ -97,11 +97,16 @@ def test_re_ingesting_changes_nothing_and_changes_report_before_and_after():
 def test_thresholds_report_the_crossings_a_batch_causes():
     """Crossings caused by the batch come with the changes, expiry falls included."""
     engine = Engine([MODEL], MemoryStore(), thresholds={MODEL.name: [25]})
-    assert [] == engine.ingest([Event("ann", "form.submitted", T0, id="1")]).crossings
+    assert () == engine.ingest([Event("ann", "form.submitted", T0, id="1")]).crossings
     crossed = engine.ingest([Event("ann", "appointment.booked", T0, id="2")]).crossings
     assert [("up", T0), ("down", T0 + dt.timedelta(days=90))] == [
         (c.direction, c.at) for _, c in crossed
     ]
+    result = engine.ingest([Event("bob", "form.submitted", T0, id="3")])
+    with pytest.raises(AttributeError):
+        result.crossings = ()  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        result.note = "x"  # type: ignore[attr-defined]
 
 
 def test_manual_helpers_write_the_special_events():

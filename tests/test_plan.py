@@ -135,3 +135,44 @@ def test_every_field_set_away_from_its_default_is_a_feature(cls):
         changed = attrs.evolve(base, **{name: samples[name]})
         model = changed if cls is ScoringModel else ScoringModel("m", [changed])
         assert f"{prefix}.{name}" in features(model)
+
+
+def _peak_bytes(model, events, as_of):
+    import gc
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        ls.score(model, events, as_of)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+class _Generated:
+    """A re-readable stream of *n* events over 100 contacts, built as it is read."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        for i in range(self.n):
+            at = T0 + dt.timedelta(minutes=i)
+            yield ls.Event(f"c{i % 100}", ("email.opened", "page.viewed")[i % 2], at)
+
+
+def test_score_memory_does_not_grow_with_the_number_of_events():
+    """score() streams a re-readable input: 8x the events, not 8x the memory."""
+    model = ScoringModel(
+        "m", [Rule("email.opened", 1)], aging=ls.AgingPolicy.expire_after(days=90)
+    )
+    assert compile_model(model).strategy.score is Path.STREAM
+    as_of = T0 + dt.timedelta(days=400)
+    small = _peak_bytes(model, _Generated(5_000), as_of)
+    large = _peak_bytes(model, _Generated(40_000), as_of)
+    assert ls.score(model, _Generated(40_000), as_of)["c0"] == 0.0
+    assert ls.score(model, _Generated(40_000), T0 + dt.timedelta(days=1))["c0"] > 0
+    # 35,000 more events would hold more than 5 MB if they were kept (about 150
+    # bytes each); the streaming pass keeps one entry per contact.
+    assert large < small + 100_000, (small, large)

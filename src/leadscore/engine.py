@@ -95,16 +95,24 @@ class Ingested(list[ScoreChange]):
 
     ``crossings`` holds ``(model name, Crossing)`` pairs of the thresholds the
     batch made contacts cross, including the future falls its points will cause
-    when they expire.
+    when they expire (read-only).
     """
 
-    crossings: list[tuple[str, Crossing]]
+    __slots__ = ("_crossings",)
 
+    def __init__(
+        self,
+        changes: Iterable[ScoreChange] = (),
+        crossings: Iterable[tuple[str, Crossing]] = (),
+    ) -> None:
+        """The *changes*, with the *crossings* they caused."""
+        super().__init__(changes)
+        self._crossings = tuple(crossings)
 
-def _ingested(changes: list[ScoreChange]) -> Ingested:
-    result = Ingested(changes)
-    result.crossings = []
-    return result
+    @property
+    def crossings(self) -> tuple[tuple[str, Crossing], ...]:
+        """``(model name, Crossing)`` pairs, in the order the models were added."""
+        return self._crossings
 
 
 class Engine:
@@ -251,21 +259,22 @@ class Engine:
         """
         batch = checked_list(events)
         if not batch:
-            return _ingested([])
+            return Ingested()
         # Fold and compute first: whatever a model rejects is rejected before the
         # store sees it (a stored event the engine cannot fold would be lost).
         outcome = self._outcome(batch)
         new = self.store.append(batch)
         if len(new) != len(batch):
             # Some were stored already (a retry): count only the new ones.
-            outcome = self._outcome(new) if new else ({}, _ingested([]))
+            outcome = self._outcome(new) if new else ({}, Ingested())
         ledgers, result = outcome
         self._ledgers.update(ledgers)
         return result
 
     def _outcome(self, new: list[Event]) -> tuple[dict[str, Ledger], Ingested]:
         """The ledgers after folding *new*, and the changes that makes."""
-        result = _ingested([])
+        changes: list[ScoreChange] = []
+        crossings: list[tuple[str, Crossing]] = []
         ledgers: dict[str, Ledger] = {}
         instants: dict[str, set[int]] = {}
         for e in new:
@@ -285,13 +294,13 @@ class Engine:
                     before = ledger._score_us(owner, t - 1)  # noqa: SLF001
                     if before != after:
                         change = ScoreChange(owner, name, from_micros(t), before, after)
-                        result.append(change)
-            result.crossings.extend(
+                        changes.append(change)
+            crossings.extend(
                 (name, c)
                 for c in self._new_crossings(name, before_ledger, ledger, instants)
             )
-        result.sort(key=lambda c: (c.at, c.contact, c.model))
-        return ledgers, result
+        changes.sort(key=lambda c: (c.at, c.contact, c.model))
+        return ledgers, Ingested(changes, crossings)
 
     def _new_crossings(
         self, name: str, old: Ledger, new: Ledger, touched: dict[str, set[int]]

@@ -11,28 +11,35 @@ integer timestamps, and no allocation per event (only one list per contact).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from leadscore.model._events import Event
+from leadscore.model._identity import not_an_event
 from leadscore.plan._compile import SPECIAL, Compiled
 
 from ._evaluate import Scorer
-from ._stream import mark_special, not_an_event, seen_before
+from ._stream import mark_special, seen_before
 
 __all__ = ["stream_scores"]
 
 
 def stream_scores(
     compiled: Compiled, scorer: Scorer, events: Iterable[Event]
-) -> tuple[dict[str, list[float]], set[str], list[Event]]:
+) -> tuple[dict[str, list[float]], set[str], Iterable[Event]]:
     """Per-rule weighted totals of every contact with an event in the window.
 
-    Returns ``(totals, special, stream)``: ``totals[contact]`` is the list of
+    Returns ``(totals, special, again)``: ``totals[contact]`` is the list of
     per-rule totals, ``special`` the contacts that need the general path (manual
-    score events or merges), and ``stream`` the events as a list (for a second,
-    filtered pass over those contacts). Identity (ids) is checked as in
-    ``ingest``.
+    score events or merges), and ``again`` what a second, filtered pass over those
+    contacts reads. Identity (ids) is checked as in ``ingest``.
+
+    *events* is read once and never copied when it can be read again (a list, a
+    tuple, any iterable whose ``__iter__`` starts over): ``again`` is *events*
+    itself, and memory grows with the contacts and the ids, not with the events.
+    A one-shot iterator (a generator) cannot be read again, so the events that a
+    second pass could need (those of kinds a rule scores, manual score events and
+    merges) are kept as they stream by; events of kinds no rule scores are not.
     """
     as_of_us, active_us = scorer.as_of_us, compiled.active_us
     name = compiled.model.name
@@ -55,15 +62,19 @@ def stream_scores(
     totals: dict[str, list[float]] = {}
     special: set[str] = set()
     ids: dict[str, Event] = {}
-    stream = events if isinstance(events, list) else list(events)
+    one_shot = isinstance(events, Iterator)
+    kept: list[Event] = []
+    keep = kept.append if one_shot else None
     event_cls, special_marker, zero = Event, SPECIAL, [0.0] * n
-    for e in stream:
+    for pos, e in enumerate(events):
         if e.__class__ is not event_cls and not isinstance(e, event_cls):
-            raise not_an_event(stream, e)
-        if e.id is not None and seen_before(ids, stream, e):
+            raise not_an_event(pos, e)
+        if e.id is not None and seen_before(ids, pos, e):
             continue  # the same event again: it counts once
         t = e._us  # noqa: SLF001
         d = slots.get(e.kind)
+        if keep is not None and d is not None:
+            keep(e)
         if d is special_marker:
             mark_special(e, name, active_us, as_of_us, special)
             continue
@@ -90,7 +101,7 @@ def stream_scores(
                     tot[i] += p
             else:
                 tot[i] += p * weigh(t, 0)
-    return totals, special, stream
+    return totals, special, kept if one_shot else events
 
 
 def _slot(scorer: Scorer, i: int) -> tuple[Any, ...]:

@@ -314,6 +314,14 @@ def score(
     before the model's ``active_from`` (after merges), even when no rule matched:
     such a contact scores ``initial`` (clamped by ``bounds``).
 
+    *events* may be any iterable and is read in one pass. For models the streaming
+    path takes (see "One plan, several paths" in the concepts), nothing is copied:
+    memory grows with the contacts and the ids, not with the events, when
+    *events* can be read again (a list, or an object whose ``__iter__`` reopens a
+    file); only contacts with manual score events or merges are read a second
+    time. A one-shot iterator (a generator) keeps the events of scored kinds in
+    case that second pass is needed. Other models group every contact's events.
+
     Raises:
         InvalidEventError: something that is not an Event (naming its position),
             a naive or unparsable *as_of*, two different events with one id.
@@ -335,7 +343,7 @@ def score(
         (accs,), (merges,), _ = ingest([compiled], _events(events), {})
         return _scores(compiled, accs, _merge_index(compiled, merges), as_of_us)
     scorer = Scorer(compiled, as_of_us)
-    totals, special, stream = stream_scores(compiled, scorer, _events(events))
+    totals, special, again = stream_scores(compiled, scorer, _events(events))
     initial = model.initial
     if scorer.plain_sum:
         clamp = model.clamp
@@ -348,7 +356,7 @@ def score(
         # second pass over their events only.
         for contact in special:
             out.pop(contact, None)
-        subset = (e for e in stream if e.contact in special)
+        subset = (e for e in again if e.contact in special)
         (accs,), (merges,), _ = ingest([compiled], subset, {})
         out.update(_scores(compiled, accs, _merge_index(compiled, merges), as_of_us))
     return out

@@ -11,23 +11,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from leadscore.model._events import CONTACT_MERGED, Event
-from leadscore.model._identity import id_conflict
-from leadscore.model._identity import not_an_event as not_an_event_at
+from leadscore.model._identity import id_conflict, not_an_event
 
-__all__ = ["checked_list", "mark_special", "not_an_event", "seen_before"]
-
-
-def _position(stream: list[Any], item: object) -> int:
-    return next(i for i, x in enumerate(stream) if x is item)
+__all__ = ["checked_list", "mark_special", "seen_before"]
 
 
-def not_an_event(stream: list[Any], item: object) -> Exception:
-    """The error for something in *stream* that is not an Event (with its position)."""
-    return not_an_event_at(_position(stream, item), item)
-
-
-def seen_before(ids: dict[str, Event], stream: list[Any], e: Event) -> bool:
-    """Apply the identity rule to *e*, which has an id (see :mod:`._identity`).
+def seen_before(ids: dict[str, Event], pos: int, e: Event) -> bool:
+    """Apply the identity rule to *e*, which has an id, at position *pos*.
 
     True if the same event was seen before (skip it); records it otherwise.
 
@@ -42,8 +32,7 @@ def seen_before(ids: dict[str, Event], stream: list[Any], e: Event) -> bool:
         return False
     if known == e:
         return True
-    # The position is looked up only for the error (a scan, but once).
-    raise id_conflict(known, e, _position(stream, e))
+    raise id_conflict(known, e, pos)
 
 
 def mark_special(
@@ -67,7 +56,7 @@ def mark_special(
 def checked_list(events: Iterable[Any]) -> list[Event]:
     """The events as a list, after checking that each is an Event."""
     stream = events if isinstance(events, list) else list(events)
-    for e in stream:
+    for pos, e in enumerate(stream):
         if e.__class__ is not Event and not isinstance(e, Event):
-            raise not_an_event(stream, e)
+            raise not_an_event(pos, e)
     return stream

@@ -26,12 +26,13 @@ from typing import Any, Literal
 
 from leadscore.model._aging import BEYOND_US, end_us
 from leadscore.model._events import Event, from_micros
+from leadscore.model._identity import not_an_event
 from leadscore.model._rules import ScoringModel
 from leadscore.plan._compile import SPECIAL, Compiled
 from leadscore.plan._strategy import PACKED_POINTS
 from leadscore.results import Crossing
 
-from ._stream import mark_special, not_an_event, seen_before
+from ._stream import mark_special, seen_before
 
 __all__ = ["CountSweep", "direction", "integer_sweep"]
 
@@ -78,10 +79,10 @@ def integer_sweep(
     active_us, until = compiled.active_us, _NO_END if until_us is None else until_us
     event_cls, special_marker, name = Event, SPECIAL, model.name
     shift, offset = _BITS, _OFFSET
-    for e in stream:
+    for pos, e in enumerate(stream):
         if e.__class__ is not event_cls and not isinstance(e, event_cls):
-            raise not_an_event(stream, e)
-        if e.id is not None and seen_before(ids, stream, e):
+            raise not_an_event(pos, e)
+        if e.id is not None and seen_before(ids, pos, e):
             continue  # the same event again: it counts once
         d = slots.get(e.kind)
         if d is special_marker:
