@@ -161,7 +161,7 @@ def crossings(
             sweep = CountSweep(model, combine, threshold, first_only, until_us)
         merged = {c for m in history.merges for c in (m.contact, str(m.attrs["from"]))}
         for contact, log in history.logs.items():
-            if sweep is not None and not log[2] and contact not in merged:
+            if sweep is not None and not log.manual and contact not in merged:
                 found.extend(sweep.contact(contact, log))
             else:
                 found.extend(

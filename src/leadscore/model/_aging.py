@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import attrs
 from dateutil.relativedelta import relativedelta
@@ -403,10 +403,19 @@ def weigher(policy: AgingPolicy, as_of_us: int) -> Callable[[int, int], float]:
     return lambda at, rank: weigh(at, rank, as_of_us)
 
 
-def expiry_window(
-    policy: AgingPolicy, as_of_us: int
-) -> tuple[int, int, Callable[[int], bool]]:
-    """For step policies: ``(lo, hi, alive)`` at *as_of* (microseconds).
+class Window(NamedTuple):
+    """Where a step policy's cut-off falls at one ``as_of`` (microseconds)."""
+
+    #: Every point earned at or before ``lo`` has expired.
+    lo: int
+    #: Every point earned after ``hi`` is alive.
+    hi: int
+    #: Exact in between: ``alive(at_us) == (as_of < at + period)``.
+    alive: Callable[[int], bool]
+
+
+def expiry_window(policy: AgingPolicy, as_of_us: int) -> Window:
+    """For step policies: the :class:`Window` at *as_of* (microseconds).
 
     A point earned at ``at_us <= lo`` has expired, one earned at ``at_us > hi``
     has not, and ``alive(at_us)`` decides exactly in between. For a fixed period
@@ -416,10 +425,10 @@ def expiry_window(
     months). Exactness: ``alive(at) == (as_of < at + period)`` always.
     """
     if policy.kind == "never":
-        return _NEVER, _NEVER, lambda _at: True
+        return Window(_NEVER, _NEVER, lambda _at: True)
     if policy.months == 0:
         cut = as_of_us - policy.period // _US
-        return cut, cut, lambda at: at > cut
+        return Window(cut, cut, lambda at: at > cut)
     months, period = policy.months, policy.period
     # c + months + period <= as_of, and month clipping moves a date by at most
     # three days: every point 4 days before c is gone, 7 days after c alive.
@@ -428,7 +437,7 @@ def expiry_window(
     try:
         c = to_micros(from_micros(as_of_us) - period - relativedelta(months=months))
     except (OverflowError, ValueError):  # year 0 is out of range
-        return _NEVER, _NEVER, lambda _at: True
+        return Window(_NEVER, _NEVER, lambda _at: True)
     lo, hi = c - 4 * _DAY_US, c + 7 * _DAY_US
     thresholds: dict[int, int] = {}
 
@@ -443,4 +452,4 @@ def expiry_window(
             threshold = thresholds[day] = day * _DAY_US + (as_of_us - expiry)
         return at > threshold
 
-    return lo, hi, alive
+    return Window(lo, hi, alive)

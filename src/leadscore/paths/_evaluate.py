@@ -19,14 +19,14 @@ from leadscore.model._events import (
     Event,
     canonical_key,
 )
-from leadscore.plan._compile import Compiled
+from leadscore.plan._compile import Compiled, Grouped
 from leadscore.plan._strategy import Path
 from leadscore.results import Contribution
 
 __all__ = ["MergeIndex", "Scorer"]
 
 #: (grouped log of one contact, the earliest instant of it that still counts)
-Source: TypeAlias = tuple[Sequence[Any], int]
+Source: TypeAlias = tuple[Grouped, int]
 
 
 def _later(a: Event, b: Event) -> bool:
@@ -133,7 +133,7 @@ class Scorer:
                 window = windows[i]
                 if window is None:
                     totals[i] += points[i] * kernels[i](t, 0, as_of_us)
-                elif t > window[1] or (t > window[0] and window[2](t)):
+                elif t > window.hi or (t > window.lo and window.alive(t)):
                     totals[i] += points[i]
         return self.combine(self.initial, totals, 0.0)
 
@@ -151,7 +151,7 @@ class Scorer:
         restart: Event | None = None
         adjustments: list[Event] = []
         for log, since in sources:
-            for m in log[2]:
+            for m in log.manual:
                 t = m._us  # noqa: SLF001
                 if t > as_of_us or t < since:
                     continue
@@ -174,7 +174,7 @@ class Scorer:
         once_per = self.once_per
         for log, since in sources:
             start = max(since, cut)
-            for entry in log[1]:
+            for entry in log.entries:
                 t = entry[0]._us  # noqa: SLF001
                 if t > as_of_us or t < start:
                     continue
@@ -362,7 +362,7 @@ def merge_routes(
 
 
 def inbound(
-    routes: Mapping[str, tuple[str, int]], logs: Mapping[str, Sequence[Any]]
+    routes: Mapping[str, tuple[str, int]], logs: Mapping[str, Grouped]
 ) -> dict[str, list[Source]]:
     """Group merged-away contacts' logs by the contact they now count for."""
     into: dict[str, list[Source]] = {}

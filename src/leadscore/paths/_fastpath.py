@@ -51,13 +51,13 @@ def stream_scores(
     # sum of equal values, exact in any order, while one running total mixing
     # rules (1e9, -1e9, 0.3) would round differently as the events' order changes.
     slots: dict[str, Any] = {}
-    for kind, d in compiled.dispatch.items():
-        if d.__class__ is not tuple:
-            slots[kind] = d  # a conditional matcher, or the special marker
-        elif len(d) == 1 and scorer.windows[d[0]] is not None:
-            slots[kind] = _slot(scorer, d[0])[:5]
+    for kind, entry in compiled.dispatch.items():
+        if not isinstance(entry, tuple):
+            slots[kind] = entry  # a conditional matcher, or the special marker
+        elif len(entry) == 1 and scorer.windows[entry[0]] is not None:
+            slots[kind] = _slot(scorer, entry[0])[:5]
         else:
-            slots[kind] = [_slot(scorer, i) for i in d]
+            slots[kind] = [_slot(scorer, i) for i in entry]
     all_slots = [_slot(scorer, i) for i in range(n)]
     totals: dict[str, list[float]] = {}
     special: set[str] = set()

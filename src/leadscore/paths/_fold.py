@@ -9,7 +9,14 @@ from typing import Any
 from leadscore.exceptions import InvalidEventError, InvalidModelError
 from leadscore.model._events import EARLIEST_US, Event, to_micros, to_utc
 from leadscore.model._rules import ScoringModel
-from leadscore.plan._compile import Acc, Compiled, compile_model, ingest
+from leadscore.plan._compile import (
+    Compiled,
+    Grouped,
+    Log,
+    Pending,
+    compile_model,
+    ingest,
+)
 from leadscore.plan._strategy import Path
 from leadscore.results import Contribution
 from leadscore.typing import Instant
@@ -19,9 +26,6 @@ from ._fastpath import stream_scores
 from ._pmap import PMap
 
 __all__ = ["Ledger", "explain", "fold", "score", "score_many"]
-
-#: A contact's stored log: (first instant in us, entries, manual events).
-Log = tuple[int, tuple[Any, ...], tuple[Event, ...]]
 
 
 def _as_of_us(as_of: Instant) -> int:
@@ -50,7 +54,7 @@ def _events(events: Iterable[Event]) -> Iterable[Event]:
 
 def _scores(
     compiled: Compiled,
-    logs: Mapping[str, Sequence[Any]],
+    logs: Mapping[str, Grouped],
     merges: MergeIndex | None,
     as_of_us: int,
 ) -> dict[str, float]:
@@ -63,10 +67,10 @@ def _scores(
     for contact, log in logs.items():
         extra = into.get(contact) if into else None
         if extra is None:
-            if log[0] > as_of_us or (routes and contact in routes):
+            if log.first_us > as_of_us or (routes and contact in routes):
                 continue
-            if simple and not log[2]:
-                out[contact] = fast(log[1])
+            if simple and not log.manual:
+                out[contact] = fast(log.entries)
             else:
                 out[contact] = general(((log, EARLIEST_US),))
         else:
@@ -127,19 +131,21 @@ class Ledger:
         object.__setattr__(self, name, value)
 
     def _with(
-        self, accs: dict[str, Acc], merges: list[Event], ids: dict[str, Event]
+        self, accs: dict[str, Pending], merges: list[Event], ids: dict[str, Event]
     ) -> Ledger:
         contacts = self._contacts
         changes: dict[str, Log] = {}
-        for contact, (first, entries, manual) in accs.items():
+        for contact, acc in accs.items():
             old = contacts.get(contact)
             if old is None:
-                changes[contact] = (first, tuple(entries), tuple(manual))
+                changes[contact] = Log(
+                    acc.first_us, tuple(acc.entries), tuple(acc.manual)
+                )
             else:
-                changes[contact] = (
-                    min(old[0], first),
-                    old[1] + tuple(entries),
-                    old[2] + tuple(manual),
+                changes[contact] = Log(
+                    min(old.first_us, acc.first_us),
+                    old.entries + tuple(acc.entries),
+                    old.manual + tuple(acc.manual),
                 )
         new = Ledger.__new__(Ledger)
         for name, value in (
@@ -186,8 +192,8 @@ class Ledger:
             log = self._contacts.get(contact)
             if log is None:
                 return self.model.clamp(self.model.initial)
-            if scorer.simple and not log[2]:
-                return scorer.fast_kernel(log[1])
+            if scorer.simple and not log.manual:
+                return scorer.fast_kernel(log.entries)
             return scorer.general(((log, EARLIEST_US),))
         index = self._index()
         assert index is not None
@@ -266,7 +272,9 @@ class Ledger:
 
     def __repr__(self) -> str:
         """Summarise the ledger."""
-        entries = sum(len(log[1]) + len(log[2]) for log in self._contacts.values())
+        entries = sum(
+            len(log.entries) + len(log.manual) for log in self._contacts.values()
+        )
         return (
             f"<Ledger model={self.model.name!r} contacts={len(self)} "
             f"entries={entries} merges={len(self._merges)}>"

@@ -85,8 +85,8 @@ class History:
             log = self.logs.get(contact)
             if log is None:
                 continue
-            found.add(max(log[0], since))
-            for e, rules in log[1]:
+            found.add(max(log.first_us, since))
+            for e, rules in log.entries:
                 t = e._us  # noqa: SLF001
                 if t < since:
                     continue
@@ -97,7 +97,7 @@ class History:
                         gone = end(t)
                         if gone < BEYOND_US:  # past datetime.max: never
                             found.add(gone)
-            found.update(m._us for m in log[2] if m._us >= since)  # noqa: SLF001
+            found.update(m._us for m in log.manual if m._us >= since)  # noqa: SLF001
         found.update(
             m._us  # noqa: SLF001
             for m in self.merges
@@ -126,7 +126,7 @@ class History:
         points = self.instants(
             self.related(contact) if self.merges else {contact: EARLIEST_US}
         )
-        first, last = log[0], until_us if until_us is not None else points[-1]
+        first, last = log.first_us, until_us if until_us is not None else points[-1]
         index = self.ledger._index()  # noqa: SLF001
         edge = index.parent.get(contact) if index is not None else None
         if edge is not None and edge[1] < last:

@@ -28,7 +28,7 @@ from leadscore.model._aging import BEYOND_US, end_us
 from leadscore.model._events import Event, from_micros
 from leadscore.model._identity import not_an_event
 from leadscore.model._rules import ScoringModel
-from leadscore.plan._compile import SPECIAL, Compiled
+from leadscore.plan._compile import SPECIAL, Compiled, Log
 from leadscore.plan._strategy import PACKED_POINTS
 from leadscore.results import Crossing
 
@@ -66,11 +66,11 @@ def integer_sweep(
     ends = [end_us(model.policy(r)) for r in model.rules]
     # Per kind: ((signed points packed as added, as removed), end) for each rule.
     slots: dict[str, Any] = {}
-    for kind, d in compiled.dispatch.items():
-        if d.__class__ is tuple:
-            slots[kind] = tuple((int(model.rules[i].points), ends[i]) for i in d)
+    for kind, entry in compiled.dispatch.items():
+        if isinstance(entry, tuple):
+            slots[kind] = tuple((int(model.rules[i].points), ends[i]) for i in entry)
         else:
-            slots[kind] = d
+            slots[kind] = entry
     all_slots = [(int(r.points), ends[i]) for i, r in enumerate(model.rules)]
     deltas: dict[str, list[int]] = {}
     special: set[str] = set()
@@ -152,11 +152,11 @@ class CountSweep:
         self.combine, self.initial = combine, model.initial
         self.threshold, self.first_only, self.until_us = threshold, first_only, until_us
 
-    def contact(self, contact: str, log: Any) -> list[Crossing]:
+    def contact(self, contact: str, log: Log) -> list[Crossing]:
         """The crossings of one contact from its grouped entries."""
         until, ends = self.until_us, self.ends
         deltas: list[tuple[int, int, int]] = []
-        for e, rules in log[1]:
+        for e, rules in log.entries:
             t = e._us  # noqa: SLF001
             if until is not None and t > until:
                 continue

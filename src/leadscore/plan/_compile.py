@@ -10,7 +10,7 @@ canonical key of the events.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 import attrs
 
@@ -30,15 +30,68 @@ from leadscore.model._rules import ScoringModel
 
 from ._strategy import Strategy, choose
 
-__all__ = ["Acc", "Compiled", "compile_model", "ingest"]
+__all__ = [
+    "SPECIAL",
+    "Compiled",
+    "Dispatch",
+    "Entry",
+    "Grouped",
+    "Log",
+    "Matcher",
+    "Pending",
+    "compile_model",
+    "ingest",
+]
 
-#: An entry: a matched event and the indices of the rules it matched.
+#: An entry: ``(event, rules)``, a matched event and the indices of the rules it
+#: matched. A plain pair (one is built per matched event); readers unpack it.
 Entry: TypeAlias = tuple[Event, tuple[int, ...]]
-#: Per contact while ingesting: [first instant (us), entries, manual events].
-Acc: TypeAlias = list[Any]
 
-#: The dispatch entry of the kinds every model handles itself (special kinds).
-SPECIAL = object()
+
+class Pending:
+    """One contact's events of a batch, while :func:`ingest` groups them."""
+
+    __slots__ = ("entries", "first_us", "manual")
+
+    def __init__(self, first_us: int) -> None:
+        """Nothing yet but the instant of the contact's first event."""
+        self.first_us = first_us
+        self.entries: list[Entry] = []
+        self.manual: list[Event] = []
+
+
+class Log(NamedTuple):
+    """One contact's folded events, as a ledger keeps them."""
+
+    #: The instant of the contact's first event (any kind), in microseconds.
+    first_us: int
+    #: The events that matched a rule, in arrival order.
+    entries: tuple[Entry, ...]
+    #: Its manual score events (``score.adjusted``, ``score.set``, ``score.reset``).
+    manual: tuple[Event, ...]
+
+
+#: One contact's events, folded (a ledger's) or fresh (a batch's): the same fields.
+Grouped: TypeAlias = Log | Pending
+
+
+class _Special:
+    """The dispatch entry of the kinds every model handles itself."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "SPECIAL"
+
+
+#: The dispatch entry of the special kinds (manual score events and merges).
+SPECIAL = _Special()
+#: A matcher: the indices of the rules of one kind that an event matches.
+Matcher: TypeAlias = Callable[[Event], tuple[int, ...]]
+#: What ``Compiled.dispatch`` maps a kind to: the rule indices when no rule of the
+#: kind has a condition (told apart by ``d.__class__ is tuple`` in the loops), a
+#: :data:`Matcher` otherwise, or :data:`SPECIAL`.
+Dispatch: TypeAlias = tuple[int, ...] | Matcher | _Special
 
 
 @attrs.frozen
@@ -46,9 +99,8 @@ class Compiled:
     """A model prepared for the hot loop (built once per call, never stored)."""
 
     model: ScoringModel
-    # kind -> tuple of rule indices (unconditional), a matcher returning one, or
-    # SPECIAL.
-    dispatch: Mapping[str, Any]
+    #: kind -> its :data:`Dispatch` entry.
+    dispatch: Mapping[str, Dispatch]
     active_us: int
     # Per rule: (at_us, rank, as_of_us) -> weight, shared by every as_of.
     kernels: tuple[Callable[[int, int, int], float], ...]
@@ -60,7 +112,7 @@ def _conditional(
     static: tuple[int, ...],
     tests: tuple[tuple[int, Callable[[Event], bool]], ...],
     indexes: tuple[tuple[str, dict[Any, tuple[int, ...]]], ...],
-) -> Callable[[Event], tuple[int, ...]]:
+) -> Matcher:
     """The matcher of one kind: the rule indices an event of that kind matches.
 
     *indexes* are the rules whose condition is one ``where(key, eq=value)``,
@@ -118,7 +170,7 @@ def compile_model(model: ScoringModel) -> Compiled:
     for i, rule in enumerate(model.rules):
         for kind in rule.kinds:
             by_kind.setdefault(kind, []).append(i)
-    dispatch: dict[str, Any] = {}
+    dispatch: dict[str, Dispatch] = {}
     for kind, indices in by_kind.items():
         static = tuple(i for i in indices if model.rules[i].when is None)
         equal: dict[str, dict[Any, tuple[int, ...]]] = {}
@@ -166,10 +218,10 @@ def ingest(
     models: list[Compiled],
     events: Iterable[Event],
     seen: Mapping[str, Event],
-) -> tuple[list[dict[str, Acc]], list[list[Event]], dict[str, Event]]:
+) -> tuple[list[dict[str, Pending]], list[list[Event]], dict[str, Event]]:
     """Group *events* by contact for each model, in one pass.
 
-    Returns, per model, ``{contact: [first_us, entries, manual]}`` and the
+    Returns, per model, ``{contact: Pending}`` and the
     ``contact.merged`` events, plus the ids first seen in this batch. Events whose
     id is in *seen* (or earlier in the batch) and that are equal to the stored one
     are skipped; a different event with a known id raises.
@@ -179,7 +231,7 @@ def ingest(
             position), a conflicting id, or a malformed merge.
     """
     new_ids: dict[str, Event] = {}
-    tables: list[tuple[Mapping[str, Any], int, str, dict[str, Acc], list[Event]]]
+    tables: list[tuple[Mapping[str, Any], int, str, dict[str, Pending], list[Event]]]
     tables = [(c.dispatch, c.active_us, c.model.name, {}, []) for c in models]
     event_cls, special, merged = Event, SPECIAL, CONTACT_MERGED
     for pos, e in enumerate(events):
@@ -206,21 +258,21 @@ def ingest(
                     continue  # a manual change of another model's score
             acc = accs.get(contact)
             if acc is None:
-                acc = accs[contact] = [t, [], []]
-            elif t < acc[0]:
-                acc[0] = t
+                acc = accs[contact] = Pending(t)
+            elif t < acc.first_us:
+                acc.first_us = t
             if d is None:
                 continue
             if d.__class__ is tuple:
                 if d:
-                    acc[1].append((e, d))
+                    acc.entries.append((e, d))
             elif d is special:
                 if kind == merged:
                     merges.append(e)
                 else:
-                    acc[2].append(e)
+                    acc.manual.append(e)
             else:
                 matched = d(e)
                 if matched:
-                    acc[1].append((e, matched))
+                    acc.entries.append((e, matched))
     return [t[3] for t in tables], [t[4] for t in tables], new_ids
