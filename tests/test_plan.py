@@ -89,13 +89,25 @@ def test_limits_cross_by_the_counting_sweep(monkeypatch):
     assert sweep.calls == 1
 
 
+def test_once_per_is_scored_in_one_stream_and_read_by_the_kernel(monkeypatch):
+    model = ls.ScoringModel(
+        "m", [ls.Rule("page.viewed", 3, once_per="path"), ls.Rule("form.submitted", 10)]
+    )
+    strategy = compile_model(model).strategy
+    assert (strategy.score, strategy.reads) == (Path.STREAM, Path.KERNEL)
+    stream = Spy(monkeypatch, _fold, "stream_scores")
+    twice = [*EVENTS, ls.Event("ann", "page.viewed", T0, {"path": "/x"})]
+    assert {"ann": 13.0, "bob": 10.0} == ls.score(model, twice, AS_OF)
+    assert stream.calls == 1
+    kernel = Spy(monkeypatch, Scorer, "fast_kernel")
+    assert ls.fold(model, twice).score("ann", AS_OF) == 13.0
+    assert kernel.calls == 1
+
+
 @pytest.mark.parametrize(
     "rule",
-    [
-        ls.Rule("form.submitted", 10, once_per=()),
-        ls.Rule("form.submitted", 10, aging=ls.AgingPolicy.by_count(0.5)),
-    ],
-    ids=["once_per", "by_count"],
+    [ls.Rule("form.submitted", 10, aging=ls.AgingPolicy.by_count(0.5))],
+    ids=["by_count"],
 )
 def test_what_no_fast_path_is_taught_takes_the_general_path(monkeypatch, rule):
     strategy = compile_model(ls.ScoringModel("m", [rule])).strategy

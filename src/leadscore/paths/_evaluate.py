@@ -8,10 +8,10 @@ key, and the ``by_count`` ranks. Nothing depends on the order the events arrived
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeAlias
 
-from leadscore.model._aging import expiry_window
+from leadscore.model._aging import expiry_window, weigher
 from leadscore.model._events import (
     EARLIEST_US,
     SCORE_ADJUSTED,
@@ -23,13 +23,13 @@ from leadscore.plan._compile import Compiled, Grouped
 from leadscore.plan._strategy import Path
 from leadscore.results import Contribution
 
-__all__ = ["MergeIndex", "Scorer"]
+__all__ = ["MergeIndex", "Scorer", "later"]
 
 #: (grouped log of one contact, the earliest instant of it that still counts)
 Source: TypeAlias = tuple[Grouped, int]
 
 
-def _later(a: Event, b: Event) -> bool:
+def later(a: Event, b: Event) -> bool:
     """Whether *a* comes after *b* in the canonical order."""
     ta, tb = a._us, b._us  # noqa: SLF001
     if ta != tb:
@@ -59,6 +59,9 @@ class Scorer:
         # so that most entries cost two integer comparisons.
         self.simple = compiled.strategy.reads is Path.KERNEL
         self._windows: list[Any] | None = None
+        self._weighers: list[Callable[[int, int], float]] | None = None
+        #: Some rule keeps only the latest event per key (once_per).
+        self.keyed = any(k is not None for k in self.once_per)
         self.ratio = model.combine == "ratio"
         #: initial + Σ totals, clamped: no limits and no ratio to apply.
         self.plain_sum = compiled.strategy.plain_sum
@@ -69,10 +72,13 @@ class Scorer:
         other.__dict__.update(self.__dict__)
         other.as_of_us = as_of_us
         other._windows = None
+        other._weighers = None
         return other
 
     def fast_kernel(self, entries: Iterable[tuple[Event, tuple[int, ...]]]) -> float:
         """Like :meth:`fast`, with the as_of-free kernels: for one-off reads."""
+        if self.keyed:
+            return self._fast_keyed(entries)
         as_of_us, points, kernels = self.as_of_us, self.points, self.kernels
         totals = [0.0] * len(points)
         for e, rules in entries:
@@ -122,6 +128,8 @@ class Scorer:
 
     def fast(self, entries: Iterable[tuple[Event, tuple[int, ...]]]) -> float:
         """Score a contact with no manual events and no merges (simple models)."""
+        if self.keyed:
+            return self._fast_keyed(entries)
         as_of_us = self.as_of_us
         points, windows, kernels = self.points, self.windows, self.kernels
         totals = [0.0] * len(points)
@@ -136,6 +144,40 @@ class Scorer:
                 elif t > window.hi or (t > window.lo and window.alive(t)):
                     totals[i] += points[i]
         return self.combine(self.initial, totals, 0.0)
+
+    def _fast_keyed(self, entries: Iterable[tuple[Event, tuple[int, ...]]]) -> float:
+        """:meth:`fast` for models with once_per: the latest event per key counts."""
+        as_of_us, points, once_per = self.as_of_us, self.points, self.once_per
+        weighers = self.weighers
+        totals = [0.0] * len(points)
+        latest: dict[tuple[Any, ...], Event] = {}
+        for e, rules in entries:
+            t = e._us  # noqa: SLF001
+            if t > as_of_us:
+                continue
+            for i in rules:
+                keys = once_per[i]
+                if keys is None:
+                    totals[i] += points[i] * weighers[i](t, 0)
+                    continue
+                key = (i, *map(e.attrs.get, keys))
+                best = latest.get(key)
+                if best is None or later(e, best):
+                    latest[key] = e
+        for (i, *_), e in latest.items():
+            totals[i] += points[i] * weighers[i](e._us, 0)  # noqa: SLF001
+        return self.combine(self.initial, totals, 0.0)
+
+    @property
+    def weighers(self) -> list[Callable[[int, int], float]]:
+        """Per rule, ``(at_us, rank) -> weight`` at as_of (computed on first use)."""
+        if self._weighers is None:
+            cache: dict[Any, Callable[[int, int], float]] = {}
+            for p in self.policies:
+                if p not in cache:
+                    cache[p] = weigher(p, self.as_of_us)
+            self._weighers = [cache[p] for p in self.policies]
+        return self._weighers
 
     def general(
         self, sources: Iterable[Source], rows: list[Contribution] | None = None
@@ -157,7 +199,7 @@ class Scorer:
                     continue
                 if m.kind == SCORE_ADJUSTED:
                     adjustments.append(m)
-                elif restart is None or _later(m, restart):
+                elif restart is None or later(m, restart):
                     restart = m
         cut, base = EARLIEST_US, initial
         if restart is not None:
@@ -186,7 +228,7 @@ class Scorer:
                     attrs_ = entry[0].attrs
                     key = tuple(attrs_.get(k) for k in keys)
                     best = latest[i].get(key)
-                    if best is None or _later(entry[0], best[0]):
+                    if best is None or later(entry[0], best[0]):
                         latest[i][key] = entry
         for i, keys in enumerate(once_per):
             if keys is not None:

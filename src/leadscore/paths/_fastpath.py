@@ -1,4 +1,4 @@
-"""One-pass scoring at a known ``as_of``, for models without ``once_per``/``by_count``.
+"""One-pass scoring at a known ``as_of``, for models without ``by_count``.
 
 ``score()`` knows ``as_of`` before it sees the first event, so for such models it
 needs no per-contact event lists: each event adds its weighted points to its
@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from leadscore.model._aging import weigher
 from leadscore.model._events import Event
 from leadscore.model._identity import not_an_event
 from leadscore.plan._compile import SPECIAL, Compiled
 
-from ._evaluate import Scorer
+from ._evaluate import Scorer, later
 from ._stream import mark_special, seen_before
 
 __all__ = ["stream_scores"]
@@ -50,11 +51,18 @@ def stream_scores(
     # One total per rule, even for a plain sum: with step aging a rule's total is a
     # sum of equal values, exact in any order, while one running total mixing
     # rules (1e9, -1e9, 0.3) would round differently as the events' order changes.
+    # A rule with once_per keeps, per contact and key, only its latest event
+    # (``latest``), weighed once the stream has ended: its slot's weigh is KEYED.
+    once_per: list[Any] = scorer.once_per
     slots: dict[str, Any] = {}
     for kind, entry in compiled.dispatch.items():
         if not isinstance(entry, tuple):
             slots[kind] = entry  # a conditional matcher, or the special marker
-        elif len(entry) == 1 and scorer.windows[entry[0]] is not None:
+        elif (
+            len(entry) == 1
+            and scorer.windows[entry[0]] is not None
+            and once_per[entry[0]] is None
+        ):
             slots[kind] = _slot(scorer, entry[0])[:5]
         else:
             slots[kind] = [_slot(scorer, i) for i in entry]
@@ -66,6 +74,8 @@ def stream_scores(
     kept: list[Event] = []
     keep = kept.append if one_shot else None
     event_cls, special_marker, zero = Event, SPECIAL, [0.0] * n
+    latest: dict[tuple[Any, ...], Event] = {}
+    keyed = KEYED
     for pos, e in enumerate(events):
         if e.__class__ is not event_cls and not isinstance(e, event_cls):
             raise not_an_event(pos, e)
@@ -99,13 +109,42 @@ def stream_scores(
             if weigh is None:
                 if t > hi or (t > lo and alive(t)):
                     tot[i] += p
+            elif weigh is keyed:
+                # once_per: keep the latest event per key (canonical order).
+                key = (contact, i, *map(e.attrs.get, once_per[i]))
+                best = latest.get(key)
+                if best is None or t > best._us or (t == best._us and later(e, best)):  # noqa: SLF001
+                    latest[key] = e
             else:
                 tot[i] += p * weigh(t, 0)
+    if latest:
+        _add_latest(scorer, latest, totals)
     return totals, special, kept if one_shot else events
+
+
+def _add_latest(
+    scorer: Scorer,
+    latest: dict[tuple[Any, ...], Event],
+    totals: dict[str, list[float]],
+) -> None:
+    """Add the points of the events once_per kept, weighed at as_of."""
+    weighers: dict[int, Any] = {}
+    points = scorer.points
+    for (contact, i, *_), e in latest.items():
+        weigh = weighers.get(i)
+        if weigh is None:
+            weigh = weighers[i] = weigher(scorer.policies[i], scorer.as_of_us)
+        totals[contact][i] += points[i] * weigh(e._us, 0)  # noqa: SLF001
+
+
+#: The weigh of a once_per rule's slot: its events are weighed after the stream.
+KEYED = object()
 
 
 def _slot(scorer: Scorer, i: int) -> tuple[Any, ...]:
     # (rule index, points, lo, hi, alive, weigh)
+    if scorer.once_per[i] is not None:
+        return (i, scorer.points[i], 0, 0, None, KEYED)
     window = scorer.windows[i]
     if window is None:
         kernel, as_of_us = scorer.kernels[i], scorer.as_of_us

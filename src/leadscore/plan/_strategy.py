@@ -73,8 +73,8 @@ _PLAIN_STEPS = _BASE | {
 }
 #: ... with limits, ratio and fractional points: the counting sweep.
 _STEPS = _PLAIN_STEPS | {"rule.limit", "points.fractional", "model.combine"}
-#: ... with continuous decay: the streaming score and the per-contact kernel.
-_RUNNING = _STEPS | {"aging.half_life", "aging.linear"}
+#: ... with continuous decay and once_per: the streaming score and the kernel.
+_RUNNING = _STEPS | {"aging.half_life", "aging.linear", "rule.once_per"}
 
 #: The features each fast path is taught. Anything else sends a model elsewhere.
 SUPPORTS: dict[Path, frozenset[str]] = {
