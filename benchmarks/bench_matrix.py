@@ -315,6 +315,7 @@ def hand_highlevel(events: list[ls.Event], as_of: dt.datetime) -> Scores:
     """``presets.highlevel()``: its six rules on events of the last 90 days."""
     plain = {
         "form.submitted": 10.0,
+        "email.opened": 5.0,
         "appointment.booked": 15.0,
         "email.unsubscribed": -5.0,
         "appointment.missed": -10.0,
@@ -332,9 +333,6 @@ def hand_highlevel(events: list[ls.Event], as_of: dt.datetime) -> Scores:
             p = plain.get(kind)
             if p is not None:
                 total += p
-            elif kind == "email.opened":
-                if "newsletter" in e.attrs.get("campaign", ""):
-                    total += 5.0
             elif kind == "page.viewed" and e.attrs.get("path") == "/pricing":
                 total += 20.0
         totals[c] = total

@@ -2,7 +2,7 @@
 
 Run it with ``python examples/quickstart.py``. The model is the one in
 ``examples/models/highlevel.toml``: the seed document's example rules (+10 form,
-+5 newsletter open, +15 appointment booked, +20 pricing page, -5 unsubscribe, -10
++5 email open, +15 appointment booked, +20 pricing page, -5 unsubscribe, -10
 missed appointment) with points expiring after 90 days.
 """
 

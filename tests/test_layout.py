@@ -8,7 +8,17 @@ import pytest
 import leadscore
 
 SRC = pathlib.Path(leadscore.__file__).parent
-CORE = ["model", "plan", "paths", "results.py", "presets.py", "config.py", "_time.py"]
+CORE = [
+    "model",
+    "plan",
+    "paths",
+    "results.py",
+    "presets.py",
+    "config.py",
+    "_time.py",
+    "_qualify.py",
+    "_money.py",
+]
 SHELL = ("leadscore.engine", "leadscore.stores", "leadscore.testing", "leadscore.frame")
 
 

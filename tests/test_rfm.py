@@ -10,6 +10,7 @@ import random
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -304,3 +305,141 @@ def test_action_scores_are_ordinary_validated_values():
         )
         assert rebuilt == score
         assert hash(rebuilt) == hash(score)
+
+
+# -- exact money and the raw values beside the bins (issue 12) -----------------------
+
+
+def test_point_one_plus_point_two_shares_a_bin_with_point_three():
+    """0.1 + 0.2 is 0.3 exactly: the two spenders share the lowest M bin."""
+    events = [
+        Event("a", "order.paid", T0, value=0.1),
+        Event("a", "order.paid", T0, value=0.2),
+        Event("b", "order.paid", T0, value=0.3),
+        *(Event(f"c{i}", "order.paid", T0, value=float(i)) for i in range(1, 4)),
+    ]
+    rfm = ls.rfm_segments(events, T0, bins=5)
+    # Summed as floats, a's 0.30000000000000004 would be above b's 0.3 and one bin up.
+    assert 1 == rfm["a"].m == rfm["b"].m
+    assert Decimal("0.3") == rfm["a"].spend == rfm["b"].spend
+
+
+def test_segments_carry_the_raw_recency_frequency_and_spend():
+    """Beside the bins: days since the last purchase, purchases, net spend."""
+    events = [
+        Event("ann", "order.paid", T0 - dt.timedelta(days=40), value=19.99),
+        Event("ann", "order.paid", T0 - dt.timedelta(days=2, hours=6), value=5.01),
+        Event("ann", "order.refunded", T0 - dt.timedelta(days=1), value=0.5),
+        Event("bob", "order.paid", T0 - dt.timedelta(days=7), value=100),
+    ]
+    rfm = ls.rfm_segments(events, T0)
+    assert (2.25, 2, Decimal("24.50")) == (
+        rfm["ann"].recency_days,
+        rfm["ann"].purchases,
+        rfm["ann"].spend,
+    )
+    assert (7.0, 1, Decimal(100)) == (
+        rfm["bob"].recency_days,
+        rfm["bob"].purchases,
+        rfm["bob"].spend,
+    )
+
+
+def test_a_segment_built_by_hand_keeps_its_five_positional_fields():
+    """RFMSegment(r, f, m, code, segment) still works; the raw values are None."""
+    segment = ls.RFMSegment(5, 4, 3, "543", "Champions")
+    assert (5, 4, 3, "543", "Champions", None, None, None) == attrs.astuple(segment)
+
+
+# Amounts in whole cents from a small pool, so that equal spend is common, and the
+# floats they print as (12.34 prints as 12.34).
+CENTS = st.sampled_from((0, 1, 10, 20, 30, 45, 70, 100, 999, 12345))
+
+
+def _amount(cents):
+    return float(Decimal(cents) / 100)
+
+
+@st.composite
+def purchase_logs(draw):
+    """(contact, days before T0, cents) for a few contacts, each buying at least once."""
+    return [
+        (f"c{i}", draw(st.integers(0, 30)), draw(CENTS))
+        for i in range(draw(st.integers(1, 6)))
+        for _ in range(draw(st.integers(1, 3)))
+    ]
+
+
+def _paid(contact, days, cents):
+    return Event(
+        contact, "order.paid", T0 - dt.timedelta(days=days), value=_amount(cents)
+    )
+
+
+def _raw(actions):
+    return {
+        c: (s.recency_days, s.activities, s.spend, s.networks)
+        for c, s in actions.items()
+    }
+
+
+@given(purchase_logs(), st.randoms(use_true_random=False))
+def test_permuting_events_never_changes_bins_or_raw_values(rows, rnd):
+    """Any order of the same events gives the same segments and action scores."""
+    events = [_paid(*row) for row in rows]
+    shuffled = rnd.sample(events, len(events))
+    assert ls.rfm_segments(events, T0) == ls.rfm_segments(shuffled, T0)
+    actions, again = ls.action_scores(events, T0), ls.action_scores(shuffled, T0)
+    assert actions == again
+    assert _raw(actions) == _raw(again)
+
+
+@st.composite
+def split_logs(draw):
+    """A purchase log, the index of one purchase, and its amount cut into parts."""
+    rows = draw(purchase_logs())
+    index = draw(st.integers(0, len(rows) - 1))
+    cents = rows[index][2]
+    cuts = sorted(draw(st.lists(st.integers(0, cents), min_size=1, max_size=3)))
+    parts = [b - a for a, b in zip([0, *cuts], [*cuts, cents], strict=True)]
+    return rows, index, parts
+
+
+@given(split_logs())
+def test_splitting_a_purchase_into_parts_of_the_same_sum_never_changes_m(case):
+    """Parts that sum to the same decimal amount are the same spend: M never moves."""
+    rows, index, parts = case
+    contact, days, cents = rows[index]
+    assert cents == sum(parts)
+    whole = [_paid(*row) for row in rows]
+    split = [_paid(*row) for i, row in enumerate(rows) if i != index]
+    split += [_paid(contact, days, part) for part in parts]
+    before, after = ls.rfm_segments(whole, T0), ls.rfm_segments(split, T0)
+    # More purchases may move F; the same instant keeps R; the same spend keeps M.
+    assert {c: (s.r, s.m, s.spend) for c, s in before.items()} == {
+        c: (s.r, s.m, s.spend) for c, s in after.items()
+    }
+    actions, split_actions = ls.action_scores(whole, T0), ls.action_scores(split, T0)
+    assert {c: (s.value, s.spend) for c, s in actions.items()} == {
+        c: (s.value, s.spend) for c, s in split_actions.items()
+    }
+
+
+@given(purchase_logs(), st.data())
+def test_a_larger_purchase_netted_down_by_a_refund_never_changes_anything(rows, data):
+    """Paying x + y and being refunded y is spending x: every bin stays."""
+    index = data.draw(st.integers(0, len(rows) - 1))
+    extra = data.draw(CENTS)
+    contact, days, cents = rows[index]
+    whole = [_paid(*row) for row in rows]
+    netted = [_paid(*row) for i, row in enumerate(rows) if i != index]
+    netted += [
+        _paid(contact, days, cents + extra),
+        Event(contact, "order.refunded", T0, value=_amount(extra)),
+    ]
+    assert ls.rfm_segments(whole, T0) == ls.rfm_segments(netted, T0)
+    actions, again = ls.action_scores(whole, T0), ls.action_scores(netted, T0)
+    assert actions == again
+    assert {c: s.spend for c, s in actions.items()} == {
+        c: s.spend for c, s in again.items()
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import attrs
 import pytest
 
 import leadscore as ls
@@ -73,26 +74,46 @@ def test_activecampaign_points_expire_after_six_calendar_months():
 # HighLevel (seed 001): "+10 points — contact submits a contact form, +5 points —
 # contact opens an email, +15 points — contact books an appointment, +20 points —
 # contact visits the pricing page, -5 points — contact unsubscribes from email,
-# -10 points — contact misses a scheduled appointment"; condition filter: "email
-# opened AND campaign name contains 'newsletter'".
+# -10 points — contact misses a scheduled appointment". Each rule as written: the
+# open rule has no condition. The condition filter "email opened AND campaign name
+# contains 'newsletter'" is a separate example (test_the_newsletter_filter_...).
 HIGHLEVEL_RULES = [
-    ("form.submitted", 10),
-    ("email.opened", 5),
-    ("appointment.booked", 15),
-    ("page.viewed", 20),
-    ("email.unsubscribed", -5),
-    ("appointment.missed", -10),
+    ("form.submitted", 10, None),
+    ("email.opened", 5, None),
+    ("appointment.booked", 15, None),
+    ("page.viewed", 20, ls.where("path", eq="/pricing")),
+    ("email.unsubscribed", -5, None),
+    ("appointment.missed", -10, None),
 ]
 
 
-def test_highlevel_model_has_the_seed_rules():
-    """The shipped HighLevel model has the seed's triggers and points."""
+@pytest.mark.parametrize(
+    "load", [lambda: config.load(MODELS / "highlevel.toml"), ls.presets.highlevel]
+)
+def test_highlevel_model_has_the_seed_rules(load):
+    """The shipped HighLevel model has the seed's triggers, points and conditions."""
+    model = load()
+    assert HIGHLEVEL_RULES == [(r.kind, r.points, r.when) for r in model.rules]
+
+
+def test_highlevel_every_email_open_scores_five():
+    """'+5 points — contact opens an email': any open, whatever its campaign."""
     model = config.load(MODELS / "highlevel.toml")
-    assert HIGHLEVEL_RULES == [(r.kind, r.points) for r in model.rules]
+    t = day(2024, 5, 1)
+    events = [
+        Event("ann", "email.opened", t, {"campaign": "May newsletter"}),
+        Event("bob", "email.opened", t, {"campaign": "Spring promo"}),
+        Event("cy", "email.opened", t),
+        Event("dee", "email.opened", t, {"message": "m1"}),
+        Event("dee", "email.opened", t, {"message": "m2"}),
+    ]
+    assert {"ann": 5.0, "bob": 5.0, "cy": 5.0, "dee": 10.0} == ls.score(
+        model, events, t
+    )
 
 
-def test_highlevel_rules_with_newsletter_filter_and_negative_points():
-    """Only newsletter opens score; misses and unsubscribes take points away."""
+def test_highlevel_rules_with_negative_points():
+    """Each seed rule adds its points; misses and unsubscribes take points away."""
     model = config.load(MODELS / "highlevel.toml")
     t = day(2024, 5, 1)
     events = [
@@ -106,16 +127,62 @@ def test_highlevel_rules_with_newsletter_filter_and_negative_points():
         Event("bob", "appointment.missed", t),
         Event("bob", "email.unsubscribed", t),
     ]
-    assert {"ann": 50.0, "bob": 0.0} == ls.score(model, events, t)
-    explained = {
-        r.rule.name: r.effective for r in ls.explain(model, events, "ann", t) if r.rule
-    }
+    # ann: a form, two opens, the pricing page and a booking; bob: a booking, a
+    # missed appointment and an unsubscribe, which cancel out.
+    assert {"ann": 55.0, "bob": 0.0} == ls.score(model, events, t)
+    explained: dict[str, float] = {}
+    for row in ls.explain(model, events, "ann", t):
+        if row.rule:
+            name = row.rule.name
+            explained[name] = explained.get(name, 0.0) + row.effective
     assert {
         "Submits a contact form": 10,
-        "Opens a newsletter email": 5,
+        "Opens an email": 10,
         "Visits the pricing page": 20,
         "Books an appointment": 15,
     } == explained
+
+
+# "Condition filters (optional) — narrow the rule further, for example "email opened
+# AND campaign name contains 'newsletter'"" (the seed's curly quotes made straight):
+# the trigger and the condition must both hold.
+NEWSLETTER_OPENS = ls.Rule(
+    "email.opened",
+    5,
+    when=ls.where("campaign", contains="newsletter"),
+    name="Opens a newsletter email",
+)
+
+
+def test_the_newsletter_filter_needs_an_open_and_a_newsletter_campaign():
+    """'email opened AND campaign name contains newsletter': both, or no points."""
+    model = ls.ScoringModel("newsletter", [NEWSLETTER_OPENS])
+    t = day(2024, 5, 1)
+    events = [
+        Event("ann", "email.opened", t, {"campaign": "May newsletter"}),  # both
+        Event("bob", "email.opened", t, {"campaign": "Spring promo"}),  # no match
+        Event("cy", "email.opened", t),  # no campaign name at all
+        Event("dee", "email.clicked", t, {"campaign": "May newsletter"}),  # no open
+        Event("eve", "page.viewed", t, {"campaign": "newsletter"}),  # no open
+    ]
+    assert {"ann": 5.0, "bob": 0.0, "cy": 0.0, "dee": 0.0, "eve": 0.0} == ls.score(
+        model, events, t
+    )
+
+
+def test_the_newsletter_filter_narrows_the_preset_open_rule():
+    """Swapping the filtered rule in narrows opens only; the other rules stay."""
+    preset = ls.presets.highlevel()
+    rules = [NEWSLETTER_OPENS if r.kind == "email.opened" else r for r in preset.rules]
+    narrowed = attrs.evolve(preset, rules=rules)
+    t = day(2024, 5, 1)
+    events = [
+        Event("ann", "email.opened", t, {"campaign": "May newsletter"}),
+        Event("ann", "email.opened", t, {"campaign": "Spring promo"}),
+        Event("ann", "form.submitted", t),
+    ]
+    assert {"ann": 20.0} == ls.score(preset, events, t)  # 5 + 5 + 10
+    assert {"ann": 15.0} == ls.score(narrowed, events, t)  # 5 + 10
 
 
 def test_highlevel_scores_decline_when_a_contact_goes_quiet():

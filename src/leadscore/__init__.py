@@ -8,6 +8,13 @@ from __future__ import annotations
 from . import exceptions, presets, results
 from ._action import ActionScore, ActionScoreConfig, action_scores
 from ._backtest import Backtest, backtest, roc_auc
+from ._qualify import (
+    CombinedModel,
+    Qualification,
+    QualificationMatrix,
+    combined_scores,
+    qualify,
+)
 from ._rfm import CLASSIC_SEGMENTS, RFMSegment, SegmentRule, rfm_segments
 from ._segments import ScoreDiff, Segment, WhatIf, segment, what_if
 from ._time import band_changes, changes, crossings, timeline
@@ -56,6 +63,7 @@ __all__ = [
     "Any_",
     "Backtest",
     "BandChange",
+    "CombinedModel",
     "Compare",
     "Condition",
     "Contribution",
@@ -70,6 +78,8 @@ __all__ = [
     "LeadScoreError",
     "Ledger",
     "Not",
+    "Qualification",
+    "QualificationMatrix",
     "RFMSegment",
     "RatingScale",
     "Rule",
@@ -83,6 +93,7 @@ __all__ = [
     "backtest",
     "band_changes",
     "changes",
+    "combined_scores",
     "crossings",
     "exceptions",
     "explain",
@@ -90,6 +101,7 @@ __all__ = [
     "fold",
     "presets",
     "profiles",
+    "qualify",
     "results",
     "rfm_segments",
     "roc_auc",

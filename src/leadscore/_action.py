@@ -2,8 +2,9 @@
 
 The categories rank contacts against each other, so one pass gathers every
 contact's raw features (latest activity, counts, net spend, networks) and the ranks
-follow. Money is summed with ``math.fsum`` per contact, so equal spend is equal
-whatever the order of the purchases.
+follow. Money is summed exactly in decimal, each amount taken as the decimal it
+prints as (:mod:`leadscore._money`), so equal spend is equal whatever the order of
+the purchases or how they were split: 0.1 + 0.2 and 0.3 rank alike.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from ._money import EXACT, ZERO, as_decimal, as_money, exact_sum, scaled_sums
 from .exceptions import InvalidModelError
 from .model._aging import AgingPolicy, weigher
 from .model._events import EARLIEST_US, Event, to_micros, to_utc
@@ -25,11 +27,6 @@ from .paths._stream import checked_list
 from .typing import Instant
 
 __all__ = ["ACTION_KINDS", "FLOOR", "ActionScore", "ActionScoreConfig", "action_scores"]
-
-
-def _decimal(x: float) -> Decimal:
-    # The decimal a number prints as: 0.77 is 0.77, not its binary neighbour.
-    return Decimal(repr(x)) if isinstance(x, float) else Decimal(x)
 
 
 def _check_weights(value: Any) -> tuple[float, ...]:
@@ -67,10 +64,10 @@ def _weights(value: Any) -> tuple[float, ...]:
                 path="weights",
                 value=value,
             )
-    if sum(_decimal(w) for w in value) != 100:
+    total = exact_sum(value)  # exactly: 100 + 1e-30 is not 100
+    if total != 100:
         raise InvalidModelError(
-            f"weights must add up to 100, got {value!r} "
-            f"(sum {sum(_decimal(w) for w in value)})",
+            f"weights must add up to 100, got {value!r} (sum {total})",
             path="weights",
             value=value,
         )
@@ -93,18 +90,54 @@ def _fraction(name: str) -> Any:
     return check
 
 
+def _raw(name: str, what: str, *types: type, signed: bool = False) -> Any:
+    # The raw values beside the fractions: None (a score built by hand) or *types*,
+    # finite, and >= 0 unless *signed*.
+    def check(_: object, __: attrs.Attribute[Any], value: Any) -> None:
+        if value is None:
+            return
+        number: Any = value  # not narrowed by the isinstance test on value
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, types)
+            or (isinstance(number, float) and not math.isfinite(number))
+            or (isinstance(number, Decimal) and not number.is_finite())
+            or (not signed and number < 0)
+        ):
+            raise InvalidModelError(
+                f"{name} must be None or {what}, got {value!r}",
+                path=name,
+                value=value,
+            )
+
+    return check
+
+
 @attrs.frozen(kw_only=True, repr=False)
 class ActionScore:
     """A contact's Action Score: four fractions and their weighted total.
 
-    ``total`` is ``ceil(sum(weight * fraction))``, computed exactly in decimal with
-    each fraction taken as the decimal it prints as; the seed's example is
-    (25 x 100%) + (25 x 1%) + (25 x 77%) + (25 x 1%) = 44.75, "rounded up" to 45:
+    ``total`` is ``max(1, ceil(sum(weight * fraction)))``, computed exactly in
+    decimal with each fraction and weight taken as the decimal it prints as. The
+    seed: "The Action Score can be any number between 1 - 100", and its example is
+    (25 x 100%) + (25 x 1%) + (25 x 77%) + (25 x 1%) = 44.75, "rounded up" to 45.
+    The weights add up to 100 and the fractions are at most 1, so the total is
+    never above 100; a hand-built score of all zeros is 1, the bottom of the range:
 
     >>> ActionScore(recency=0.77, frequency=0.01, value=0.01, social=1.0).total
     45
     >>> ActionScore(recency=0.6, frequency=0.6, value=0.6, social=0.6).total
     60
+    >>> ActionScore(recency=0, frequency=0, value=0, social=0).total
+    1
+
+    :func:`action_scores` also fills in the raw values the fractions came from:
+    ``recency_days`` (days from the latest activity to ``as_of``, None without
+    any), ``activities`` (those counted for frequency), ``spend`` (net purchases,
+    summed exactly; only a positive spend is ranked) and ``networks`` (distinct
+    social networks). They explain the score and are not part of its value: they
+    take no part in ``==`` or ``hash`` and default to None for a score built by
+    hand.
     """
 
     recency: float = attrs.field(validator=_fraction("recency"))
@@ -113,6 +146,22 @@ class ActionScore:
     social: float = attrs.field(validator=_fraction("social"))
     weights: tuple[float, ...] = attrs.field(
         default=(25, 25, 25, 25), converter=_check_weights
+    )
+    recency_days: float | None = attrs.field(
+        default=None,
+        eq=False,
+        validator=_raw("recency_days", "a number >= 0", int, float),
+    )
+    activities: int | None = attrs.field(
+        default=None, eq=False, validator=_raw("activities", "a whole number >= 0", int)
+    )
+    spend: Decimal | None = attrs.field(
+        default=None,
+        eq=False,
+        validator=_raw("spend", "a finite Decimal", Decimal, signed=True),
+    )
+    networks: int | None = attrs.field(
+        default=None, eq=False, validator=_raw("networks", "a whole number >= 0", int)
     )
 
     def __repr__(self) -> str:
@@ -128,7 +177,10 @@ class ActionScore:
 
     @classmethod
     def _trusted(
-        cls, fractions: tuple[float, float, float, float], weights: tuple[float, ...]
+        cls,
+        fractions: tuple[float, float, float, float],
+        weights: tuple[float, ...],
+        raw: tuple[float | None, int, Decimal, int],
     ) -> ActionScore:
         # For action_scores, whose fractions are in [0, 1] by construction and
         # whose weights were checked by the config: skip re-checking them per
@@ -140,24 +192,25 @@ class ActionScore:
         setattr_(score, "value", fractions[2])
         setattr_(score, "social", fractions[3])
         setattr_(score, "weights", weights)
+        setattr_(score, "recency_days", raw[0])
+        setattr_(score, "activities", raw[1])
+        setattr_(score, "spend", raw[2])
+        setattr_(score, "networks", raw[3])
         return score
 
     @property
     def exact(self) -> Decimal:
-        """The weighted sum before rounding up, exactly."""
+        """The weighted sum before rounding up, exactly (nothing is rounded)."""
         parts = (self.recency, self.frequency, self.value, self.social)
-        return sum(
-            (
-                _decimal(w) * _decimal(f)
-                for w, f in zip(self.weights, parts, strict=True)
-            ),
-            Decimal(0),
-        )
+        multiply, add, total = EXACT.multiply, EXACT.add, ZERO
+        for w, f in zip(self.weights, parts, strict=True):
+            total = add(total, multiply(as_decimal(w), as_decimal(f)))
+        return total
 
     @property
     def total(self) -> int:
-        """The Action Score: the weighted sum rounded up."""
-        return math.ceil(self.exact)
+        """The Action Score from 1 to 100: the weighted sum rounded up, at least 1."""
+        return max(1, math.ceil(self.exact))
 
 
 #: The roles of event kinds in an Action Score, with their defaults.
@@ -265,8 +318,10 @@ class ActionScoreConfig:
 #: Every category is floored at 1%, so totals run from 1 to 100.
 FLOOR = 0.01
 
+_DAY_US = 86_400_000_000  # microseconds in a day
 
-def _rank_fraction(values: list[float]) -> Any:
+
+def _rank_fraction(values: list[Any]) -> Any:
     """``v -> (number of values <= v) / len(values)``: the top is 1, ties equal."""
     ordered = sorted(values)
     n = len(ordered)
@@ -284,11 +339,22 @@ def action_scores(
       as a percentile rank among contacts with any: the most active is 100%.
     - Value: net purchases (purchases minus refunds, all time) as a percentile rank
       among contacts with a positive net spend: the top spender is 100%, equal
-      spend gets an equal fraction, no purchase gets the floor.
+      spend gets an equal fraction, no purchase gets the floor. Money is summed
+      exactly in decimal, each amount taken as the decimal it prints as, so
+      purchases of 0.1 and 0.2 are the same spend as one of 0.3.
     - Social: distinct networks over ``config.max_networks``, capped at 100%.
 
     Every category is floored at 1%; percentile rank of ``v`` is the share of the
-    ranked contacts whose value is at most ``v``.
+    ranked contacts whose value is at most ``v``. Each score also carries the raw
+    values: ``recency_days``, ``activities``, ``spend`` and ``networks``.
+
+    >>> from leadscore import Event
+    >>> events = [Event("ann", "order.paid", "2024-05-01T00:00:00Z", value=0.1),
+    ...           Event("ann", "order.paid", "2024-05-01T00:00:00Z", value=0.2),
+    ...           Event("bob", "order.paid", "2024-05-16T00:00:00Z", value=0.3)]
+    >>> scores = action_scores(events, "2024-05-31T00:00:00Z")
+    >>> [(c, s.value, s.spend, s.recency_days) for c, s in scores.items()]
+    [('ann', 1.0, Decimal('0.3'), 30.0), ('bob', 1.0, Decimal('0.3'), 15.0)]
     """
     config = config or ActionScoreConfig()
     as_of_us = to_micros(to_utc(as_of, "as_of"))
@@ -327,8 +393,9 @@ def action_scores(
             money.setdefault(c, []).append(-e.value)
         if kind in social:
             networks.setdefault(c, set()).add(e.attrs.get(config.network))
-    spend = {c: math.fsum(v) for c, v in money.items()}
-    spend = {c: s for c, s in spend.items() if s > 0}
+    # Exact, in units of the smallest decimal place: order and splits never matter.
+    net, exp = scaled_sums(money)
+    spend = {c: s for c, s in net.items() if s > 0}
     by_count = _rank_fraction(list(count.values())) if count else None
     by_spend = _rank_fraction(list(spend.values())) if spend else None
     weigh, weights = weigher(config.recency, as_of_us), config.weights
@@ -338,6 +405,7 @@ def action_scores(
         frequency = by_count(count[c]) if by_count and c in count else 0.0
         value = by_spend(spend[c]) if by_spend and c in spend else 0.0
         nets = len(networks.get(c, ()))
+        days = (as_of_us - last[c]) / _DAY_US if c in last else None
         out[c] = ActionScore._trusted(  # noqa: SLF001
             (
                 max(FLOOR, recency),
@@ -346,5 +414,6 @@ def action_scores(
                 max(FLOOR, min(1.0, nets / config.max_networks)),
             ),
             weights,
+            (days, count.get(c, 0), as_money(net.get(c, 0), exp), nets),
         )
     return out

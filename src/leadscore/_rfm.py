@@ -2,18 +2,21 @@
 
 Scores are quantile bins with one deterministic tie rule (equal values share a
 bin), so the result never depends on the order of the events and a one-time buyer
-is never a Champion. Money is summed with ``math.fsum`` per contact.
+is never a Champion. Money is summed exactly in decimal, each amount taken as the
+decimal it prints as, so equal spend is equal however the purchases were ordered
+or split (0.1 + 0.2 is 0.3).
 """
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_left
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 import attrs
 
+from ._money import as_money, scaled_sums
 from .exceptions import InvalidModelError
 from .model._events import EARLIEST_US, Event, to_micros, to_utc
 from .model._rules import tuple_of
@@ -61,13 +64,26 @@ CLASSIC_SEGMENTS: tuple[SegmentRule, ...] = (
 
 @attrs.frozen
 class RFMSegment:
-    """A purchasing contact's R, F and M scores (1 = lowest), code and segment."""
+    """A purchasing contact's R, F and M scores (1 = lowest), code and segment.
+
+    Beside the bins, :func:`rfm_segments` reports the raw values they rank:
+    ``recency_days`` (days from the last purchase to ``as_of``, with a fraction
+    for the time of day), ``purchases`` (their number) and ``spend`` (net of
+    refunds, summed exactly as a :class:`~decimal.Decimal`). They default to None
+    for a segment built by hand.
+    """
 
     r: int
     f: int
     m: int
     code: str
     segment: str | None
+    recency_days: float | None = None
+    purchases: int | None = None
+    spend: Decimal | None = None
+
+
+_DAY_US = 86_400_000_000  # microseconds in a day
 
 
 def _binner(values: list[Any], bins: int) -> Any:
@@ -94,11 +110,13 @@ def rfm_segments(
     """R, F and M scores and a named segment for every purchasing contact.
 
     R ranks the last purchase (recent is high), F the number of purchases (same-day
-    purchases are not merged), M the net spend (refunds subtracted). Scores are
+    purchases are not merged), M the net spend (refunds subtracted; summed exactly
+    in decimal, each amount as the decimal it prints as). Scores are
     quantile bins with one rule: a value's bin is ``1 + bins * (number of contacts
     with a smaller value) // contacts``, so equal values always share a bin and a
     tie never splits. Segments come from *segments* (first match wins), by default
-    :data:`CLASSIC_SEGMENTS` (3 or 4 bins are mapped onto its 1-5 scale).
+    :data:`CLASSIC_SEGMENTS` (3 or 4 bins are mapped onto its 1-5 scale). Each
+    segment carries the raw values too: ``recency_days``, ``purchases``, ``spend``.
 
     Raises:
         InvalidModelError: for bins outside 2..10 or a bad segment table.
@@ -134,18 +152,24 @@ def rfm_segments(
             money.setdefault(e.contact, []).append(-e.value)
     if not last:
         return {}
-    spend = {c: math.fsum(money[c]) for c in last}
+    # Exact: equal spend is equal whatever the order or the split of the amounts.
+    spend, exp = scaled_sums({c: money[c] for c in last})
     r_bin = _binner(list(last.values()), bins)
     f_bin = _binner(list(count.values()), bins)
     m_bin = _binner(list(spend.values()), bins)
-    found: dict[tuple[int, int, int], RFMSegment] = {}  # one per (r, f, m)
+    names: dict[tuple[int, int, int], str | None] = {}  # one look-up per (r, f, m)
     out = {}
     for c in sorted(last):
         rfm = r_bin(last[c]), f_bin(count[c]), m_bin(spend[c])
-        segment = found.get(rfm)
-        if segment is None:
+        if rfm not in names:
             key = rfm if segments is not None else tuple(_on_five(s, bins) for s in rfm)
-            name = next((rule.name for rule in table if rule.matches(*key)), None)
-            segment = found[rfm] = RFMSegment(*rfm, "".join(map(str, rfm)), name)
-        out[c] = segment
+            names[rfm] = next((rule.name for rule in table if rule.matches(*key)), None)
+        out[c] = RFMSegment(
+            *rfm,
+            "".join(map(str, rfm)),
+            names[rfm],
+            (as_of_us - last[c]) / _DAY_US,
+            count[c],
+            as_money(spend[c], exp),
+        )
     return out

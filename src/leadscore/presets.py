@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from ._qualify import CombinedModel, QualificationMatrix
 from ._segments import Segment
 from .exceptions import InvalidModelError
 from .model._aging import AgingPolicy
@@ -21,7 +22,7 @@ from .model._conditions import where
 from .model._events import Event
 from .model._fit import FitModel, FitRule, fit_scores
 from .model._rating import RatingScale
-from .model._rules import Rule, ScoringModel
+from .model._rules import Rule, ScoringModel, finite
 from .typing import Instant
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "highlevel",
     "hot_leads",
     "manual",
+    "qualification_matrix",
     "reengagement_candidates",
 ]
 
@@ -131,18 +133,26 @@ def email_engagement(
 def highlevel() -> ScoringModel:
     """HighLevel's example contact scoring rules (seed 001), 90-day expiry.
 
-    The same model as ``examples/models/highlevel.toml``.
+    The seed's six rules, each as written: "+10 points — contact submits a contact
+    form", "+5 points — contact opens an email" (every open, whatever the
+    campaign), "+15 points — contact books an appointment", "+20 points — contact
+    visits the pricing page" (``path == "/pricing"``), "-5 points — contact
+    unsubscribes from email", "-10 points — contact misses a scheduled
+    appointment". The seed's separate example of a condition filter, "email opened
+    AND campaign name contains 'newsletter'", is a rule you add or swap in
+    yourself::
+
+        Rule("email.opened", 5, when=where("campaign", contains="newsletter"))
+
+    (``docs/howto/highlevel.md``). Expiry is optional in the seed; this preset
+    lets points expire after 90 days. The same model as
+    ``examples/models/highlevel.toml``.
     """
     return ScoringModel(
         "Marketing engagement score",
         [
             Rule("form.submitted", 10, name="Submits a contact form"),
-            Rule(
-                "email.opened",
-                5,
-                when=where("campaign", contains="newsletter"),
-                name="Opens a newsletter email",
-            ),
+            Rule("email.opened", 5, name="Opens an email"),
             Rule("appointment.booked", 15, name="Books an appointment"),
             Rule(
                 "page.viewed",
@@ -252,6 +262,50 @@ def grade(rules: Iterable[FitRule], *, name: str = "Grade") -> Grading:
                     value=step,
                 )
     return Grading(FitModel(name, rules), RatingScale.grades())
+
+
+def qualification_matrix(
+    fit: FitModel,
+    engagement: ScoringModel,
+    *,
+    score_limit: float = 100,
+    weights: tuple[float, float] = (1.0, 1.0),
+) -> CombinedModel:
+    """HubSpot's combined score, graded on its A1-C3 qualification matrix.
+
+    Fit is graded A, B or C and engagement 1, 2 or 3, each axis cut into thirds
+    of *score_limit* (HubSpot's default score limit is 100 points): a score of at
+    least 2/3 of it is A (or 1), at least 1/3 is B (or 2), below that C (or 3).
+    The combined score is ``weights[0] * fit + weights[1] * engagement``, by
+    default HubSpot's total, fit plus engagement. For other cuts build a
+    :class:`~leadscore.QualificationMatrix` yourself.
+
+    Raises:
+        InvalidModelError: for a *score_limit* that is not a positive number, bad
+            weights, or models of the wrong type.
+
+    >>> from leadscore import Event, FitModel, FitRule, Rule, ScoringModel, where
+    >>> fit = FitModel("Fit", [FitRule(where("title", contains="VP"), 70)])
+    >>> engagement = ScoringModel("Engagement", [Rule("form.submitted", 40)])
+    >>> matrix = qualification_matrix(fit, engagement)
+    >>> matrix.codes([
+    ...     Event("ann", "profile.updated", "2024-05-01T00:00Z", {"title": "VP Sales"}),
+    ...     Event("ann", "form.submitted", "2024-05-02T00:00Z"),
+    ...     Event("bob", "form.submitted", "2024-05-02T00:00Z"),
+    ... ], "2024-05-03T00:00Z")
+    {'ann': 'A2', 'bob': 'C2'}
+    """
+    limit = finite("score_limit", score_limit)
+    if limit <= 0:
+        raise InvalidModelError(
+            f"score_limit must be > 0, got {score_limit!r}",
+            path="score_limit",
+            value=score_limit,
+        )
+    thirds = (limit / 3, 2 * limit / 3)
+    return CombinedModel(
+        fit, engagement, QualificationMatrix(thirds, thirds, weights=weights)
+    )
 
 
 def hot_leads(threshold: float = 75) -> Segment:

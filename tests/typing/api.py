@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any, assert_type
 
 import leadscore as ls
@@ -61,6 +62,19 @@ action = ls.ActionScore(recency=0.77, frequency=0.01, value=0.01, social=1.0)
 assert_type(action.total, int)
 assert_type(ls.action_scores([e], at), dict[str, ls.ActionScore])
 assert_type(ls.rfm_segments([e], at, bins=4)["ann"].segment, str | None)
+assert_type(ls.rfm_segments([e], at)["ann"].spend, Decimal | None)
+assert_type(ls.rfm_segments([e], at)["ann"].recency_days, float | None)
+assert_type(action.activities, int | None)
+
+matrix = ls.QualificationMatrix((30, 60), (20, 50), weights=(1.0, 1.0))
+assert_type(matrix.code(75.0, 10.0), str)
+assert_type(ls.qualify({"ann": 1.0}, {"ann": 2.0}, (1,), (2,)), dict[str, str])
+assert_type(ls.combined_scores({"ann": 1.0}, {}), dict[str, float])
+fit = ls.FitModel("fit", [ls.FitRule(ls.where("title", contains="VP"), 10)])
+combined = ls.presets.qualification_matrix(fit, model)
+assert_type(combined, ls.CombinedModel)
+assert_type(combined.qualifications([e], at), dict[str, ls.Qualification])
+assert_type(combined.codes([e], at)["ann"], str)
 
 from leadscore.engine import Engine, Ingested  # noqa: E402
 from leadscore.stores import MemoryStore, SQLiteStore  # noqa: E402
