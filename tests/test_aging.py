@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -164,6 +165,17 @@ POLICIES = {
     "linear longest": ls.AgingPolicy.linear(days=MAX_DAYS),
     "by_count": ls.AgingPolicy.by_count(0.5),
     "never": ls.AgingPolicy.never(),
+    "inverse": ls.AgingPolicy.inverse(days=7),
+    "inverse longest": ls.AgingPolicy.inverse(days=MAX_DAYS),
+    "steps": ls.AgingPolicy.steps(
+        [(dt.timedelta(days=20), 0.5), (relativedelta(months=1), 0.0)]
+    ),
+    "steps longest": ls.AgingPolicy.steps(
+        [
+            (relativedelta(months=MAX_MONTHS), 0.5),
+            (relativedelta(months=MAX_MONTHS, days=MAX_DAYS), 0.0),
+        ]
+    ),
 }
 
 

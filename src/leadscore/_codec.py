@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from .exceptions import InvalidModelError, LeadScoreError
-from .model._aging import AgingPolicy
+from .model._aging import AGING_KINDS, AgingPolicy, Step
 from .model._conditions import VALUE, All, AnyOf, Compare, Condition, EventField, Not
 from .model._limits import MAX_CONDITION_DEPTH, MAX_INT_ATTR, MAX_REPR, shorten
 
@@ -29,6 +30,7 @@ __all__ = [
 T = TypeVar("T")
 
 PERIOD_KEYS = ("weeks", "days", "hours", "minutes", "seconds", "microseconds")
+_STEP_PATH = re.compile(r"steps\[(\d+)\](?:\.(\w+))?")
 _OPS_OUT = {"in_": "in"}
 _OPS_IN = {"in": "in_"}
 _OPS = ("eq", "ne", "contains", "startswith", "endswith", "in", "gt", "ge", "lt", "le")
@@ -186,16 +188,50 @@ def aging_to_dict(policy: AgingPolicy) -> dict[str, Any]:
     out.update(period_to_dict(policy.period))
     if policy.kind == "by_count":
         out["factor"] = policy.factor
+    if policy.kind == "steps":
+        out["steps"] = [_step_to_dict(step) for step in policy.schedule]
+    return out
+
+
+def _step_to_dict(step: Step) -> dict[str, Any]:
+    """``{"months": 1, "days": 3, "weight": 0.75}``: the non-zero parts of *after*."""
+    out: dict[str, Any] = {"months": step.months} if step.months else {}
+    out.update(period_to_dict(step.period))
+    out["weight"] = step.weight
+    return out
+
+
+def _steps_from_list(data: Any, path: str) -> list[Step]:
+    """The steps of a ``steps`` policy: a list of tables of months, period, weight."""
+    if isinstance(data, str | bytes | Mapping) or not isinstance(data, list | tuple):
+        raise InvalidModelError(
+            f"expected a list of steps, got {type(data).__name__} {shorten(data)}",
+            path=path,
+            value=data,
+        )
+    out = []
+    for i, item in enumerate(data):
+        where = f"{path}[{i}]"
+        table = mapping(item, where, {"months", "weight", *PERIOD_KEYS})
+        if "weight" not in table:
+            raise InvalidModelError(
+                "missing 'weight' (what remains of a point, in [0, 1])",
+                path=join(where, "weight"),
+                value=None,
+            )
+        weight = number(table, "weight", where)
+        period = period_from_dict(table, where)
+        out.append(Step(table.get("months", 0), period, weight))  # checked when built
     return out
 
 
 def aging_from_dict(data: Any, path: str = "aging") -> AgingPolicy:
     """Build an aging policy from its dict form."""
     check_nesting(data, path)
-    data = mapping(data, path, {"policy", "months", "factor", *PERIOD_KEYS})
+    data = mapping(data, path, {"policy", "months", "factor", "steps", *PERIOD_KEYS})
     if "policy" not in data:
         raise InvalidModelError(
-            "missing 'policy' (never, expire_after, half_life, linear, by_count)",
+            f"missing 'policy' ({', '.join(AGING_KINDS)})",
             path=join(path, "policy"),
             value=None,
         )
@@ -203,15 +239,31 @@ def aging_from_dict(data: Any, path: str = "aging") -> AgingPolicy:
     period = period_from_dict(data, path)
     months = data.get("months", 0)
     factor = number(data, "factor", path) if "factor" in data else 1.0
+    given = data.get("steps", ())
+    schedule = tuple(
+        _steps_from_list(given, join(path, "steps")) if "steps" in data else ()
+    )
 
     def make() -> AgingPolicy:
         try:
-            return AgingPolicy(kind, months=months, period=period, factor=factor)
+            return AgingPolicy(
+                kind, months=months, period=period, factor=factor, schedule=schedule
+            )
         except InvalidModelError as e:
-            if e.path != "period":
+            # The period is the sum of the period keys: blame the one given; a
+            # step's order or emptiness: blame the step's table.
+            step = _STEP_PATH.fullmatch(e.path)
+            if e.path == "period":
+                key, value = _period_key(data, "")
+            elif e.path == "steps":
+                key, value = e.path, given
+            elif step is not None and step[2] in {None, "period"}:
+                where, item = f"steps[{step[1]}]", given[int(step[1])]
+                key, value = (
+                    (where, item) if step[2] is None else _period_key(item, where)
+                )
+            else:
                 raise
-            # The period is the sum of the period keys: blame the one given.
-            key, value = _period_key(data, "")
             raise InvalidModelError(e.reason, path=key, value=value) from None
 
     return build(path, make, lambda field: "policy" if field == "kind" else field)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
 from typing import Literal, NamedTuple
 
 import attrs
@@ -14,17 +15,31 @@ from leadscore.typing import Instant
 
 from ._events import EARLIEST_US, from_micros, to_micros, to_utc
 from ._limits import MAX_DAYS, MAX_MONTHS, shorten
+from ._steps import (
+    Step,
+    blame_after,
+    check_schedule,
+    durations,
+    schedule_from_pairs,
+    steps_repr,
+)
 
-__all__ = ["AGING_KINDS", "BEYOND_US", "AgingPolicy"]
+__all__ = ["AGING_KINDS", "BEYOND_US", "AgingPolicy", "Step", "breakpoints_us"]
 
-AgingKind = Literal["never", "expire_after", "half_life", "linear", "by_count"]
+AgingKind = Literal[
+    "never", "expire_after", "half_life", "linear", "by_count", "inverse", "steps"
+]
 AGING_KINDS: tuple[str, ...] = (
     "never",
     "expire_after",
     "half_life",
     "linear",
     "by_count",
+    "inverse",
+    "steps",
 )
+#: The kinds whose weight drifts between instants (not a step function of time).
+_DRIFTING = frozenset({"half_life", "linear", "inverse"})
 
 _DAY_US = 86_400_000_000
 _ZERO = dt.timedelta(0)
@@ -90,11 +105,14 @@ class AgingPolicy:
     time ("how many actions have occurred since"); only ``by_count`` uses it.
 
     Attributes:
-        kind: ``"never"``, ``"expire_after"``, ``"half_life"``, ``"linear"`` or
-            ``"by_count"``.
+        kind: ``"never"``, ``"expire_after"``, ``"half_life"``, ``"linear"``,
+            ``"by_count"``, ``"inverse"`` or ``"steps"``.
         months: Calendar months of an ``expire_after`` period.
-        period: The fixed part of the period (expiry, half-life, or linear span).
+        period: The fixed part of the period (expiry, half-life, linear span, or
+            the age at which an ``inverse`` weight is one half).
         factor: The weight kept per later action, for ``by_count``.
+        schedule: The :class:`Step` ``(months, period, weight)`` triples of
+            ``steps``, in order; empty for the other kinds.
     """
 
     def __repr__(self) -> str:
@@ -103,6 +121,8 @@ class AgingPolicy:
             return "AgingPolicy.never()"
         if self.kind == "by_count":
             return f"AgingPolicy.by_count({self.factor!r})"
+        if self.kind == "steps":
+            return f"AgingPolicy.steps({steps_repr(self.schedule)})"
         parts = [f"months={self.months}"] if self.months else []
         period = self.period
         if period % dt.timedelta(days=1) == _ZERO and period:
@@ -115,6 +135,7 @@ class AgingPolicy:
     months: int = 0
     period: dt.timedelta = _ZERO
     factor: float = 1.0
+    schedule: tuple[Step, ...] = ()
 
     def __attrs_post_init__(self) -> None:
         """Check that the policy is possible and within the documented ranges."""
@@ -186,7 +207,7 @@ class AgingPolicy:
                 path="months",
                 value=self.months,
             )
-        if self.kind in {"expire_after", "half_life", "linear"}:
+        if self.kind in {"expire_after", "half_life", "linear", "inverse"}:
             if self.period == _ZERO and self.months == 0:
                 name = {"half_life": "half_life", "linear": "over"}.get(
                     self.kind, "period"
@@ -215,6 +236,14 @@ class AgingPolicy:
                 f"a factor applies only to by_count, not {self.kind}",
                 path="factor",
                 value=factor,
+            )
+        if self.kind == "steps":
+            object.__setattr__(self, "schedule", check_schedule(self.schedule))
+        elif not isinstance(self.schedule, tuple) or self.schedule:
+            raise InvalidModelError(
+                f"steps apply only to AgingPolicy.steps, not {self.kind}",
+                path="steps",
+                value=self.schedule,
             )
 
     # -- named constructors ----------------------------------------------------
@@ -292,6 +321,54 @@ class AgingPolicy:
         """
         return cls("by_count", factor=factor)
 
+    @classmethod
+    def inverse(
+        cls, period: dt.timedelta | None = None, *, days: float = 0, weeks: float = 0
+    ) -> AgingPolicy:
+        """Points weigh ``1 / (1 + age / period)``, age being ``as_of - at``.
+
+        Relevance "inversely proportional to the action's age" (the email
+        platform's engagement score): half the weight at age *period*, a third at
+        twice *period*, never 0. Continuous, to the microsecond.
+
+        >>> monthly = AgingPolicy.inverse(days=30)
+        >>> monthly.weight("2024-01-01T00:00Z", "2024-01-31T00:00Z")
+        0.5
+        >>> monthly.weight("2024-01-01T00:00Z", "2024-03-01T00:00Z")
+        0.3333333333333333
+        """
+        return cls(
+            "inverse", period=_period(period, days=days, weeks=weeks, name="period")
+        )
+
+    @classmethod
+    def steps(
+        cls, steps: Iterable[tuple[dt.timedelta | relativedelta, float]]
+    ) -> AgingPolicy:
+        """Weight 1 until ``at + after₁``, then ``weightᵢ`` from ``at + afterᵢ`` on.
+
+        *steps* is a list of ``(after, weight)``: *after* a ``timedelta`` or a
+        ``dateutil`` ``relativedelta`` (calendar months in UTC, as in
+        :meth:`expire_after`: Aug 31 + 1 month is Sep 30), each step strictly
+        later than the one before *for every* ``at`` (``relativedelta(months=1)``
+        then ``timedelta(days=30)`` is rejected: from Jan 1 a month is 31 days);
+        *weight* is what remains of a point, in [0, 1] and never above the weight
+        before it. From ``at + afterᵢ`` on (inclusive) the weight is ``weightᵢ``.
+
+        HubSpot's "-25 % after a month, -50 % after two":
+
+        >>> hubspot = AgingPolicy.steps(
+        ...     [(relativedelta(months=1), 0.75), (relativedelta(months=2), 0.5)])
+        >>> [hubspot.weight("2024-08-31T12:00Z", as_of) for as_of in (
+        ...     "2024-09-30T11:59Z", "2024-09-30T12:00Z", "2024-10-31T12:00Z")]
+        [1.0, 0.75, 0.5]
+        """
+        pairs, schedule = schedule_from_pairs(steps)
+        try:
+            return cls("steps", schedule=schedule)
+        except InvalidModelError as e:
+            raise blame_after(e, pairs) from None
+
     # -- evaluation ------------------------------------------------------------
 
     @property
@@ -304,12 +381,20 @@ class AgingPolicy:
         """Whether the weight is always 0 or 1 (``never``, ``expire_after``)."""
         return self.kind in {"never", "expire_after"}
 
+    @property
+    def drifts(self) -> bool:
+        """Whether the weight drifts between instants (half_life, linear, inverse).
+
+        The others change only at instants: see :func:`breakpoints_us`.
+        """
+        return self.kind in _DRIFTING
+
     def expires_at(self, at: dt.datetime) -> dt.datetime | None:
         """The first instant at which a point earned at *at* weighs 0, if any.
 
         None for policies that never reach 0 by time alone, and when that instant
         would be past ``datetime.max`` (the point never expires in the range of
-        instants).
+        instants). For ``steps``, the first step of weight 0 (weights never rise).
 
         >>> AgingPolicy.expire_after(months=6).expires_at(
         ...     dt.datetime(2024, 8, 31, tzinfo=dt.UTC)).isoformat()
@@ -319,6 +404,9 @@ class AgingPolicy:
             return _shifted(at, self.months, self.period)
         if self.kind == "linear":
             return _shifted(at, 0, self.period)
+        zero = _first_zero(self)
+        if zero is not None:
+            return _shifted(at, zero.months, zero.period)
         return None
 
     def weight(self, at: Instant, as_of: Instant, rank: int = 0) -> float:
@@ -343,7 +431,9 @@ def end_us(policy: AgingPolicy) -> Callable[[int], int] | None:
     """A fast ``at_us -> first instant (us) at which the weight is 0``.
 
     None for policies whose weight never reaches 0 by time alone (``never``,
-    ``half_life``, ``by_count``). An instant past ``datetime.max`` is returned
+    ``half_life``, ``by_count``, ``inverse``, ``steps`` without a step of weight
+    0). For ``steps``, the first step of weight 0: weights never rise, so the
+    point is gone from then on. An instant past ``datetime.max`` is returned
     as ``BEYOND_US`` (so ``as_of_us < end`` still decides, and callers can
     tell "never, within the range of instants"). Exact for calendar months:
     the expiry of each UTC day is computed once and keeps the time of day.
@@ -351,6 +441,11 @@ def end_us(policy: AgingPolicy) -> Callable[[int], int] | None:
     if policy.kind == "linear" or (policy.kind == "expire_after" and not policy.months):
         span = policy.period // _US
         return lambda at: min(at + span, BEYOND_US)
+    zero = _first_zero(policy)
+    if zero is not None:
+        k = policy.schedule.index(zero)
+        ages = durations(policy.schedule)
+        return lambda at: min(at + ages(at)[k], BEYOND_US)
     if policy.kind != "expire_after":
         return None
     months, period = policy.months, policy.period
@@ -366,6 +461,42 @@ def end_us(policy: AgingPolicy) -> Callable[[int], int] | None:
     return end
 
 
+def _first_zero(policy: AgingPolicy) -> Step | None:
+    """The first step of weight 0 of a ``steps`` policy, if any."""
+    return next((s for s in policy.schedule if s.weight == 0), None)
+
+
+def breakpoints_us(policy: AgingPolicy) -> Callable[[int], tuple[int, ...]] | None:
+    """A fast ``at_us -> instants (us) after at where the weight jumps or turns``.
+
+    Where a score may change without a new event: the expiry of ``expire_after``,
+    the end of ``linear`` (where its drift stops), and every step of ``steps``
+    whose weight differs from the one before. Instants past ``datetime.max`` are
+    left out. None for policies without such instants (``never``, ``half_life``,
+    ``inverse``, ``by_count``: the last two drift, or change only with events).
+    """
+    if policy.kind == "steps":
+        schedule = policy.schedule
+        weights = (1.0, *(s.weight for s in schedule))
+        changing = [i for i, w in enumerate(weights[1:]) if w != weights[i]]
+        ages = durations(schedule)
+
+        def breaks(at: int) -> tuple[int, ...]:
+            found = ages(at)
+            return tuple(t for i in changing if (t := at + found[i]) < BEYOND_US)
+
+        return breaks
+    end = end_us(policy)
+    if end is None:
+        return None
+
+    def ends(at: int) -> tuple[int, ...]:
+        gone = end(at)
+        return (gone,) if gone < BEYOND_US else ()
+
+    return ends
+
+
 def kernel(policy: AgingPolicy) -> Callable[[int, int, int], float]:
     """A fast ``(at_us, rank, as_of_us) -> weight`` that any *as_of* can share.
 
@@ -379,11 +510,19 @@ def kernel(policy: AgingPolicy) -> Callable[[int, int, int], float]:
     if kind == "by_count":
         factor = policy.factor
         return lambda _at, rank, _as_of: factor**rank
+    if kind == "steps":
+        ages = durations(policy.schedule)
+        weights = (1.0, *(s.weight for s in policy.schedule))
+        # The number of steps begun by the point's age indexes its weight.
+        return lambda at, _rank, as_of: weights[bisect_right(ages(at), as_of - at)]
     span = policy.period // _US
-    if kind == "half_life":
-        return lambda at, _rank, as_of: 0.5 ** ((as_of - at) / span)
-    if kind == "linear":
-        return lambda at, _rank, as_of: max(0.0, 1.0 - (as_of - at) / span)
+    drift: dict[str, Callable[[int, int, int], float]] = {
+        "half_life": lambda at, _rank, as_of: 0.5 ** ((as_of - at) / span),
+        "linear": lambda at, _rank, as_of: max(0.0, 1.0 - (as_of - at) / span),
+        "inverse": lambda at, _rank, as_of: 1.0 / (1.0 + (as_of - at) / span),
+    }
+    if kind in drift:
+        return drift[kind]
     end = end_us(policy)
     assert end is not None
     return lambda at, _rank, as_of: 1.0 if as_of < end(at) else 0.0
@@ -415,7 +554,10 @@ class Window(NamedTuple):
 
 
 def expiry_window(policy: AgingPolicy, as_of_us: int) -> Window:
-    """For step policies: the :class:`Window` at *as_of* (microseconds).
+    """For ``is_step`` policies (never, expire_after): the :class:`Window` at *as_of*.
+
+    *as_of* in microseconds. (A ``steps`` schedule has weights between 0 and 1:
+    its kernel looks its steps up instead.)
 
     A point earned at ``at_us <= lo`` has expired, one earned at ``at_us > hi``
     has not, and ``alive(at_us)`` decides exactly in between. For a fixed period
