@@ -374,24 +374,28 @@ def hand_activecampaign(events: list[ls.Event], as_of: dt.datetime) -> Scores:
     return totals
 
 
-#: ``presets.email_engagement()``'s points, and the attribute each is once per.
-ENGAGEMENT: Mapping[str, tuple[float, str | None]] = {
-    "email.delivered": (0.0, "message"),
-    "email.opened": (0.4, "message"),
-    "email.clicked": (1.0, "message"),
-    "email.forwarded": (1.5, "message"),
-    "email.replied": (1.5, "message"),
-    "email.bounced": (-1.5, "message"),
-    "email.complained": (-5.0, "message"),
-    "profile.updated": (0.5, None),
-    "list.invited": (0.5, "list"),
+#: ``presets.email_engagement()``'s points, the attribute each is once per, and
+#: what shares that key: the per-message actions are one group (the latest action
+#: on a message counts), the other kinds each their own.
+ENGAGEMENT: Mapping[str, tuple[float, str | None, str]] = {
+    "contact.subscribed": (0.75, None, "contact.subscribed"),
+    "email.delivered": (0.0, "message", "email.delivered"),
+    "email.opened": (0.4, "message", "message"),
+    "email.clicked": (1.0, "message", "message"),
+    "email.forwarded": (1.5, "message", "message"),
+    "email.replied": (1.5, "message", "message"),
+    "email.bounced": (-0.25, "message", "message"),
+    "email.complained": (-2.0, "message", "message"),
+    "profile.updated": (0.5, None, "profile.updated"),
+    "list.invited": (0.5, "list", "list.invited"),
+    "email.unsubscribed": (-1.0, None, "email.unsubscribed"),
 }
 
 
 def hand_engagement(events: list[ls.Event], as_of: dt.datetime) -> Scores:
     """``presets.email_engagement()``: latest action per key, aged 0.9 per action.
 
-    Keeps each contact's latest event per (kind, message | list | nothing) at or
+    Keeps each contact's latest event per (group, message | list | nothing) at or
     before as_of; ranks those newest first (distinct instants: rank = index);
     score = (2 + Σ positive·0.9**rank) / (1 + Σ |negative|·0.9**rank), at least 0.
     """
@@ -408,8 +412,8 @@ def hand_engagement(events: list[ls.Event], as_of: dt.datetime) -> Scores:
         rule = rules.get(e.kind)
         if rule is None:
             continue
-        points, per = rule
-        key = (e.kind, None if per is None else e.attrs.get(per))
+        points, per, shared = rule
+        key = (shared, None if per is None else e.attrs.get(per))
         kept = mine.get(key)
         if kept is None or kept[0] < at:
             mine[key] = (at, points)

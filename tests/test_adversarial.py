@@ -158,6 +158,26 @@ def _everything(
     )
 
 
+def _within_bounds(
+    model: ls.ScoringModel, events: list[ls.Event]
+) -> tuple[list[ls.Event], list[ls.Event]]:
+    """The events without, and the score.set events outside *model*'s bounds."""
+    low, high = model.bounds or (None, None)
+
+    def outside(e: ls.Event) -> bool:
+        return (
+            e.kind == ls.SCORE_SET
+            and e.attrs.get("model") in (None, model.name)
+            and (model.active_from is None or e.at >= model.active_from)
+            and (
+                (low is not None and e.value < low)
+                or (high is not None and e.value > high)
+            )
+        )
+
+    return [e for e in events if not outside(e)], [e for e in events if outside(e)]
+
+
 @settings(max_examples=80, suppress_health_check=SLOW_OK)
 @given(
     models(adversarial=True),
@@ -170,6 +190,11 @@ def test_adversarial_events_score_the_same_in_any_order(
     model, events, as_of, threshold, rnd
 ):
     """score/explain/timeline/crossings accept hostile events, finite and order-free."""
+    events, outside = _within_bounds(model, events)
+    if outside:  # a score.set outside the model's bounds is rejected, named
+        with pytest.raises(ls.InvalidEventError) as info:
+            ls.score(model, [*events, outside[0]], as_of)
+        assert (info.value.field, info.value.value) == ("value", outside[0].value)
     contacts = sorted({e.contact for e in events})
     contacts = rnd.sample(contacts, min(3, len(contacts)))
     scores, rows, lines, ups = _everything(model, events, contacts, as_of, threshold)
@@ -211,6 +236,7 @@ def test_two_events_with_one_id_are_rejected_in_any_order(model, events, pair, r
     """Different events sharing an id raise InvalidEventError everywhere, any order."""
     first, second = pair
     assert first != second
+    events, _ = _within_bounds(model, events)  # those fail on their own
     stream = [*events, first, second]
     rnd.shuffle(stream)
     contact = first.contact

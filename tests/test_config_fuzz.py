@@ -25,6 +25,7 @@ import datetime as dt
 import json
 import math
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,9 @@ _STRINGS = (
     "contact.merged",
     "2024-01-01T00:00:00Z",
     "2024-01-01",
+    "day",
+    "Europe/Paris",
+    "company",
     "0001-01-01T00:00:00+01:00",
     "9999-12-31T23:59:59.999999Z",
     "\ud800",
@@ -183,7 +187,7 @@ def json_values() -> st.SearchStrategy[Any]:
 _PLAUSIBLE = st.one_of(
     st.integers(-3, 400),
     st.floats(-1e3, 1e3),
-    st.sampled_from(_STRINGS[1:14]),
+    st.sampled_from(_STRINGS[1:17]),
     st.sampled_from(
         (
             [],
@@ -228,6 +232,14 @@ _KEYS = (
     "cuts",
     "labels",
     "within",
+    "group",
+    "groups",
+    "at_most",
+    "count",
+    "per",
+    "ended_by",
+    "subject",
+    "timezone",
     "Points",
     "x" * 1000,
 )
@@ -307,9 +319,16 @@ def _related(error: str, mutated: Path_) -> bool:
     while table and isinstance(table[-1], int):
         table.pop()  # an item of a list: the table holds the whole list
     around = _text(tuple(table[:-1]))
+    if mutated[:1] == ("groups",) and _GROUP_NAMED.fullmatch(error):
+        return True  # a group's name is named by rules and unique among groups
     return (
         not around or error == around or error.startswith((f"{around}.", f"{around}["))
     )
+
+
+#: The keys that a group's name is checked against: another group's name (two
+#: groups of one name) and a rule's group (a rule naming a group that is gone).
+_GROUP_NAMED = re.compile(r"groups\[\d+\]\.name|rules\[\d+\]\.group")
 
 
 def documents() -> st.SearchStrategy[tuple[type, Any]]:

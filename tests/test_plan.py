@@ -104,10 +104,33 @@ def test_once_per_is_scored_in_one_stream_and_read_by_the_kernel(monkeypatch):
     assert kernel.calls == 1
 
 
+def test_by_count_is_ranked_by_the_kernel_on_grouped_entries(monkeypatch):
+    """Ranks need every instant of a contact: score() groups, then the kernel."""
+    model = ls.ScoringModel(
+        "m",
+        [ls.Rule("form.submitted", 8), ls.Rule("page.viewed", 0)],
+        aging=ls.AgingPolicy.by_count(0.5),
+    )
+    strategy = compile_model(model).strategy
+    assert (strategy.score, strategy.reads) == (Path.GENERAL, Path.KERNEL)
+    kernel = Spy(monkeypatch, Scorer, "fast")
+    general = Spy(monkeypatch, Scorer, "general")
+    # ann: the form, then a page view one day later: 8 * 0.5; bob: 8.
+    assert {"ann": 4.0, "bob": 8.0} == ls.score(model, EVENTS, AS_OF)
+    assert (kernel.calls, general.calls) == (2, 0)
+
+
 @pytest.mark.parametrize(
     "rule",
-    [ls.Rule("form.submitted", 10, aging=ls.AgingPolicy.by_count(0.5))],
-    ids=["by_count"],
+    [
+        ls.Rule("form.submitted", 10, aging=ls.AgingPolicy.inverse(days=7)),
+        ls.Rule(
+            "form.submitted",
+            10,
+            aging=ls.AgingPolicy.steps([(dt.timedelta(days=7), 0.5)]),
+        ),
+    ],
+    ids=["inverse", "steps"],
 )
 def test_what_no_fast_path_is_taught_takes_the_general_path(monkeypatch, rule):
     strategy = compile_model(ls.ScoringModel("m", [rule])).strategy
@@ -141,12 +164,26 @@ def test_every_field_set_away_from_its_default_is_a_feature(cls):
         "bounds": (0.0, 10.0),
         "active_from": T0,
         "merge": "union",
+        "group": "g",
+        "at_most": ls.Frequency(3, "day"),
+        "ended_by": ("k.undone",),
+        "groups": (ls.Group("g"),),
+        "subject": "company",
+        "timezone": "Europe/Paris",
     }
     base = Rule("k", 1) if cls is Rule else ScoringModel("m", [Rule("k", 1)])
     for name in names - {"kind", "points", "rules"}:
         changed = attrs.evolve(base, **{name: samples[name]})
-        model = changed if cls is ScoringModel else ScoringModel("m", [changed])
+        groups = [ls.Group("g")] if name == "group" else []
+        model = (
+            changed
+            if cls is ScoringModel
+            else ScoringModel("m", [changed], groups=groups)
+        )
         assert f"{prefix}.{name}" in features(model)
+        assert compile_model(model).strategy.score is Path.GENERAL or any(
+            f"{prefix}.{name}" in s for s in SUPPORTS.values()
+        )
 
 
 def _peak_bytes(model, events, as_of):

@@ -70,11 +70,94 @@ def test_calibration_scenarios(scenario, events, stars):
     assert STARS.rate(engagement(events)) in stars, scenario
 
 
-def test_new_contacts_score_exactly_two():
-    """Seed 002: new contacts joining the system are given a score of 2."""
-    assert {"ann": 2.0} == ls.score(
-        ENGAGEMENT, [Event("ann", "contact.subscribed", FIRST)], AS_OF
+def test_new_contacts_start_from_two_and_rate_two_stars():
+    """Seed 002: "New contacts joining the system are given a score of 2".
+
+    The score starts from 2 (``initial``); subscribing is itself a positive
+    action ("we assume that since they have just been subscribed, they are still
+    active"), so a new subscriber is 2 stars and a contact known only by a
+    delivery scores exactly 2.
+    """
+    new = ls.score(ENGAGEMENT, [Event("ann", "contact.subscribed", FIRST)], AS_OF)
+    assert ENGAGEMENT.initial == 2.0
+    assert 2.0 < new["ann"] < 3.0
+    assert STARS.rate(new["ann"]) == 2
+    delivered = [Event("bob", "email.delivered", FIRST, {"message": "m1"})]
+    assert {"bob": 2.0} == ls.score(ENGAGEMENT, delivered, AS_OF)
+
+
+def _new_contact(*later):
+    """A contact who just subscribed, then *later* (kind, message) one day apart."""
+    events = [Event("n", "contact.subscribed", FIRST)]
+    for day, (kind, message) in enumerate(later, start=1):
+        attrs = {} if message is None else {"message": message}
+        events.append(Event("n", kind, FIRST + dt.timedelta(days=day), attrs))
+    return ls.score(ENGAGEMENT, events, AS_OF)["n"]
+
+
+def test_one_bounce_is_not_yet_one_star_but_two_bounces_or_a_complaint_are():
+    """Seed 002: "The 1-star value is for contacts that have a score less than 2.
+
+    This may be caused by multiple bounces or complaints." A bounce "divides the
+    current contact score": one lowers a new contact's score but leaves it at two
+    stars; two bounces, or a complaint, take it below 2.
+    """
+    new = _new_contact()
+    one = _new_contact(("email.bounced", "m1"))
+    two = _new_contact(("email.bounced", "m1"), ("email.bounced", "m2"))
+    complaint = _new_contact(("email.complained", "m1"))
+    assert one < new
+    assert STARS.rate(one) == 2
+    assert STARS.rate(two) == 1
+    assert STARS.rate(complaint) == 1
+
+
+def test_unsubscribing_lowers_the_score():
+    """Unsubscribing is a negative action: it divides the score."""
+    assert _new_contact(("email.unsubscribed", None)) < _new_contact()
+    reader = mails(opened=ALL)
+    gone = [*reader, Event("c", "email.unsubscribed", AS_OF - dt.timedelta(days=1))]
+    assert engagement(gone) < engagement(reader)
+
+
+def test_a_contact_that_ignored_fifty_mails_scores_below_a_new_one():
+    """Seed 002: the score "decreases with ... unread mails".
+
+    Yet "Inactive contacts may also be rated 2 stars": fifty unread mails rate two
+    stars, below a new contact.
+    """
+    new = _new_contact()
+    ignored = _new_contact(*[("email.delivered", f"m{i}") for i in range(50)])
+    assert ignored < new
+    assert STARS.rate(ignored) == 2 == STARS.rate(new)
+
+
+def test_only_the_latest_action_on_a_message_counts():
+    """Seed 002: "only the latest action on an individual message will be considered".
+
+    A mail opened then clicked counts the click only: exactly as if it had only
+    been clicked.
+    """
+    subscribed = Event("n", "contact.subscribed", FIRST)
+    opened = Event("n", "email.opened", FIRST + dt.timedelta(days=1), {"message": "m1"})
+    clicked = Event(
+        "n", "email.clicked", FIRST + dt.timedelta(days=2), {"message": "m1"}
     )
+    both = ls.score(ENGAGEMENT, [subscribed, opened, clicked], AS_OF)
+    assert both == ls.score(ENGAGEMENT, [subscribed, clicked], AS_OF)
+    assert both != ls.score(ENGAGEMENT, [subscribed, opened], AS_OF)
+    rows = ls.explain(
+        ENGAGEMENT,
+        [
+            Event("n", "email.opened", FIRST, {"message": "m1"}),
+            Event(
+                "n", "email.clicked", FIRST + dt.timedelta(hours=1), {"message": "m1"}
+            ),
+        ],
+        "n",
+        AS_OF,
+    )
+    assert [r.event.kind for r in rows] == ["email.clicked"]
 
 
 def test_four_opens_of_one_message_count_once():
@@ -103,13 +186,13 @@ def test_an_inactive_contact_drifts_back_to_two_stars():
 
 
 def test_a_fresh_bounce_divides_a_readers_score_and_hurts_more_than_an_old_one():
-    """A bounce on the latest mail divides by >= 1.5; an old bounce hurts far less."""
+    """A bounce on the latest mail divides by about 1 + its weight; an old one less."""
     reader = engagement(mails(opened=range(9)))
     fresh_divisor = reader / engagement(mails(opened=range(9), bounced=(9,)))
     old_divisor = engagement(mails(opened=range(1, 9))) / engagement(
         mails(opened=range(1, 9), bounced=(0,))
     )
-    assert fresh_divisor >= 1.5
+    assert fresh_divisor >= 1 + 0.9 * presets.ENGAGEMENT_WEIGHTS["bounce"]
     # The bounce's own share of the divisor (above 1): at least four times larger.
     assert fresh_divisor - 1 >= 4 * (old_divisor - 1)
 

@@ -6,6 +6,7 @@ import datetime as dt
 import math
 import random
 
+import attrs
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -93,13 +94,7 @@ def test_one_event_at_a_time_equals_one_fold(model, events, as_of):
 @given(models(), event_lists(), AS_OF)
 def test_explain_rows_add_up_to_the_score(model, events, as_of):
     """For sum models, initial + Σ effective is the score before bounds."""
-    model = ls.ScoringModel(
-        model.name,
-        model.rules,
-        aging=model.aging,
-        initial=model.initial,
-        merge=model.merge,
-    )
+    model = attrs.evolve(model, combine="sum", bounds=None, active_from=None)
     for contact, value in ls.score(model, events, as_of).items():
         rows = ls.explain(model, events, contact, as_of)
         total = model.initial + math.fsum(r.effective for r in rows)
@@ -140,14 +135,7 @@ def test_a_limit_is_never_exceeded(model, events, as_of):
 def test_positive_points_never_grow_without_new_events(model, events, as_of, days):
     """Without new events, aging never raises a score of positive points."""
     rules = tuple(r for r in model.rules if r.points >= 0)
-    model = ls.ScoringModel(
-        model.name,
-        rules,
-        aging=model.aging,
-        initial=model.initial,
-        combine=model.combine,
-        bounds=model.bounds,
-    )
+    model = attrs.evolve(model, rules=rules, active_from=None)
     assume(all(e.at <= as_of for e in events))
     before = ls.score(model, events, as_of)
     after = ls.score(model, events, as_of + dt.timedelta(days=days))
@@ -165,7 +153,9 @@ def test_an_earlier_as_of_ignores_later_events(model, events, as_of):
 @given(models(), event_lists(), AS_OF)
 def test_score_many_equals_score_per_model(model, events, as_of):
     """Scoring models side by side equals scoring each alone."""
-    other = ls.ScoringModel("other", model.rules[::-1], aging=model.aging)
+    # Another model over the same rules in another order, with no subject: one
+    # pass groups the events by contact for one and by company for the other.
+    other = attrs.evolve(model, name="other", rules=model.rules[::-1], subject=None)
     together = ls.score_many([model, other], events, as_of)
     assert close(ls.score(model, events, as_of), together[model.name])
     assert close(ls.score(other, events, as_of), together["other"])

@@ -16,6 +16,7 @@ from ._qualify import (
     qualify,
 )
 from ._rfm import CLASSIC_SEGMENTS, RFMSegment, SegmentRule, rfm_segments
+from ._rollup import rollup
 from ._segments import ScoreDiff, Segment, WhatIf, segment, what_if
 from ._time import band_changes, changes, crossings, timeline
 from .exceptions import InvalidEventError, InvalidModelError, LeadScoreError
@@ -42,7 +43,7 @@ from .model._events import (
 )
 from .model._fit import FitModel, FitRule, fit_scores, profiles
 from .model._rating import GRADE_LETTERS, RatingScale
-from .model._rules import Rule, ScoringModel
+from .model._rules import Frequency, Group, Rule, ScoringModel
 from .paths._fold import Ledger, explain, fold, score, score_many
 from .results import BandChange, Contribution, Crossing, ScoreChange
 
@@ -72,7 +73,9 @@ __all__ = [
     "EventField",
     "FitModel",
     "FitRule",
+    "Frequency",
     "FrozenAttrs",
+    "Group",
     "InvalidEventError",
     "InvalidModelError",
     "LeadScoreError",
@@ -105,6 +108,7 @@ __all__ = [
     "results",
     "rfm_segments",
     "roc_auc",
+    "rollup",
     "score",
     "score_many",
     "segment",

@@ -34,7 +34,7 @@ from .model._aging import AgingPolicy
 from .model._fit import PROFILE_UPDATED, FitModel, FitRule
 from .model._limits import shorten
 from .model._rating import RatingScale
-from .model._rules import Rule, ScoringModel
+from .model._rules import Frequency, Group, Rule, ScoringModel
 
 #: What :func:`to_dict` and :func:`from_dict` convert.
 Document = ScoringModel | FitModel | RatingScale[Any] | Segment
@@ -82,6 +82,13 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
         out["limit"] = rule.limit
     if rule.name is not None:
         out["name"] = rule.name
+    if rule.group is not None:
+        out["group"] = rule.group
+    if rule.at_most is not None:
+        out["at_most"] = {"count": rule.at_most.count, "per": rule.at_most.per}
+    if rule.ended_by is not None:
+        ended_by = rule.ended_by
+        out["ended_by"] = ended_by[0] if len(ended_by) == 1 else list(ended_by)
     return out
 
 
@@ -91,15 +98,38 @@ def rule_from_dict(data: Any, path: str = "rule") -> Rule:
     return _rule(data, path)
 
 
-def _rule(data: Any, path: str) -> Rule:
-    data = mapping(
-        data, path, {"kind", "points", "when", "aging", "once_per", "limit", "name"}
-    )
-    for required in ("kind", "points"):
-        if required not in data:
+_RULE_KEYS = {
+    "kind",
+    "points",
+    "when",
+    "aging",
+    "once_per",
+    "limit",
+    "name",
+    "group",
+    "at_most",
+    "ended_by",
+}
+
+
+def _required(data: Mapping[str, Any], path: str, *keys: str) -> None:
+    for key in keys:
+        if key not in data:
             raise InvalidModelError(
-                f"missing {required!r}", path=join(path, required), value=None
+                f"missing {key!r}", path=join(path, key), value=None
             )
+
+
+def _frequency(data: Any, path: str) -> Frequency:
+    """A rule's ``at_most`` table: ``{count = 20, per = "day"}``."""
+    data = mapping(data, path, {"count", "per"})
+    _required(data, path, "count", "per")
+    return build(path, lambda: Frequency(data["count"], data["per"]))
+
+
+def _rule(data: Any, path: str) -> Rule:
+    data = mapping(data, path, _RULE_KEYS)
+    _required(data, path, "kind", "points")
     when = (
         condition_from_dict(data["when"], join(path, "when"))
         if "when" in data
@@ -107,6 +137,11 @@ def _rule(data: Any, path: str) -> Rule:
     )
     aging = (
         aging_from_dict(data["aging"], join(path, "aging")) if "aging" in data else None
+    )
+    at_most = (
+        _frequency(data["at_most"], join(path, "at_most"))
+        if "at_most" in data
+        else None
     )
     return build(
         path,
@@ -118,6 +153,29 @@ def _rule(data: Any, path: str) -> Rule:
             once_per=data.get("once_per"),
             limit=data.get("limit"),
             name=data.get("name"),
+            group=data.get("group"),
+            at_most=at_most,
+            ended_by=data.get("ended_by"),
+        ),
+    )
+
+
+def _group_to_dict(group: Group) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": group.name}
+    if group.limit is not None:
+        out["limit"] = group.limit
+    if group.once_per is not None:
+        out["once_per"] = list(group.once_per)
+    return out
+
+
+def _group(data: Any, path: str) -> Group:
+    data = mapping(data, path, {"name", "limit", "once_per"})
+    _required(data, path, "name")
+    return build(
+        path,
+        lambda: Group(
+            data["name"], limit=data.get("limit"), once_per=data.get("once_per")
         ),
     )
 
@@ -145,15 +203,21 @@ def model_to_dict(model: ScoringModel) -> dict[str, Any]:
         out["active_from"] = model.active_from.isoformat()
     if model.merge != "keep-master":
         out["merge"] = model.merge
+    if model.groups:
+        out["groups"] = [_group_to_dict(g) for g in model.groups]
+    if model.subject is not None:
+        out["subject"] = model.subject
+    if model.timezone != "UTC":
+        out["timezone"] = model.timezone
     return out
 
 
-def _rules(data: Mapping[str, Any], path: str) -> list[Any]:
-    raw = data.get("rules", [])
+def _items(data: Mapping[str, Any], path: str, key: str = "rules") -> list[Any]:
+    raw = data.get(key, [])
     if not isinstance(raw, list):
         raise InvalidModelError(
-            f"rules must be a list, got {type(raw).__name__} {shorten(raw)}",
-            path=join(path, "rules"),
+            f"{key} must be a list, got {type(raw).__name__} {shorten(raw)}",
+            path=join(path, key),
             value=raw,
         )
     return raw
@@ -179,19 +243,34 @@ def model_from_dict(data: Any, path: str = "") -> ScoringModel:
             "bounds",
             "active_from",
             "merge",
+            "groups",
+            "subject",
+            "timezone",
         },
     )
     _check_type(data, "points", path)
-    if "name" not in data:
-        raise InvalidModelError("missing 'name'", path=join(path, "name"), value=None)
+    _required(data, path, "name")
     rules = [
-        _rule(r, join(path, f"rules[{i}]")) for i, r in enumerate(_rules(data, path))
+        _rule(r, join(path, f"rules[{i}]")) for i, r in enumerate(_items(data, path))
     ]
     kwargs: dict[str, Any] = {
         k: data[k]
-        for k in ("combine", "initial", "bounds", "active_from", "merge")
+        for k in (
+            "combine",
+            "initial",
+            "bounds",
+            "active_from",
+            "merge",
+            "subject",
+            "timezone",
+        )
         if k in data
     }
+    if "groups" in data:
+        kwargs["groups"] = [
+            _group(g, join(path, f"groups[{i}]"))
+            for i, g in enumerate(_items(data, path, "groups"))
+        ]
     if "aging" in data:
         kwargs["aging"] = aging_from_dict(data["aging"], join(path, "aging"))
     return build(path, lambda: ScoringModel(data["name"], rules, **kwargs))
@@ -278,7 +357,7 @@ def fit_model_from_dict(data: Any, path: str = "") -> FitModel:
     _check_type(data, "fit", path)
     rules = [
         _fit_rule_from_dict(r, join(path, f"rules[{i}]"))
-        for i, r in enumerate(_rules(data, path))
+        for i, r in enumerate(_items(data, path))
     ]
     kwargs = {k: data[k] for k in ("initial", "bounds", "kind") if k in data}
     return build(path, lambda: FitModel(data.get("name"), rules, **kwargs))

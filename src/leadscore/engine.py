@@ -42,6 +42,7 @@ from .model._rules import ScoringModel, finite
 from .paths._fold import Ledger, fold
 from .paths._history import History, crossings_of
 from .paths._stream import checked_list
+from .plan._compile import compile_model
 from .results import Crossing, ScoreChange
 from .stores import Store
 from .typing import Instant
@@ -276,10 +277,14 @@ class Engine:
         changes: list[ScoreChange] = []
         crossings: list[tuple[str, Crossing]] = []
         ledgers: dict[str, Ledger] = {}
-        instants: dict[str, set[int]] = {}
-        for e in new:
-            instants.setdefault(e.contact, set()).add(e._us)  # noqa: SLF001
         for name, model in self._models.items():
+            # Who each event is about: its contact, or the model's subject.
+            owner_of = compile_model(model).owner
+            instants: dict[str, set[int]] = {}
+            for e in new:
+                who = owner_of(e)
+                if who is not None:
+                    instants.setdefault(who, set()).add(e._us)  # noqa: SLF001
             before_ledger = self._ledgers[name]
             ledger = ledgers[name] = fold(model, new, before_ledger)
             seen: set[tuple[str, int]] = set()

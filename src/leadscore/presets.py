@@ -22,7 +22,7 @@ from .model._conditions import where
 from .model._events import Event
 from .model._fit import FitModel, FitRule, fit_scores
 from .model._rating import RatingScale
-from .model._rules import Rule, ScoringModel, finite
+from .model._rules import Group, Rule, ScoringModel, finite
 from .typing import Instant
 
 __all__ = [
@@ -46,14 +46,16 @@ THIRD, TWO_THIRDS, LETTER = 1, 2, 3
 
 #: The email engagement score's default weights (see docs/howto/email-engagement).
 ENGAGEMENT_WEIGHTS: Mapping[str, float] = {
+    "subscribe": 0.75,
     "read": 0.4,
     "click": 1.0,
     "forward": 1.5,
     "reply": 1.5,
     "profile": 0.5,
     "invite": 0.5,
-    "bounce": 1.5,
-    "complaint": 5.0,
+    "bounce": 0.25,
+    "complaint": 2.0,
+    "unsubscribe": 1.0,
 }
 
 
@@ -76,19 +78,29 @@ def email_engagement(
 ) -> ScoringModel:
     """The email platform's contact score (seed 002) as a ratio model.
 
-    New contacts score exactly 2.0 (two stars). Positive actions add their weight,
-    aged by the number of actions since (``by_count(factor)``); deliveries are
-    actions worth 0, so unread mails age older engagement away and an inactive
-    contact drifts back to 2. Bounces and complaints divide the score, aged the same
-    way. Only the latest action of each kind on one message counts; profile updates
-    count once (the latest); invites once per list.
+    A contact starts from 2.0; subscribing is a positive action (0.75), so a new
+    contact scores 2.75, two stars ("New contacts joining the system are given a
+    score of 2 ... we assume that since they have just been subscribed, they are
+    still active"). Positive actions add their weight, aged by the number of
+    actions since (``by_count(factor)``); deliveries are actions worth 0, so
+    unread mails age older engagement away and an inactive contact drifts down
+    towards 2.0, still two stars ("Inactive contacts may also be rated 2 stars")
+    but below a new contact. Bounces, complaints and unsubscribing divide the
+    score, aged the same way: one bounce leaves a new contact at two stars, two
+    bounces or one complaint take it to one ("may be caused by multiple bounces or
+    complaints"). For bounces, reads, clicks, forwards, complaints and replies,
+    "only the latest action on an individual message will be considered": they
+    form one group with ``once_per=("message",)``, so a mail opened then clicked
+    counts the click only. Profile updates count once (the latest); invites once
+    per list.
 
     Args:
         factor: The weight an action keeps per later action, in (0, 1].
         name: The model's name.
-        **weights: Overrides of :data:`ENGAGEMENT_WEIGHTS` (``read``, ``click``,
-            ``forward``, ``reply``, ``profile``, ``invite``, ``bounce``,
-            ``complaint``), each >= 0; bounce and complaint are divisors.
+        **weights: Overrides of :data:`ENGAGEMENT_WEIGHTS` (``subscribe``,
+            ``read``, ``click``, ``forward``, ``reply``, ``profile``, ``invite``,
+            ``bounce``, ``complaint``, ``unsubscribe``), each >= 0; bounce,
+            complaint and unsubscribe are divisors.
 
     Raises:
         InvalidModelError: for an unknown weight or a bad value.
@@ -97,7 +109,7 @@ def email_engagement(
     >>> model = email_engagement()
     >>> ls.score(model, [ls.Event("ann", "contact.subscribed", "2024-01-01T00:00Z")],
     ...          "2024-01-02T00:00Z")
-    {'ann': 2.0}
+    {'ann': 2.75}
     """
     unknown = sorted(set(weights) - set(ENGAGEMENT_WEIGHTS))
     if unknown:
@@ -107,8 +119,8 @@ def email_engagement(
             value=weights[unknown[0]],
         )
     w = {k: _positive(k, weights.get(k, v)) for k, v in ENGAGEMENT_WEIGHTS.items()}
+    # The seed's per-message actions: only the latest on one message counts.
     per_message = [
-        ("email.delivered", 0.0, "Delivered"),
         ("email.opened", w["read"], "Read"),
         ("email.clicked", w["click"], "Clicked"),
         ("email.forwarded", w["forward"], "Forwarded"),
@@ -119,14 +131,23 @@ def email_engagement(
     return ScoringModel(
         name,
         [
-            *(Rule(k, p, once_per="message", name=n) for k, p, n in per_message),
+            Rule("contact.subscribed", w["subscribe"], once_per=(), name="Subscribed"),
+            Rule("email.delivered", 0.0, once_per="message", name="Delivered"),
+            *(Rule(k, p, group="message", name=n) for k, p, n in per_message),
             Rule("profile.updated", w["profile"], once_per=(), name="Profile updated"),
             Rule("list.invited", w["invite"], once_per="list", name="Invited"),
+            Rule(
+                "email.unsubscribed",
+                -w["unsubscribe"],
+                once_per=(),
+                name="Unsubscribed",
+            ),
         ],
         aging=AgingPolicy.by_count(factor),
         combine="ratio",
         initial=2.0,
         bounds=(0.0, None),
+        groups=[Group("message", once_per="message")],
     )
 
 

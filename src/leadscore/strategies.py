@@ -32,13 +32,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from attrs import evolve
+from dateutil.relativedelta import relativedelta
 from hypothesis import strategies as st
 
-from .model._aging import AgingPolicy
+from .model._aging import AGING_KINDS, AgingPolicy
 from .model._conditions import VALUE, Condition, where
 from .model._events import CONTACT_MERGED, SCORE_ADJUSTED, SCORE_RESET, SCORE_SET, Event
 from .model._fit import FitModel, FitRule
@@ -50,7 +51,8 @@ from .model._limits import (
     MAX_POINTS,
 )
 from .model._rating import RatingScale
-from .model._rules import Rule, ScoringModel
+from .model._rules import PERIODS, Frequency, Group, Rule, ScoringModel
+from .model._steps import Step, is_later
 
 __all__ = [
     "CONTACTS",
@@ -77,6 +79,7 @@ __all__ = [
     "event_lists",
     "events",
     "fit_models",
+    "groups",
     "instants",
     "invalid_event_cases",
     "invalid_event_kwargs",
@@ -94,6 +97,10 @@ KINDS = ("email.opened", "email.clicked", "page.viewed", "form.submitted")
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 _MESSAGES = ("m1", "m2", "m3")
 _PATHS = ("/pricing", "/blog", "/unsubscribe")
+_COMPANIES = ("acme", "globex")
+#: The group names, frequency periods and time zones models() draws.
+GROUP_NAMES = ("email", "web")
+TIMEZONES = ("UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata")
 
 
 def _utc(text: str) -> dt.datetime:
@@ -121,6 +128,17 @@ EDGE_INSTANTS = tuple(
         "2025-02-28T10:00:00",
         "2025-02-28T12:00:00",
         "2025-02-28T23:00:00",
+        # Around the DST changes of Europe/Paris and America/New_York (the zones
+        # models() draws for at_most buckets), and a Paris/Kolkata day boundary.
+        "2024-03-10T06:30:00",
+        "2024-03-10T07:30:00",
+        "2024-03-31T00:30:00",
+        "2024-03-31T01:30:00",
+        "2024-06-30T22:30:00",
+        "2024-10-27T00:30:00",
+        "2024-10-27T01:30:00",
+        "2024-11-03T05:30:00",
+        "2024-11-03T06:30:00",
     )
 )
 
@@ -375,6 +393,7 @@ def events(
             "message": st.sampled_from(_MESSAGES),
             "path": st.sampled_from(_PATHS),
             "campaign": st.sampled_from(("May newsletter", "promo")),
+            "company": st.sampled_from(_COMPANIES),
         },
     )
     return st.builds(
@@ -409,12 +428,20 @@ def manual_events(
     """
     if not adversarial:
         when = at if at is not None else instants()
+        # A score.set within every bounds models() draws (a set outside a model's
+        # bounds is rejected); adjustments may go anywhere (they clamp).
         adjust = st.builds(
             Event,
             contact=st.sampled_from(contacts),
-            kind=st.sampled_from((SCORE_ADJUSTED, SCORE_SET, SCORE_RESET)),
+            kind=st.sampled_from((SCORE_ADJUSTED, SCORE_RESET)),
             at=when,
             value=st.sampled_from((-5.0, 0.0, 3.0, 50.0)),
+        ) | st.builds(
+            Event,
+            contact=st.sampled_from(contacts),
+            kind=st.just(SCORE_SET),
+            at=when,
+            value=st.sampled_from((0.0, 3.0, 50.0)),
         )
         merge = (
             st.tuples(st.sampled_from(contacts), st.sampled_from(contacts), when)
@@ -778,26 +805,93 @@ def invalid_event_kwargs(
 
 
 _MICRO = dt.timedelta(microseconds=1)
+_STEP_WEIGHTS = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
+_ANY_MONTHS = st.integers(1, MAX_MONTHS)
+_ANY_DAYS = st.integers(1, MAX_DAYS)
 
 
-def aging_policies(*, adversarial: bool = False) -> st.SearchStrategy[AgingPolicy]:
+@st.composite
+def _step_policies(draw: st.DrawFn, months: int, days: int) -> AgingPolicy:
+    """``AgingPolicy.steps`` of 1 to 4 steps, mixing months and days.
+
+    Steps of months and of days interleave (14 days, then 1 month, then 45 days);
+    a drawn step that is not later than the one before for every ``at`` (1 month
+    then 30 days) is left out. Weights never rise, and are 0 now and then.
+    """
+    drawn = draw(
+        st.lists(
+            st.tuples(st.integers(0, months), st.integers(0, days)).filter(any),
+            min_size=1,
+            max_size=4,
+            unique=True,
+        )
+    )
+    drawn.sort(key=lambda after: after[0] * 30.44 + after[1])
+    kept: list[Step] = []
+    for m, d in drawn:
+        step = Step(m, dt.timedelta(days=d), 1.0)
+        if not kept or is_later(kept[-1], step):
+            kept.append(step)
+    weights = sorted(
+        draw(
+            st.lists(
+                st.sampled_from(_STEP_WEIGHTS), min_size=len(kept), max_size=len(kept)
+            )
+        ),
+        reverse=True,
+    )
+    return AgingPolicy.steps(
+        [
+            (relativedelta(months=s.months) + s.period if s.months else s.period, w)
+            for s, w in zip(kept, weights, strict=True)
+        ]
+    )
+
+
+def aging_policies(
+    *, adversarial: bool = False, kinds: Collection[str] | None = None
+) -> st.SearchStrategy[AgingPolicy]:
     """Every kind of aging policy, with month periods that hit month ends.
 
-    With *adversarial*, also periods at the documented limits (12,000 months,
-    366,000 days), of one microsecond, and ``by_count(5e-324)``.
+    ``steps`` policies mix calendar months and days. With *adversarial*, also
+    periods and steps at the documented limits (12,000 months, 366,000 days), of
+    one microsecond, and ``by_count(5e-324)``. *kinds* draws only those kinds
+    (``kinds={"steps"}``); by default every kind.
     """
-    plain = st.one_of(
-        st.just(AgingPolicy.never()),
-        st.builds(AgingPolicy.expire_after, months=st.integers(1, 13)),
-        st.builds(AgingPolicy.expire_after, days=st.integers(1, 120)),
-        st.builds(AgingPolicy.half_life, days=st.integers(1, 90)),
-        st.builds(AgingPolicy.linear, days=st.integers(1, 200)),
-        st.builds(AgingPolicy.by_count, st.sampled_from((0.25, 0.5, 0.9, 1.0))),
-    )
-    if not adversarial:
-        return plain
-    extreme = st.sampled_from(
+    wanted = frozenset(AGING_KINDS if kinds is None else kinds)
+    if not wanted or not wanted <= set(AGING_KINDS):
+        msg = f"kinds must be some of {', '.join(AGING_KINDS)}, got {kinds!r}"
+        raise ValueError(msg)
+    return _aging_policies(adversarial, wanted)
+
+
+@functools.cache  # built once: strategies are immutable, validation is not free
+def _aging_policies(
+    adversarial: bool,
+    wanted: frozenset[str],
+) -> st.SearchStrategy[AgingPolicy]:
+    plain = [
+        ("never", st.just(AgingPolicy.never())),
         (
+            "expire_after",
+            st.builds(AgingPolicy.expire_after, months=st.integers(1, 13)),
+        ),
+        ("expire_after", st.builds(AgingPolicy.expire_after, days=st.integers(1, 120))),
+        ("half_life", st.builds(AgingPolicy.half_life, days=st.integers(1, 90))),
+        ("linear", st.builds(AgingPolicy.linear, days=st.integers(1, 200))),
+        (
+            "by_count",
+            st.builds(AgingPolicy.by_count, st.sampled_from((0.25, 0.5, 0.9, 1.0))),
+        ),
+        ("inverse", st.builds(AgingPolicy.inverse, days=st.integers(1, 90))),
+        ("steps", _step_policies(months=13, days=120)),
+    ]
+    groups = [st.one_of([draw for kind, draw in plain if kind in wanted])]
+    if not adversarial:
+        return groups[0]
+    extreme = [
+        p
+        for p in (
             AgingPolicy.expire_after(months=MAX_MONTHS),
             AgingPolicy.expire_after(days=MAX_DAYS),
             AgingPolicy.expire_after(weeks=MAX_DAYS // 7),
@@ -807,15 +901,36 @@ def aging_policies(*, adversarial: bool = False) -> st.SearchStrategy[AgingPolic
             AgingPolicy.linear(days=MAX_DAYS),
             AgingPolicy.linear(_MICRO),
             AgingPolicy.by_count(5e-324),
+            AgingPolicy.inverse(days=MAX_DAYS),
+            AgingPolicy.inverse(_MICRO),
+            AgingPolicy.steps([(_MICRO, 0.5), (2 * _MICRO, 0.0)]),
+            AgingPolicy.steps(
+                [
+                    (relativedelta(months=MAX_MONTHS), 0.5),
+                    (relativedelta(months=MAX_MONTHS, days=MAX_DAYS), 0.0),
+                ]
+            ),
+            AgingPolicy.steps([(dt.timedelta(days=MAX_DAYS), 5e-324)]),
         )
-    )
-    ranged = st.one_of(
-        st.builds(AgingPolicy.expire_after, months=st.integers(1, MAX_MONTHS)),
-        st.builds(AgingPolicy.expire_after, days=st.integers(1, MAX_DAYS)),
-        st.builds(AgingPolicy.half_life, days=st.integers(1, MAX_DAYS)),
-        st.builds(AgingPolicy.linear, days=st.integers(1, MAX_DAYS)),
-    )
-    return st.one_of(plain, extreme, ranged)
+        if p.kind in wanted
+    ]
+    ranged = [
+        draw
+        for kind, draw in (
+            ("expire_after", st.builds(AgingPolicy.expire_after, months=_ANY_MONTHS)),
+            ("expire_after", st.builds(AgingPolicy.expire_after, days=_ANY_DAYS)),
+            ("half_life", st.builds(AgingPolicy.half_life, days=_ANY_DAYS)),
+            ("linear", st.builds(AgingPolicy.linear, days=_ANY_DAYS)),
+            ("inverse", st.builds(AgingPolicy.inverse, days=_ANY_DAYS)),
+            ("steps", _step_policies(months=MAX_MONTHS, days=MAX_DAYS)),
+        )
+        if kind in wanted
+    ]
+    if extreme:
+        groups.append(st.sampled_from(extreme))
+    if ranged:
+        groups.append(st.one_of(ranged))
+    return st.one_of(groups)
 
 
 @functools.cache  # built once: strategies are immutable, validation is not free
@@ -908,10 +1023,14 @@ _ADV_POINTS = (MAX_POINTS, -MAX_POINTS, 5e-324, -5e-324, -0.0, 0.0, 1.0, -3.0, 1
 
 
 def rules(
-    kinds: Sequence[str] = KINDS, *, adversarial: bool = False
+    kinds: Sequence[str] = KINDS,
+    *,
+    adversarial: bool = False,
+    groups: Sequence[str] = (),
 ) -> st.SearchStrategy[Rule]:
     """Rules on *kinds*, with every option sometimes set.
 
+    *groups* are the group names a rule may join (the model must define them).
     With *adversarial*: points and limits at the documented limit (``±1e15``,
     ``5e-324``, ``-0.0``), adversarial conditions and aging policies, ``once_per``
     on look-alike and hostile keys.
@@ -944,7 +1063,22 @@ def rules(
         once_per=st.sampled_from((None, None, (), ("message",), ("message", "path"))),
         limit=st.sampled_from((None, None, 12.0, 40.0)),
         name=st.none() | st.sampled_from(("opens", "visits")),
+        group=st.sampled_from((None, *groups)),
+        at_most=st.none()
+        | st.builds(Frequency, st.integers(1, 3), st.sampled_from(PERIODS)),
+        ended_by=st.sampled_from((None, None, None, *kinds)),
     )
+
+
+def groups(names: Sequence[str] = GROUP_NAMES) -> st.SearchStrategy[tuple[Group, ...]]:
+    """Score groups named from *names*, each with a limit and a once_per or not."""
+    group = st.builds(
+        Group,
+        st.sampled_from(names),
+        limit=st.sampled_from((None, 8.0, 30.0)),
+        once_per=st.sampled_from((None, (), ("message",))),
+    )
+    return st.lists(group, max_size=len(names), unique_by=lambda g: g.name).map(tuple)
 
 
 def models(
@@ -978,17 +1112,25 @@ def models(
             merge=st.sampled_from(("keep-master", "union")),
         )
     bounds = st.sampled_from((None, (0.0, 100.0), (None, 50.0), (-10.0, None)))
-    return st.builds(
-        ScoringModel,
-        st.sampled_from(("engagement", "sales")),
-        st.lists(rules(kinds), max_size=4).map(tuple),
-        aging=aging_policies(),
-        combine=st.sampled_from(("sum", "ratio")),
-        initial=st.sampled_from((0.0, 2.0, 10.0)),
-        bounds=bounds,
-        active_from=st.none() | instants(),
-        merge=st.sampled_from(("keep-master", "union")),
-    )
+
+    def with_groups(drawn: tuple[Group, ...]) -> st.SearchStrategy[ScoringModel]:
+        names = [g.name for g in drawn]
+        return st.builds(
+            ScoringModel,
+            st.sampled_from(("engagement", "sales")),
+            st.lists(rules(kinds, groups=names), max_size=4).map(tuple),
+            aging=aging_policies(),
+            combine=st.sampled_from(("sum", "ratio")),
+            initial=st.sampled_from((0.0, 2.0, 10.0)),
+            bounds=bounds,
+            active_from=st.none() | instants(),
+            merge=st.sampled_from(("keep-master", "union")),
+            groups=st.just(drawn),
+            subject=st.sampled_from((None, None, None, "company")),
+            timezone=st.sampled_from(TIMEZONES),
+        )
+
+    return groups().flatmap(with_groups)
 
 
 #: The kinds of the email engagement score.

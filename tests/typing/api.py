@@ -6,6 +6,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, assert_type
 
+from dateutil.relativedelta import relativedelta
+
 import leadscore as ls
 from leadscore import config
 from leadscore.model._events import AttrValue
@@ -34,6 +36,11 @@ rows = ls.explain(model, [e], "ann", at)
 assert_type(rows, list[ls.Contribution])
 assert_type(rows[0].rule, ls.Rule | None)
 assert_type(ls.AgingPolicy.by_count(0.5).weight(at, at, rank=2), float)
+assert_type(ls.AgingPolicy.inverse(days=30), ls.AgingPolicy)
+hubspot = ls.AgingPolicy.steps(
+    [(relativedelta(months=1), 0.75), (dt.timedelta(days=45), 0.5)]
+)
+assert_type(hubspot.weight(at, at), float)
 assert_type(config.model_from_dict(config.model_to_dict(model)), ls.ScoringModel)
 
 stars = ls.RatingScale.stars()

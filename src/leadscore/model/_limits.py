@@ -11,10 +11,12 @@ from __future__ import annotations
 __all__ = [
     "MAX_CONDITION_DEPTH",
     "MAX_DAYS",
+    "MAX_FREQUENCY",
     "MAX_INT_ATTR",
     "MAX_MONTHS",
     "MAX_POINTS",
     "MAX_REPR",
+    "MAX_STEPS",
 ]
 
 #: Largest absolute number of points: a rule's points, a model's ``initial`` and
@@ -29,6 +31,14 @@ MAX_CONDITION_DEPTH = 64
 #: Longest aging period: 1,000 years, in months and in days.
 MAX_MONTHS = 12_000
 MAX_DAYS = 366_000
+
+#: Most steps of ``AgingPolicy.steps``: a schedule per day for almost three years;
+#: far above any product's (HubSpot's has two or three), and few enough that
+#: checking their order stays quick for a model from untrusted configuration.
+MAX_STEPS = 1_000
+
+#: Largest count of a frequency cap (``Frequency(count, per)``).
+MAX_FREQUENCY = 10**9
 
 #: Largest absolute int in an event attribute: every store (JSON, SQL) keeps it
 #: exactly and conditions compare it with any float.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import zoneinfo
 from collections.abc import Iterable
 from typing import Any, Literal, TypeVar
 
@@ -14,14 +15,26 @@ from leadscore.exceptions import InvalidEventError, InvalidModelError
 from ._aging import AgingPolicy
 from ._conditions import Condition
 from ._events import SPECIAL_KINDS, to_utc
-from ._limits import MAX_POINTS, shorten
+from ._limits import MAX_FREQUENCY, MAX_POINTS, shorten
 
-__all__ = ["COMBINES", "MERGES", "Rule", "ScoringModel", "finite", "points_value"]
+__all__ = [
+    "COMBINES",
+    "MERGES",
+    "PERIODS",
+    "Frequency",
+    "Group",
+    "Rule",
+    "ScoringModel",
+    "finite",
+    "points_value",
+]
 
 T = TypeVar("T")
 
 COMBINES = ("sum", "ratio")
 MERGES = ("keep-master", "union")
+#: The calendar buckets of :class:`Frequency`.
+PERIODS = ("hour", "day", "week", "month")
 
 
 def finite(name: str, value: Any) -> float:
@@ -109,6 +122,95 @@ def _to_once_per(value: Any) -> tuple[str, ...] | None:
     return tuple(keys)
 
 
+def _to_ended_by(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    kinds = (value,) if isinstance(value, str) else value
+    if not isinstance(kinds, list | tuple) or not kinds:
+        raise InvalidModelError(
+            "ended_by must be None, a kind or a non-empty tuple of kinds, "
+            f"got {shorten(value)}",
+            path="ended_by",
+            value=value,
+        )
+    for k in kinds:
+        if not isinstance(k, str) or not k or k in SPECIAL_KINDS:
+            raise InvalidModelError(
+                f"ended_by must name event kinds a rule could score, got {shorten(k)}",
+                path="ended_by",
+                value=k,
+            )
+    return tuple(dict.fromkeys(kinds))
+
+
+def _to_count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidModelError(
+            f"count must be a whole number, got {shorten(value)}",
+            path="count",
+            value=value,
+        )
+    if not 1 <= value <= MAX_FREQUENCY:
+        raise InvalidModelError(
+            f"count must be from 1 to {MAX_FREQUENCY:,}, got {shorten(value)}",
+            path="count",
+            value=value,
+        )
+    return value
+
+
+@attrs.frozen(repr=False)
+class Frequency:
+    """At most *count* counted events per calendar *per* (a frequency cap).
+
+    ``Rule(..., at_most=Frequency(20, "day"))``: "at most 20 email opens a day".
+    Buckets are calendar hours, days, Monday-based weeks or months in the model's
+    ``timezone``; in each, only the first *count* of the rule's remaining events
+    (canonical order) count. An hour bucket is one hour of wall-clock time at one
+    UTC offset, so the repeated hour of a DST change is two buckets.
+
+    >>> Frequency(20, "day")
+    Frequency(20, 'day')
+    """
+
+    count: int = attrs.field(converter=_to_count)
+    per: Literal["hour", "day", "week", "month"] = attrs.field()
+
+    @per.validator
+    def _check_per(self, _: attrs.Attribute[str], value: Any) -> None:
+        if value not in PERIODS:
+            raise InvalidModelError(
+                f"unknown per {shorten(value)}; use one of "
+                f"{', '.join(map(repr, PERIODS))}",
+                path="per",
+                value=value,
+            )
+
+    def __repr__(self) -> str:
+        """The constructor call."""
+        return f"Frequency({self.count!r}, {self.per!r})"
+
+
+def _check_frequency(_: object, __: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not isinstance(value, Frequency):
+        raise InvalidModelError(
+            f"at_most must be a Frequency or None, got {shorten(value)}",
+            path="at_most",
+            value=value,
+        )
+
+
+def _to_group_name(value: Any) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise InvalidModelError(
+            f"group must be a non-empty str (a group's name) or None, got "
+            f"{shorten(value)}",
+            path="group",
+            value=value,
+        )
+    return value
+
+
 def _to_points(value: Any) -> float:
     return points_value("points", value)
 
@@ -161,10 +263,50 @@ def short_repr(obj: Any, positional: tuple[str, ...]) -> str:
         if field.name in positional:
             continue
         value = getattr(obj, field.name)
-        if field.default is not attrs.NOTHING and value == field.default:
+        default = field.default
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            default = default.factory()
+        if default is not attrs.NOTHING and value == default:
             continue
         parts.append(f"{field.name}={value!r}")
     return f"{type(obj).__name__}({', '.join(parts)})"
+
+
+def _to_group_label(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidModelError(
+            f"name must be a non-empty str, got {shorten(value)}",
+            path="name",
+            value=value,
+        )
+    return value
+
+
+@attrs.frozen(repr=False)
+class Group:
+    """A named set of rules (``Rule(group=name)``) with a shared cap and dedupe.
+
+    Args:
+        name: The group's name; rules join it with ``Rule(group=name)``.
+        limit: The most points (absolute value) the group's rules may contribute
+            together at one time, after their own limits.
+        once_per: Like a rule's ``once_per``, over every rule of the group: among
+            the events matching any of them, only the latest per key counts (for
+            each of the group's rules it matches).
+
+    >>> Group("email", once_per="message")
+    Group('email', once_per=('message',))
+    """
+
+    name: str = attrs.field(converter=_to_group_label)
+    limit: float | None = attrs.field(default=None, kw_only=True, converter=_to_limit)
+    once_per: tuple[str, ...] | None = attrs.field(
+        default=None, kw_only=True, converter=_to_once_per
+    )
+
+    def __repr__(self) -> str:
+        """The constructor call, without the fields left at their defaults."""
+        return short_repr(self, ("name",))
 
 
 @attrs.frozen(repr=False)
@@ -184,6 +326,14 @@ class Rule:
         limit: The most points (absolute value) the rule may contribute at one
             time.
         name: A label for explanations; defaults to the kind and points.
+        group: The name of the model's :class:`Group` the rule belongs to.
+        at_most: A :class:`Frequency` cap: at most so many counted events per
+            calendar hour, day, week or month (in the model's ``timezone``).
+        ended_by: Kinds that take the points back (a *state rule*): a counted
+            event stops counting once an event of one of these kinds with the same
+            ``once_per`` key (the same contact, when ``once_per`` is None) follows
+            it. ``Rule("list.joined", 10, once_per="list", ended_by="list.left")``
+            holds 10 points while the contact is in a list.
 
     >>> Rule("email.opened", 5, once_per="message").label
     'email.opened +5'
@@ -202,6 +352,15 @@ class Rule:
     )
     limit: float | None = attrs.field(default=None, kw_only=True, converter=_to_limit)
     name: str | None = attrs.field(default=None, kw_only=True, converter=to_name)
+    group: str | None = attrs.field(
+        default=None, kw_only=True, converter=_to_group_name
+    )
+    at_most: Frequency | None = attrs.field(
+        default=None, kw_only=True, validator=_check_frequency
+    )
+    ended_by: tuple[str, ...] | None = attrs.field(
+        default=None, kw_only=True, converter=_to_ended_by
+    )
 
     def __repr__(self) -> str:
         """The constructor call, without the fields left at their defaults."""
@@ -241,6 +400,50 @@ def tuple_of(cls: type[T], value: Any, path: str = "rules") -> tuple[T, ...]:
 
 def _to_rules(value: Any) -> tuple[Rule, ...]:
     return tuple_of(Rule, value)
+
+
+def _to_groups(value: Any) -> tuple[Group, ...]:
+    groups = tuple_of(Group, value, "groups")
+    seen: set[str] = set()
+    for i, group in enumerate(groups):
+        if group.name in seen:
+            raise InvalidModelError(
+                f"two groups are named {shorten(group.name)}",
+                path=f"groups[{i}].name",
+                value=group.name,
+            )
+        seen.add(group.name)
+    return groups
+
+
+def _to_subject(value: Any) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise InvalidModelError(
+            "subject must be None (score contacts) or an attribute name, got "
+            f"{shorten(value)}",
+            path="subject",
+            value=value,
+        )
+    return value
+
+
+def _to_timezone(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidModelError(
+            f"timezone must be an IANA time zone name, got {shorten(value)}",
+            path="timezone",
+            value=value,
+        )
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise InvalidModelError(
+            f"unknown timezone {shorten(value)}; use an IANA name such as "
+            "'Europe/Paris' or 'UTC'",
+            path="timezone",
+            value=value,
+        ) from None
+    return value
 
 
 def to_bounds(value: Any) -> tuple[float | None, float | None] | None:
@@ -317,6 +520,12 @@ class ScoringModel:
         active_from: Events earlier than this never count.
         merge: What a merge does with the merged contact's history before the
             merge: ``"keep-master"`` drops it, ``"union"`` folds it into the master.
+        groups: The :class:`Group` s that rules may join (``Rule(group=name)``).
+        subject: What is scored: None scores ``event.contact``; an attribute name
+            (``"company"``, ``"deal"``) scores the value of that attribute, and
+            events without it (or with None) are ignored by this model. Manual
+            score events and merges name the subject in their ``contact``.
+        timezone: The IANA time zone of ``at_most`` buckets (aging stays in UTC).
 
     Raises:
         InvalidModelError: naming the field and the value.
@@ -340,10 +549,34 @@ class ScoringModel:
     merge: Literal["keep-master", "union"] = attrs.field(
         default="keep-master", kw_only=True, validator=_one_of("merge", MERGES)
     )
+    groups: tuple[Group, ...] = attrs.field(
+        default=(), kw_only=True, converter=_to_groups
+    )
+    subject: str | None = attrs.field(default=None, kw_only=True, converter=_to_subject)
+    timezone: str = attrs.field(default="UTC", kw_only=True, converter=_to_timezone)
 
     def __repr__(self) -> str:
         """The constructor call, without the fields left at their defaults."""
         return short_repr(self, ("name", "rules"))
+
+    def __attrs_post_init__(self) -> None:
+        """Check that every rule's group is one of the model's groups."""
+        names = {g.name for g in self.groups}
+        for i, rule in enumerate(self.rules):
+            if rule.group is not None and rule.group not in names:
+                known = ", ".join(map(repr, sorted(names))) or "none"
+                raise InvalidModelError(
+                    f"rules[{i}] names the unknown group {shorten(rule.group)} "
+                    f"(the model's groups: {known})",
+                    path=f"rules[{i}].group",
+                    value=rule.group,
+                )
+
+    def group_of(self, rule: Rule) -> Group | None:
+        """The :class:`Group` *rule* belongs to, or None."""
+        if rule.group is None:
+            return None
+        return next(g for g in self.groups if g.name == rule.group)
 
     @name.validator
     def _check_name(self, _: attrs.Attribute[str], value: Any) -> None:

@@ -7,6 +7,8 @@ key, and the ``by_count`` ranks. Nothing depends on the order the events arrived
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeAlias
@@ -18,8 +20,9 @@ from leadscore.model._events import (
     SCORE_SET,
     Event,
     canonical_key,
+    from_micros,
 )
-from leadscore.plan._compile import Compiled, Grouped
+from leadscore.plan._compile import Compiled, Entry, Grouped, Log
 from leadscore.plan._strategy import Path
 from leadscore.results import Contribution
 
@@ -52,7 +55,33 @@ class Scorer:
         self.limits = [r.limit for r in rules]
         self.once_per = [r.once_per for r in rules]
         self.kernels = compiled.kernels
+        self.enders = compiled.enders
+        self.at_most = [r.at_most for r in rules]
+        index = {g.name: g for g in model.groups}
+        members = {
+            g.name: frozenset(i for i, r in enumerate(rules) if r.group == g.name)
+            for g in model.groups
+        }
+        #: (once_per keys, member rules) of every group with a once_per.
+        self.group_once = [
+            (g.once_per, members[g.name])
+            for g in model.groups
+            if g.once_per is not None
+        ]
+        #: (limit, member rules) of every group with a limit.
+        self.group_limits: list[tuple[float, tuple[int, ...]]] = [
+            (limit, tuple(sorted(m)))
+            for name, m in members.items()
+            if (limit := index[name].limit) is not None and m
+        ]
+        #: The stages beyond rule once_per (group once_per, ended_by, at_most).
+        self.staged = bool(
+            self.group_once or self.enders or any(c is not None for c in self.at_most)
+        )
+        self.zone = zoneinfo.ZoneInfo(model.timezone)
         self.uses_rank = any(p.uses_rank for p in self.policies)
+        #: Per rule, the by_count factor (its weight is ``factor ** rank``) or None.
+        self.factors = [p.factor if p.uses_rank else None for p in self.policies]
         # The kernel path scores a contact in one loop over its entries (the plan
         # decides which models may; contacts with manual events or merges always
         # take the general path). For step policies it inlines the expiry window
@@ -77,6 +106,8 @@ class Scorer:
 
     def fast_kernel(self, entries: Iterable[tuple[Event, tuple[int, ...]]]) -> float:
         """Like :meth:`fast`, with the as_of-free kernels: for one-off reads."""
+        if self.uses_rank:
+            return self._fast_ranked(entries)
         if self.keyed:
             return self._fast_keyed(entries)
         as_of_us, points, kernels = self.as_of_us, self.points, self.kernels
@@ -113,6 +144,10 @@ class Scorer:
         """
         pos = neg = 0.0
         limits, points = self.limits, self.points
+        if self.group_limits:
+            scales = self.scales(totals)
+            totals = [total * s for total, s in zip(totals, scales, strict=True)]
+            limits = [None] * len(totals)
         for i, total in enumerate(totals):
             limit = limits[i]
             if limit is not None and abs(total) > limit:
@@ -124,10 +159,29 @@ class Scorer:
         value = (base + pos) / (1.0 + neg) if self.ratio else base + pos
         return self.model.clamp(value + adjust)
 
+    def scales(self, totals: Sequence[float]) -> list[float]:
+        """Per rule, the factor its limit and its group's limit scale it by."""
+        scales = [1.0] * len(totals)
+        limited = list(totals)
+        for i, limit in enumerate(self.limits):
+            total = totals[i]
+            if limit is not None and abs(total) > limit:
+                scales[i] = limit / abs(total)
+                limited[i] = limit if total > 0 else -limit
+        for limit, members in self.group_limits:
+            together = sum(limited[i] for i in members)
+            if abs(together) > limit:
+                factor = limit / abs(together)
+                for i in members:
+                    scales[i] *= factor
+        return scales
+
     # -- one contact ----------------------------------------------------------
 
     def fast(self, entries: Iterable[tuple[Event, tuple[int, ...]]]) -> float:
         """Score a contact with no manual events and no merges (simple models)."""
+        if self.uses_rank:
+            return self._fast_ranked(entries)
         if self.keyed:
             return self._fast_keyed(entries)
         as_of_us = self.as_of_us
@@ -166,6 +220,42 @@ class Scorer:
                     latest[key] = e
         for (i, *_), e in latest.items():
             totals[i] += points[i] * weighers[i](e._us, 0)  # noqa: SLF001
+        return self.combine(self.initial, totals, 0.0)
+
+    def _fast_ranked(self, entries: Iterable[Entry]) -> float:
+        """:meth:`fast` for models with ``by_count``: ranks need every instant.
+
+        The counted entries (once_per keeps the latest per key), then one sorted
+        list of their instants: an entry's rank is the number of counted entries
+        strictly later, one bisection each.
+        """
+        as_of_us, points, kernels = self.as_of_us, self.points, self.kernels
+        live = [entry for entry in entries if entry[0]._us <= as_of_us]  # noqa: SLF001
+        if self.keyed:
+            counted = self._counted(
+                [(Log(EARLIEST_US, tuple(live), ()), EARLIEST_US)], EARLIEST_US
+            )
+            pairs = [
+                (entry, i)
+                for i, rule_entries in enumerate(counted)
+                for entry in rule_entries
+            ]
+            actions = {id(entry): entry for entry, _ in pairs}.values()
+        else:
+            pairs = [(entry, i) for entry in live for i in entry[1]]
+            actions = live  # type: ignore[assignment]
+        times = sorted(entry[0]._us for entry in actions)  # noqa: SLF001
+        n = len(times)
+        totals = [0.0] * len(points)
+        factors = self.factors
+        for entry, i in pairs:
+            t = entry[0]._us  # noqa: SLF001
+            rank = n - bisect_right(times, t)
+            f = factors[i]
+            if f is not None:
+                totals[i] += points[i] * f**rank
+            else:
+                totals[i] += points[i] * kernels[i](t, rank, as_of_us)
         return self.combine(self.initial, totals, 0.0)
 
     @property
@@ -209,30 +299,17 @@ class Scorer:
         adjustments = [m for m in adjustments if m._us >= cut]  # noqa: SLF001
         # 2. The counted entries of each rule (once_per keeps the latest per key).
         n = len(self.points)
-        counted: list[list[tuple[Event, tuple[int, ...]]]] = [[] for _ in range(n)]
-        latest: list[dict[tuple[Any, ...], tuple[Event, tuple[int, ...]]]] = [
-            {} for _ in range(n)
-        ]
-        once_per = self.once_per
-        for log, since in sources:
-            start = max(since, cut)
-            for entry in log.entries:
-                t = entry[0]._us  # noqa: SLF001
-                if t > as_of_us or t < start:
-                    continue
-                for i in entry[1]:
-                    keys = once_per[i]
-                    if keys is None:
-                        counted[i].append(entry)
-                        continue
-                    attrs_ = entry[0].attrs
-                    key = tuple(attrs_.get(k) for k in keys)
-                    best = latest[i].get(key)
-                    if best is None or later(entry[0], best[0]):
-                        latest[i][key] = entry
-        for i, keys in enumerate(once_per):
-            if keys is not None:
-                counted[i] = list(latest[i].values())
+        if self.staged:
+            counted = self._stages(
+                [
+                    entry
+                    for log, since in sources
+                    for entry in log.entries
+                    if max(since, cut) <= entry[0]._us <= as_of_us  # noqa: SLF001
+                ]
+            )
+        else:
+            counted = self._counted(sources, cut)
         # 3. Ranks: counted actions strictly later in time (an entry is one action
         #    however many rules it counts under).
         times: list[int] = []
@@ -260,6 +337,87 @@ class Scorer:
             self._rows(rows, restart, adjustments, weighted, totals)
         return score
 
+    def _counted(self, sources: list[Source], cut: int) -> list[list[Entry]]:
+        """Per rule, its counted entries: every match, or once_per's latest."""
+        as_of_us, once_per = self.as_of_us, self.once_per
+        n = len(self.points)
+        counted: list[list[Entry]] = [[] for _ in range(n)]
+        latest: list[dict[tuple[Any, ...], Entry]] = [{} for _ in range(n)]
+        for log, since in sources:
+            start = max(since, cut)
+            for entry in log.entries:
+                t = entry[0]._us  # noqa: SLF001
+                if t > as_of_us or t < start:
+                    continue
+                for i in entry[1]:
+                    keys = once_per[i]
+                    if keys is None:
+                        counted[i].append(entry)
+                        continue
+                    attrs_ = entry[0].attrs
+                    key = tuple(attrs_.get(k) for k in keys)
+                    best = latest[i].get(key)
+                    if best is None or later(entry[0], best[0]):
+                        latest[i][key] = entry
+        for i, keys in enumerate(once_per):
+            if keys is not None:
+                counted[i] = list(latest[i].values())
+        return counted
+
+    def _stages(self, entries: list[Entry]) -> list[list[Entry]]:
+        """Per rule, its counted entries, stage by stage (DESIGN's order).
+
+        Group once_per, then rule once_per, then ended_by, then at_most; each
+        stage sees what the one before kept.
+        """
+        n = len(self.points)
+        # Each entry with the rules it still counts for; the enders apart.
+        rows: list[list[Any]] = [
+            [entry, [i for i in entry[1] if i < n]] for entry in entries
+        ]
+        ended: dict[int, list[Event]] = {}
+        for entry in entries:
+            for i in entry[1]:
+                if i >= n:
+                    ended.setdefault(self.enders[i - n], []).append(entry[0])
+        for keys, members in self.group_once:
+            best: dict[tuple[Any, ...], list[Any]] = {}
+            for row in rows:
+                if members.intersection(row[1]):
+                    e = row[0][0]
+                    key = tuple(e.attrs.get(k) for k in keys)
+                    kept = best.get(key)
+                    if kept is None or later(e, kept[0][0]):
+                        best[key] = row
+            winners = {id(row) for row in best.values()}
+            for row in rows:
+                if id(row) not in winners and members.intersection(row[1]):
+                    row[1] = [i for i in row[1] if i not in members]
+        counted: list[list[Entry]] = [[] for _ in range(n)]
+        for row in rows:
+            for i in row[1]:
+                counted[i].append(row[0])
+        for i, once in enumerate(self.once_per):
+            if once is not None:
+                counted[i] = _latest_per_key(counted[i], once)
+        for i, enders in ended.items():
+            keys = self.once_per[i] or ()
+            last: dict[tuple[Any, ...], Event] = {}
+            for e in enders:
+                key = tuple(e.attrs.get(k) for k in keys)
+                if key not in last or later(e, last[key]):
+                    last[key] = e
+            counted[i] = [
+                entry
+                for entry in counted[i]
+                if (end := last.get(tuple(entry[0].attrs.get(k) for k in keys))) is None
+                or not later(end, entry[0])
+            ]
+        for i, cap in enumerate(self.at_most):
+            if cap is not None and len(counted[i]) > cap.count:
+                counted[i] = _capped(counted[i], cap.count, cap.per, self.zone)
+        return counted
+
     def _rows(
         self,
         rows: list[Contribution],
@@ -285,11 +443,9 @@ class Scorer:
             for m in adjustments
         )
         rules = self.model.rules
+        scales = self.scales(totals)
         for i, pairs in enumerate(weighted):
-            p, limit, total = self.points[i], self.limits[i], totals[i]
-            scale = (
-                limit / abs(total) if limit is not None and abs(total) > limit else 1.0
-            )
+            p, scale = self.points[i], scales[i]
             for e, w in pairs:
                 found.append(
                     (
@@ -413,3 +569,44 @@ def inbound(
         if log is not None:
             into.setdefault(root, []).append((log, since))
     return into
+
+
+def _latest_per_key(entries: list[Entry], keys: tuple[str, ...]) -> list[Entry]:
+    """The latest entry (canonical order) per value of the *keys* attributes."""
+    latest: dict[tuple[Any, ...], Entry] = {}
+    for entry in entries:
+        key = tuple(entry[0].attrs.get(k) for k in keys)
+        best = latest.get(key)
+        if best is None or later(entry[0], best[0]):
+            latest[key] = entry
+    return list(latest.values())
+
+
+def bucket(at_us: int, per: str, zone: zoneinfo.ZoneInfo) -> tuple[Any, ...]:
+    """The calendar bucket of *at_us* in *zone*: an hour, day, week or month.
+
+    An hour is one hour of wall-clock time at one UTC offset (the repeated hour
+    of a DST change is two buckets); weeks start on Monday.
+    """
+    local = from_micros(at_us).astimezone(zone)
+    if per == "hour":
+        return (local.date(), local.hour, local.utcoffset())
+    if per == "day":
+        return (local.date(),)
+    if per == "week":
+        return (local.date() - dt.timedelta(days=local.weekday()),)
+    return (local.year, local.month)
+
+
+def _capped(
+    entries: list[Entry], count: int, per: str, zone: zoneinfo.ZoneInfo
+) -> list[Entry]:
+    """The first *count* entries (canonical order) of each calendar bucket."""
+    seen: dict[tuple[Any, ...], int] = {}
+    kept = []
+    for entry in sorted(entries, key=lambda entry: canonical_key(entry[0])):
+        b = bucket(entry[0]._us, per, zone)  # noqa: SLF001
+        if seen.get(b, 0) < count:
+            seen[b] = seen.get(b, 0) + 1
+            kept.append(entry)
+    return kept

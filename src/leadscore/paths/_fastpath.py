@@ -43,7 +43,6 @@ def stream_scores(
     merges) are kept as they stream by; events of kinds no rule scores are not.
     """
     as_of_us, active_us = scorer.as_of_us, compiled.active_us
-    name = compiled.model.name
     n = len(scorer.points)
     # Per kind: (rule, points, lo, hi, alive) when the kind has one rule and it
     # has a step policy (two integer comparisons outside the expiry window), else
@@ -86,7 +85,7 @@ def stream_scores(
         if keep is not None and d is not None:
             keep(e)
         if d is special_marker:
-            mark_special(e, name, active_us, as_of_us, special)
+            mark_special(e, compiled, pos, as_of_us, special)
             continue
         if t > as_of_us or t < active_us:
             continue

@@ -2,11 +2,12 @@
 
 A score is a pure function of ``as_of``, so its history needs no stored snapshots:
 it changes only at the instants of the contact's events, manual changes and merges,
-and at the instants its points expire. Evaluating the score there gives the exact
-step function. Continuous aging (half-life, linear) also drifts in between; there a
-crossing is found at the first whole second at which the score is on the other side
-(the drift is monotone between events for a single half-life, and linear aging has
-its kinks among the instants).
+and at the instants its points' weights jump (expiry, each step of a step schedule:
+:func:`~leadscore.model._aging.breakpoints_us`). Evaluating the score there gives
+the exact step function. Continuous aging (half-life, linear, inverse) also drifts
+in between; there a crossing is found at the first whole second at which the score
+is on the other side (the drift is monotone between events for a single decaying
+policy, and linear aging has its kinks among the instants).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from leadscore.model._aging import BEYOND_US, end_us
+from leadscore.model._aging import BEYOND_US, breakpoints_us
 from leadscore.model._events import EARLIEST_US, from_micros, to_micros, to_utc
 from leadscore.results import Crossing
 
@@ -40,11 +41,12 @@ class History:
         self.ledger = ledger
         self.model = ledger.model
         compiled = ledger._compiled  # noqa: SLF001
-        self.ends = [end_us(compiled.model.policy(r)) for r in self.model.rules]
-        self.continuous = any(
-            self.model.policy(r).kind in {"half_life", "linear"}
-            for r in self.model.rules
-        )
+        # Per rule, ``at_us -> the instants where its weight jumps`` (or None).
+        self.ends = [breakpoints_us(compiled.model.policy(r)) for r in self.model.rules]
+        # Events that end a rule's points (ended_by) change a score at their own
+        # instant only: their pseudo rule indices have no expiry.
+        self.ends += [None] * len(compiled.enders)
+        self.continuous = any(self.model.policy(r).drifts for r in self.model.rules)
         self.merges = ledger._merges  # noqa: SLF001
         self.logs = ledger._contacts  # noqa: SLF001
         self.initial = self.model.clamp(self.model.initial)
@@ -78,7 +80,7 @@ class History:
         """Every instant at which a score over *group* (member -> since) may change.
 
         A member's events before its *since* never count for the group's head,
-        so neither they nor their expiry are instants of it.
+        so neither they nor their expiry (or steps) are instants of it.
         """
         found: set[int] = set()
         for contact, since in group.items():
@@ -92,11 +94,9 @@ class History:
                     continue
                 found.add(t)
                 for i in rules:
-                    end = self.ends[i]
-                    if end is not None:
-                        gone = end(t)
-                        if gone < BEYOND_US:  # past datetime.max: never
-                            found.add(gone)
+                    breaks = self.ends[i]
+                    if breaks is not None:  # (those past datetime.max left out)
+                        found.update(breaks(t))
             found.update(m._us for m in log.manual if m._us >= since)  # noqa: SLF001
         found.update(
             m._us  # noqa: SLF001

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from leadscore.model._events import CONTACT_MERGED, Event
+from leadscore.model._events import CONTACT_MERGED, SCORE_SET, Event
 from leadscore.model._identity import id_conflict, not_an_event
+from leadscore.plan._compile import Compiled
 
 __all__ = ["checked_list", "mark_special", "seen_before"]
 
@@ -36,16 +37,20 @@ def seen_before(ids: dict[str, Event], pos: int, e: Event) -> bool:
 
 
 def mark_special(
-    e: Event, model_name: str, active_us: int, until_us: int, special: set[str]
+    e: Event, compiled: Compiled, pos: int, until_us: int, special: set[str]
 ) -> None:
     """Note the contacts a manual score event or merge touches.
 
     Special events limited to another model are ignored (a merge's own fields
-    were checked when the event was built).
+    were checked when the event was built). A ``score.set`` is checked against
+    the model's bounds as :func:`~leadscore.plan._compile.ingest` does.
     """
     target = e.attrs.get("model")
-    if target is not None and target != model_name:
+    if target is not None and target != compiled.model.name:
         return
+    active_us = compiled.active_us
+    if compiled.check_set is not None and e.kind == SCORE_SET and e._us >= active_us:  # noqa: SLF001
+        compiled.check_set(e, pos)
     inside = active_us <= e._us <= until_us  # noqa: SLF001
     if e.kind == CONTACT_MERGED and inside:
         special.add(str(e.attrs["from"]))

@@ -77,7 +77,7 @@ def integer_sweep(
     ids: dict[str, Event] = {}
     stream = events if isinstance(events, list) else list(events)
     active_us, until = compiled.active_us, _NO_END if until_us is None else until_us
-    event_cls, special_marker, name = Event, SPECIAL, model.name
+    event_cls, special_marker = Event, SPECIAL
     shift, offset = _BITS, _OFFSET
     for pos, e in enumerate(stream):
         if e.__class__ is not event_cls and not isinstance(e, event_cls):
@@ -86,7 +86,7 @@ def integer_sweep(
             continue  # the same event again: it counts once
         d = slots.get(e.kind)
         if d is special_marker:
-            mark_special(e, name, active_us, until, special)
+            mark_special(e, compiled, pos, until, special)
             continue
         t = e._us  # noqa: SLF001
         if d is None or t > until or t < active_us:

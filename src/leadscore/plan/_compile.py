@@ -14,6 +14,7 @@ from typing import Any, NamedTuple, TypeAlias
 
 import attrs
 
+from leadscore.exceptions import InvalidEventError
 from leadscore.model._aging import kernel
 from leadscore.model._conditions import Compare, Condition, operand_key
 from leadscore.model._events import (
@@ -26,6 +27,7 @@ from leadscore.model._events import (
     to_micros,
 )
 from leadscore.model._identity import id_conflict, not_an_event
+from leadscore.model._limits import shorten
 from leadscore.model._rules import ScoringModel
 
 from ._strategy import Strategy, choose
@@ -41,6 +43,7 @@ __all__ = [
     "Pending",
     "compile_model",
     "ingest",
+    "subject_of",
 ]
 
 #: An entry: ``(event, rules)``, a matched event and the indices of the rules it
@@ -106,6 +109,56 @@ class Compiled:
     kernels: tuple[Callable[[int, int, int], float], ...]
     #: Which path runs each operation (decided here, once; see _plan).
     strategy: Strategy
+    #: Pseudo rule indices ``len(rules) + j`` in entries mark events that end
+    #: (take back) rule ``enders[j]``'s points: ``Rule(ended_by=...)``.
+    enders: tuple[int, ...] = ()
+    #: Checks a ``score.set`` against the model's bounds, or None without bounds.
+    check_set: Callable[[Event, int], None] | None = None
+
+    def owner(self, e: Event) -> str | None:
+        """Who *e* counts for under this model: its contact, or its subject."""
+        subject = self.model.subject
+        if subject is None or self.dispatch.get(e.kind) is SPECIAL:
+            return e.contact
+        return subject_of(e, subject, None)
+
+
+def subject_of(e: Event, subject: str, pos: int | None) -> str | None:
+    """The value of *e*'s *subject* attribute: None when missing or None.
+
+    Raises:
+        InvalidEventError: if it is something else than a non-empty str.
+    """
+    value = e.attrs.get(subject)
+    if value is None or (value.__class__ is str and value):
+        return value
+    raise InvalidEventError(
+        f"attrs[{subject!r}] names what the model scores and must be a non-empty "
+        f"str or None, got {shorten(value)}",
+        field=f"attrs[{subject!r}]",
+        value=value,
+        where=None if pos is None else f"events[{pos}]",
+    )
+
+
+def _set_checker(model: ScoringModel) -> Callable[[Event, int], None] | None:
+    """The check of ``score.set`` values against *model*'s bounds."""
+    if model.bounds is None:
+        return None
+    low, high = model.bounds
+
+    def check(e: Event, pos: int) -> None:
+        v = e.value
+        if (low is not None and v < low) or (high is not None and v > high):
+            raise InvalidEventError(
+                f"score.set to {v:g} is outside the bounds ({low}, {high}) of model "
+                f"{model.name!r}; set a value within them (score.adjusted clamps)",
+                field="value",
+                value=v,
+                where=f"events[{pos}]",
+            )
+
+    return check
 
 
 def _conditional(
@@ -197,6 +250,12 @@ def compile_model(model: ScoringModel) -> Compiled:
         dispatch[kind] = (
             _conditional(static, tuple(tests), indexes) if tests or indexes else static
         )
+    n = len(model.rules)
+    enders = tuple(i for i, r in enumerate(model.rules) if r.ended_by)
+    ended_by = [model.rules[i].ended_by or () for i in enders]
+    for kind in dict.fromkeys(k for kinds in ended_by for k in kinds):
+        extra = tuple(n + j for j, kinds in enumerate(ended_by) if kind in kinds)
+        dispatch[kind] = _with_enders(dispatch.get(kind, ()), extra)
     for kind in (SCORE_ADJUSTED, SCORE_SET, SCORE_RESET, CONTACT_MERGED):
         dispatch[kind] = SPECIAL
     active = model.active_from
@@ -211,7 +270,22 @@ def compile_model(model: ScoringModel) -> Compiled:
         EARLIEST_US if active is None else to_micros(active),
         tuple(kernels[model.policy(r)] for r in model.rules),
         choose(model),
+        enders,
+        _set_checker(model),
     )
+
+
+def _with_enders(entry: Dispatch, extra: tuple[int, ...]) -> Dispatch:
+    """*entry* that also reports the ender indices *extra* for every event."""
+    if isinstance(entry, tuple):
+        return entry + extra
+    assert callable(entry)
+    match = entry
+
+    def match_and_end(e: Event) -> tuple[int, ...]:
+        return match(e) + extra
+
+    return match_and_end
 
 
 def ingest(
@@ -231,9 +305,12 @@ def ingest(
             position), a conflicting id, or a malformed merge.
     """
     new_ids: dict[str, Event] = {}
-    tables: list[tuple[Mapping[str, Any], int, str, dict[str, Pending], list[Event]]]
-    tables = [(c.dispatch, c.active_us, c.model.name, {}, []) for c in models]
-    event_cls, special, merged = Event, SPECIAL, CONTACT_MERGED
+    tables: list[tuple[Any, ...]]
+    tables = [
+        (c.dispatch, c.active_us, c.model.name, {}, [], c.model.subject, c.check_set)
+        for c in models
+    ]
+    event_cls, special, merged, score_set = Event, SPECIAL, CONTACT_MERGED, SCORE_SET
     for pos, e in enumerate(events):
         if e.__class__ is not event_cls and not isinstance(e, event_cls):
             raise not_an_event(pos, e)
@@ -248,17 +325,24 @@ def ingest(
         t = e._us  # noqa: SLF001
         contact = e.contact
         kind = e.kind
-        for dispatch, active_us, name, accs, merges in tables:
+        for dispatch, active_us, name, accs, merges, subject, check_set in tables:
             if t < active_us:
                 continue
             d = dispatch.get(kind)
+            owner: str | None = contact
             if d is special:
                 target = e.attrs.get("model")
                 if target is not None and target != name:
                     continue  # a manual change of another model's score
-            acc = accs.get(contact)
+                if check_set is not None and kind == score_set:
+                    check_set(e, pos)
+            elif subject is not None:
+                owner = subject_of(e, subject, pos)
+                if owner is None:
+                    continue  # not about anything this model scores
+            acc = accs.get(owner)
             if acc is None:
-                acc = accs[contact] = Pending(t)
+                acc = accs[owner] = Pending(t)
             elif t < acc.first_us:
                 acc.first_us = t
             if d is None:

@@ -76,11 +76,15 @@ _STEPS = _PLAIN_STEPS | {"rule.limit", "points.fractional", "model.combine"}
 #: ... with continuous decay and once_per: the streaming score and the kernel.
 _RUNNING = _STEPS | {"aging.half_life", "aging.linear", "rule.once_per"}
 
+#: ... with ranks (by_count): the per-contact kernel, which sees every instant.
+_RANKED = _RUNNING | {"aging.by_count"}
+
 #: The features each fast path is taught. Anything else sends a model elsewhere.
 SUPPORTS: dict[Path, frozenset[str]] = {
     Path.STREAM: _RUNNING,
-    # Reads of one contact run the same loop as the stream, over grouped entries.
-    Path.KERNEL: _RUNNING,
+    # Reads of one contact run the stream's loop over grouped entries; with all
+    # of a contact's instants at hand they can rank them too.
+    Path.KERNEL: _RANKED,
     Path.INTEGER_SWEEP: _PLAIN_STEPS,
     Path.COUNT_SWEEP: _STEPS,
 }
@@ -179,6 +183,7 @@ def choose(model: ScoringModel) -> Strategy:
     used = features(model) - {"model.rules"}
     general = bool(_forced) and _forced[-1] is Path.GENERAL
     stream = not general and _takes(Path.STREAM, used)
+    kernel = not general and _takes(Path.KERNEL, used)
     if general:
         crossings = Path.RESCORE
     elif _takes(Path.INTEGER_SWEEP, used) and all(
@@ -191,7 +196,7 @@ def choose(model: ScoringModel) -> Strategy:
         crossings = Path.RESCORE
     return Strategy(
         score=Path.STREAM if stream else Path.GENERAL,
-        reads=Path.KERNEL if stream else Path.GENERAL,
+        reads=Path.KERNEL if kernel else Path.GENERAL,
         plain_sum=not used & _COMBINING,
         crossings=crossings,
         changes=Path.RESCORE,
