@@ -75,6 +75,7 @@ def stream_scores(
     event_cls, special_marker, zero = Event, SPECIAL, [0.0] * n
     latest: dict[tuple[Any, ...], Event] = {}
     keyed = KEYED
+    matched_slots: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
     for pos, e in enumerate(events):
         if e.__class__ is not event_cls and not isinstance(e, event_cls):
             raise not_an_event(pos, e)
@@ -103,7 +104,11 @@ def stream_scores(
                 tot[i] += p
             continue
         if d.__class__ is not list:
-            d = [all_slots[i] for i in d(e)]
+            # A matcher: its answers are few distinct tuples; their slots once.
+            matched = d(e)
+            d = matched_slots.get(matched)
+            if d is None:
+                d = matched_slots[matched] = [all_slots[i] for i in matched]
         for i, p, lo, hi, alive, weigh in d:
             if weigh is None:
                 if t > hi or (t > lo and alive(t)):

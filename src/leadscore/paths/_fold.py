@@ -353,7 +353,9 @@ def score(
     scorer = Scorer(compiled, as_of_us)
     totals, special, again = stream_scores(compiled, scorer, _events(events))
     initial = model.initial
-    if scorer.plain_sum:
+    if scorer.plain_sum and model.bounds is None and not initial and model.rules:
+        out = dict(zip(totals, map(sum, totals.values()), strict=True))
+    elif scorer.plain_sum:
         clamp = model.clamp
         out = {c: clamp(initial + sum(t)) for c, t in totals.items()}
     else:
