@@ -243,3 +243,25 @@ def test_merged_contacts_keep_the_master_score():
         Event("ann", "contact.merged", day(2024, 5, 2), {"from": "ann2"}),
     ]
     assert {"ann": 10.0} == ls.score(model, events, day(2024, 5, 3))
+
+
+def test_models_apply_going_forward_from_activation_or_retroactively():
+    """Seed 001: a model applies going forward from activation, or retroactively.
+
+    "By default, scoring models apply to new activity going forward from when the
+    model is activated." The pure API says when a model is activated with
+    ``active_from``; the same model without it scores history retroactively.
+    """
+    import attrs
+
+    activated = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
+    live = attrs.evolve(ls.presets.highlevel(), active_from=activated)
+    retroactive = attrs.evolve(live, active_from=None)
+    events = [
+        ls.Event("ann", "form.submitted", activated - dt.timedelta(days=3)),
+        ls.Event("ann", "form.submitted", activated + dt.timedelta(days=1)),
+        ls.Event("bob", "form.submitted", activated - dt.timedelta(days=3)),
+    ]
+    as_of = activated + dt.timedelta(days=2)
+    assert ls.score(live, events, as_of) == {"ann": 10.0}
+    assert ls.score(retroactive, events, as_of) == {"ann": 20.0, "bob": 10.0}
