@@ -272,6 +272,13 @@ def test_repr_evaluates_to_an_equal_policy(policy):
     assert policy == eval(repr(policy), scope)  # noqa: S307
 
 
+@given(aging_policies(adversarial=True))
+def test_every_policys_repr_evaluates_to_an_equal_policy(policy):
+    """Every kind, at the limits too: linear's span is ``over``, not ``period``."""
+    scope = {"AgingPolicy": AgingPolicy, "relativedelta": relativedelta, "datetime": dt}
+    assert policy == eval(repr(policy), scope)  # noqa: S307
+
+
 # -- errors ---------------------------------------------------------------------------
 
 NAN = float("nan")

@@ -128,7 +128,8 @@ class AgingPolicy:
         if period % dt.timedelta(days=1) == _ZERO and period:
             parts.append(f"days={period.days}")
         elif period:
-            parts.append(f"period={period!r}")
+            # linear() names its span ``over``; the others ``period``.
+            parts.append(f"{'over' if self.kind == 'linear' else 'period'}={period!r}")
         return f"AgingPolicy.{self.kind}({', '.join(parts)})"
 
     kind: AgingKind = "never"
