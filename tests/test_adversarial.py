@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -237,6 +237,7 @@ def test_two_events_with_one_id_are_rejected_in_any_order(model, events, pair, r
     first, second = pair
     assert first != second
     events, _ = _within_bounds(model, events)  # those fail on their own
+    assume(not _within_bounds(model, [first, second])[1])
     stream = [*events, first, second]
     rnd.shuffle(stream)
     contact = first.contact

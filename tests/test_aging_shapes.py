@@ -633,10 +633,15 @@ def test_breakpoints_are_the_instants_where_the_weight_jumps(policy, at):
 
 
 @pytest.mark.parametrize("policy", [AgingPolicy.inverse(days=3), HUBSPOT])
-def test_the_new_shapes_take_the_general_path(policy):
-    """No fast path was taught inverse or steps: both score on the general path."""
+def test_the_new_shapes_stream_and_cross_by_rescoring(policy):
+    """Inverse and steps weigh by their kernel in the stream; no sweep knows them."""
     model = ls.ScoringModel("m", [ls.Rule("k", 1)], aging=policy)
     assert f"aging.{policy.kind}" in features(model)
-    assert not any(f"aging.{policy.kind}" in taught for taught in SUPPORTS.values())
+    assert f"aging.{policy.kind}" in SUPPORTS[Path.STREAM]
+    assert f"aging.{policy.kind}" not in SUPPORTS[Path.COUNT_SWEEP]
     strategy = choose(model)
-    assert (Path.GENERAL, Path.RESCORE) == (strategy.score, strategy.crossings)
+    assert (Path.STREAM, Path.KERNEL, Path.RESCORE) == (
+        strategy.score,
+        strategy.reads,
+        strategy.crossings,
+    )

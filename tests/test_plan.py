@@ -123,24 +123,23 @@ def test_by_count_is_ranked_by_the_kernel_on_grouped_entries(monkeypatch):
 @pytest.mark.parametrize(
     "rule",
     [
-        ls.Rule("form.submitted", 10, aging=ls.AgingPolicy.inverse(days=7)),
-        ls.Rule(
-            "form.submitted",
-            10,
-            aging=ls.AgingPolicy.steps([(dt.timedelta(days=7), 0.5)]),
-        ),
+        ls.Rule("form.submitted", 10, at_most=ls.Frequency(1, "day")),
+        ls.Rule("form.submitted", 10, ended_by="form.withdrawn"),
+        ls.Rule("form.submitted", 10, group="once"),
     ],
-    ids=["inverse", "steps"],
+    ids=["at_most", "ended_by", "group_once_per"],
 )
 def test_what_no_fast_path_is_taught_takes_the_general_path(monkeypatch, rule):
-    strategy = compile_model(ls.ScoringModel("m", [rule])).strategy
+    groups = [ls.Group("once", once_per=())]
+    model = ls.ScoringModel("m", [rule], groups=groups)
+    strategy = compile_model(model).strategy
     assert (strategy.score, strategy.reads, strategy.crossings) == (
         Path.GENERAL,
         Path.GENERAL,
         Path.RESCORE,
     )
     stream = Spy(monkeypatch, _fold, "stream_scores")
-    ls.score(ls.ScoringModel("m", [rule]), EVENTS, AS_OF)
+    ls.score(model, EVENTS, AS_OF)
     assert stream.calls == 0
 
 

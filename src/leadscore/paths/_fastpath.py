@@ -17,7 +17,7 @@ from typing import Any
 from leadscore.model._aging import weigher
 from leadscore.model._events import Event
 from leadscore.model._identity import not_an_event
-from leadscore.plan._compile import SPECIAL, Compiled
+from leadscore.plan._compile import SPECIAL, Compiled, subject_of
 
 from ._evaluate import Scorer, later
 from ._stream import mark_special, seen_before
@@ -76,6 +76,7 @@ def stream_scores(
     latest: dict[tuple[Any, ...], Event] = {}
     keyed = KEYED
     matched_slots: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
+    subject = compiled.model.subject
     for pos, e in enumerate(events):
         if e.__class__ is not event_cls and not isinstance(e, event_cls):
             raise not_an_event(pos, e)
@@ -88,9 +89,15 @@ def stream_scores(
         if d is special_marker:
             mark_special(e, compiled, pos, as_of_us, special)
             continue
+        contact = e.contact
+        if subject is not None and t >= active_us:
+            # The model scores what the subject attribute names (as ingest does).
+            owner = subject_of(e, subject, pos)
+            if owner is None:
+                continue
+            contact = owner
         if t > as_of_us or t < active_us:
             continue
-        contact = e.contact
         tot = totals.get(contact)
         if tot is None:
             tot = totals[contact] = zero.copy()

@@ -366,7 +366,8 @@ def score(
         # second pass over their events only.
         for contact in special:
             out.pop(contact, None)
-        subset = (e for e in again if e.contact in special)
+        owner = compiled.owner
+        subset = (e for e in again if owner(e) in special)
         (accs,), (merges,), _ = ingest([compiled], subset, {})
         out.update(_scores(compiled, accs, _merge_index(compiled, merges), as_of_us))
     return out

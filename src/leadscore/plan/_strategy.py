@@ -25,7 +25,7 @@ from contextlib import contextmanager
 
 import attrs
 
-from leadscore.model._rules import Rule, ScoringModel
+from leadscore.model._rules import Group, Rule, ScoringModel
 
 __all__ = [
     "PACKED_POINTS",
@@ -55,8 +55,11 @@ class Path(enum.Enum):
     RESCORE = "rescore"
 
 
-#: Features every path supports: what a rule or model always has.
-_BASE = frozenset({"rule.kind", "rule.points", "rule.name", "model.name"})
+#: Features every path supports: what a rule or model always has, and the zone
+#: (it matters only to at_most, a feature of its own).
+_BASE = frozenset(
+    {"rule.kind", "rule.points", "rule.name", "model.name", "model.timezone"}
+)
 
 # Each fast path is taught what the one before it is, and a little more.
 #: A plain sum of whole points under step aging: the integer sweep.
@@ -73,8 +76,19 @@ _PLAIN_STEPS = _BASE | {
 }
 #: ... with limits, ratio and fractional points: the counting sweep.
 _STEPS = _PLAIN_STEPS | {"rule.limit", "points.fractional", "model.combine"}
-#: ... with continuous decay and once_per: the streaming score and the kernel.
-_RUNNING = _STEPS | {"aging.half_life", "aging.linear", "rule.once_per"}
+#: ... with continuous decay, once_per, group limits and subjects: the streaming
+#: score and the kernel.
+_RUNNING = _STEPS | {
+    "aging.half_life",
+    "aging.linear",
+    "aging.inverse",
+    "aging.steps",
+    "rule.once_per",
+    "rule.group",
+    "model.groups",
+    "group.limit",
+    "model.subject",
+}
 
 #: ... with ranks (by_count): the per-contact kernel, which sees every instant.
 _RANKED = _RUNNING | {"aging.by_count"}
@@ -91,7 +105,7 @@ SUPPORTS: dict[Path, frozenset[str]] = {
 
 #: Features that change the combination step (``Scorer.combine``); without them a
 #: score is ``initial + Σ totals``, clamped.
-_COMBINING = frozenset({"rule.limit", "model.combine"})
+_COMBINING = frozenset({"rule.limit", "model.combine", "group.limit"})
 
 #: The integer sweep packs an instant's summed points into 24 bits: each rule's
 #: points stay below this (64 rules' worth fit).
@@ -117,7 +131,7 @@ def forced(path: str) -> Iterator[None]:
         _forced.pop()
 
 
-def _non_default(instance: Rule | ScoringModel) -> list[str]:
+def _non_default(instance: Rule | ScoringModel | Group) -> list[str]:
     """The fields of *instance* that are required or differ from their default."""
     out = []
     for field in attrs.fields(type(instance)):
@@ -147,6 +161,8 @@ def features(model: ScoringModel) -> frozenset[str]:
         found.add(f"aging.{model.policy(rule).kind}")
         if not float(rule.points).is_integer():
             found.add("points.fractional")
+    for group in model.groups:
+        found.update(f"group.{name}" for name in _non_default(group))
     return frozenset(found)
 
 
