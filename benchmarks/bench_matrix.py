@@ -14,7 +14,15 @@ at most 2x in every cell.
 The hand loops use only the public fields of ``Event`` (``contact``, ``kind``,
 ``at``, ``attrs``). ``as_of`` is mid-month (2024-12-15 12:00 UTC), so that one
 pre-computed cut-off is exact for a 6-month calendar expiry (no month-end clipping
-near the cut-off); the check would catch it if it were not.
+near the cut-off); the check would catch it if it were not. The same holds for
+the one-month and two-month cut-offs of the ``steps`` row.
+
+The rows of issue 12's model features (groups, group ``once_per``, ``at_most``,
+``subject``, state rules, ``inverse`` and ``steps`` aging) follow the ones of issue
+11. Two of them shape their stream: the ``at-most`` row packs its events into two
+weeks around the autumn DST change (so that the daily cap binds, and a Paris day
+of 25 hours is in it), the ``subject`` row gives most events the ``company`` of
+their contact.
 """
 
 from __future__ import annotations
@@ -29,10 +37,12 @@ import platform
 import random
 import sys
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
@@ -152,6 +162,116 @@ def eq_model() -> ls.ScoringModel:
         for i in range(EQ_RULES)
     ]
     return ls.ScoringModel("50 eq rules", rules)
+
+
+# --- issue 12: groups, frequency caps, subjects, state rules, decay shapes ------
+
+#: The group-cap row: email rules in a group capped at 25, web rules uncapped.
+GROUP_EMAIL: Mapping[str, float] = {
+    "email.opened": 1.0,
+    "email.clicked": 5.0,
+    "email.replied": 10.0,
+}
+GROUP_WEB: Mapping[str, float] = {"page.viewed": 2.0, "form.submitted": 15.0}
+EMAIL_CAP = 25.0
+
+
+def group_cap_model() -> ls.ScoringModel:
+    """GROUP_EMAIL in ``Group("email", limit=25)``, GROUP_WEB in an uncapped group.
+
+    Every rule expires after 90 days (rule-level aging; the model never ages).
+    """
+    aging = ls.AgingPolicy.expire_after(days=90)
+    rules = [ls.Rule(k, p, aging=aging, group="email") for k, p in GROUP_EMAIL.items()]
+    rules += [ls.Rule(k, p, aging=aging, group="web") for k, p in GROUP_WEB.items()]
+    groups = [ls.Group("email", limit=EMAIL_CAP), ls.Group("web")]
+    return ls.ScoringModel("group cap", rules, groups=groups)
+
+
+def group_once_model() -> ls.ScoringModel:
+    """ONCE_PER's rules in ``Group("email", once_per="message")``, 90-day expiry.
+
+    Only the latest action (open, click or reply) on each message counts.
+    """
+    rules = [ls.Rule(k, p, group="email") for k, p in ONCE_PER.items()]
+    return ls.ScoringModel(
+        "group once per message",
+        rules,
+        groups=[ls.Group("email", once_per="message")],
+        aging=ls.AgingPolicy.expire_after(days=90),
+    )
+
+
+#: The at-most row: opens capped at 3 a day (Paris days), clicks and views not.
+AT_MOST: Mapping[str, float] = {
+    "email.opened": 1.0,
+    "email.clicked": 5.0,
+    "page.viewed": 20.0,
+}
+AT_MOST_COUNT = 3
+PARIS = ZoneInfo("Europe/Paris")
+#: The at-most row's stream: two weeks around the end of summer time in Paris
+#: (2024-10-27, a day of 25 hours), so that three opens a day is a cap that binds.
+AT_MOST_START = dt.datetime(2024, 10, 21, tzinfo=dt.UTC)
+AT_MOST_SPAN_US = 14 * 86_400 * 1_000_000
+
+
+def at_most_model() -> ls.ScoringModel:
+    """AT_MOST, opens at most 3 a calendar day in Europe/Paris; never ages."""
+    rules = [
+        ls.Rule(k, p, at_most=ls.Frequency(AT_MOST_COUNT, "day") if i == 0 else None)
+        for i, (k, p) in enumerate(AT_MOST.items())
+    ]
+    return ls.ScoringModel("at most 3 opens a day", rules, timezone="Europe/Paris")
+
+
+#: The subject row: this share of events carries ``attrs["company"]``, the
+#: company of its contact (COMPANY_SIZE contacts per company).
+COMPANY_SHARE = 0.85
+COMPANY_SIZE = 3
+
+
+def subject_model() -> ls.ScoringModel:
+    """KINDS scored per ``attrs["company"]``, model-level 90-day expiry."""
+    rules = [ls.Rule(k, p) for k, p in KINDS.items()]
+    aging = ls.AgingPolicy.expire_after(days=90)
+    return ls.ScoringModel("per company", rules, aging=aging, subject="company")
+
+
+#: The state row: 10 points per list the contact is in, plus two ordinary rules.
+LIST_POINTS = 10.0
+LISTS = 3
+STATE_PLAIN: Mapping[str, float] = {"email.opened": 1.0, "page.viewed": 20.0}
+
+
+def state_model() -> ls.ScoringModel:
+    """A state rule, 10 points per list, and STATE_PLAIN's rules for 90 days.
+
+    ``Rule("list.joined", 10, once_per="list", ended_by="list.left")``; the plain
+    rules expire after 90 days (rule-level aging); the model never ages.
+    """
+    aging = ls.AgingPolicy.expire_after(days=90)
+    rules = [
+        ls.Rule("list.joined", LIST_POINTS, once_per="list", ended_by="list.left"),
+        *(ls.Rule(k, p, aging=aging) for k, p in STATE_PLAIN.items()),
+    ]
+    return ls.ScoringModel("state rule", rules)
+
+
+def inverse_model() -> ls.ScoringModel:
+    """KINDS with a model-level ``inverse(days=30)``: 1 / (1 + age / 30 days)."""
+    rules = [ls.Rule(k, p) for k, p in KINDS.items()]
+    return ls.ScoringModel("inverse", rules, aging=ls.AgingPolicy.inverse(days=30))
+
+
+#: HubSpot's "-25 % after a month, -50 % after two".
+STEPS = ((relativedelta(months=1), 0.75), (relativedelta(months=2), 0.5))
+
+
+def steps_model() -> ls.ScoringModel:
+    """KINDS with a model-level ``steps``: 0.75 after a month, 0.5 after two."""
+    rules = [ls.Rule(k, p) for k, p in KINDS.items()]
+    return ls.ScoringModel("steps", rules, aging=ls.AgingPolicy.steps(STEPS))
 
 
 # --- the hand loops -------------------------------------------------------------
@@ -429,6 +549,221 @@ def hand_engagement(events: list[ls.Event], as_of: dt.datetime) -> Scores:
     return totals
 
 
+def hand_group_cap(events: list[ls.Event], as_of: dt.datetime) -> Scores:
+    """GROUP_WEB points plus GROUP_EMAIL points capped at 25, for 90 days.
+
+    All points are positive, so the group's cap is ``min(email total, 25)``.
+    """
+    web, email, cap = GROUP_WEB, GROUP_EMAIL, EMAIL_CAP
+    cutoff = as_of - dt.timedelta(days=90)
+    totals: Scores = {}
+    mail: Scores = {}
+    for e in events:
+        at = e.at
+        if at > as_of:
+            continue
+        c = e.contact
+        total = totals.get(c, 0.0)
+        if at > cutoff:
+            kind = e.kind
+            p = web.get(kind)
+            if p is not None:
+                total += p
+            else:
+                p = email.get(kind)
+                if p is not None:
+                    mail[c] = mail.get(c, 0.0) + p
+        totals[c] = total
+    for c, m in mail.items():
+        totals[c] += min(m, cap)
+    return totals
+
+
+def hand_group_once(events: list[ls.Event], as_of: dt.datetime) -> Scores:
+    """ONCE_PER points of the latest email action per (contact, message), 90 days.
+
+    The latest action on a message is alive when it is within 90 days; that holds
+    exactly when some action on it is, and then the latest of those in the window
+    is the latest of all: events before the cut-off need no look. Relies on the
+    stream's distinct instants (no ties to break).
+    """
+    points = ONCE_PER
+    cutoff = as_of - dt.timedelta(days=90)
+    totals: Scores = {}
+    latest: dict[tuple[str, Any], tuple[dt.datetime, float]] = {}
+    for e in events:
+        at = e.at
+        if at > as_of:
+            continue
+        c = e.contact
+        totals[c] = 0.0
+        if at > cutoff:
+            p = points.get(e.kind)
+            if p is not None:
+                key = (c, e.attrs.get("message"))
+                kept = latest.get(key)
+                if kept is None or kept[0] < at:
+                    latest[key] = (at, p)
+    for (c, _), (_, p) in latest.items():
+        totals[c] += p
+    return totals
+
+
+def paris_midnights() -> list[dt.datetime]:
+    """The UTC instants of the Paris midnights from 2023-12-31 to 2025-01-04.
+
+    ``bisect_right(midnights, at)`` numbers the Paris day of any 2024 instant.
+    """
+    first = dt.date(2023, 12, 31)
+    return [
+        dt.datetime.combine(first + dt.timedelta(days=i), dt.time(), PARIS).astimezone(
+            dt.UTC
+        )
+        for i in range(371)
+    ]
+
+
+def hand_at_most(events: list[ls.Event], as_of: dt.datetime) -> Scores:
+    """AT_MOST points, opens counting at most 3 a Paris calendar day.
+
+    Nothing ages and every open is worth the same, so a day's opens add
+    ``min(opens that day, 3)``: which three count does not matter.
+    """
+    opened, clicked, viewed = AT_MOST.values()
+    cap = AT_MOST_COUNT
+    midnights = paris_midnights()
+    day_of = bisect_right
+    totals: Scores = {}
+    opens: dict[tuple[str, int], int] = {}
+    for e in events:
+        at = e.at
+        if at > as_of:
+            continue
+        c = e.contact
+        kind = e.kind
+        if kind == "email.opened":
+            key = (c, day_of(midnights, at))
+            opens[key] = opens.get(key, 0) + 1
+            totals.setdefault(c, 0.0)
+        elif kind == "email.clicked":
+            totals[c] = totals.get(c, 0.0) + clicked
+        elif kind == "page.viewed":
+            totals[c] = totals.get(c, 0.0) + viewed
+        else:
+            totals.setdefault(c, 0.0)
+    for (c, _), n in opens.items():
+        totals[c] += opened * min(n, cap)
+    return totals
+
+
+def hand_subject(events: list[ls.Event], as_of: dt.datetime) -> Scores:
+    """Sum KINDS points of the last 90 days per ``attrs["company"]``.
+
+    Events without a company are ignored; every company with an event at or
+    before as_of is reported.
+    """
+    points = KINDS
+    cutoff = as_of - dt.timedelta(days=90)
+    totals: Scores = {}
+    for e in events:
+        at = e.at
+        if at > as_of:
+            continue
+        s = e.attrs.get("company")
+        if s is None:
+            continue
+        total = totals.get(s, 0.0)
+        if at > cutoff:
+            total += points.get(e.kind, 0.0)
+        totals[s] = total
+    return totals
+
+
+def hand_state(events: list[ls.Event], as_of: dt.datetime) -> Scores:
+    """10 points per list joined and not left since, plus STATE_PLAIN for 90 days.
+
+    Keeps the latest join and the latest leave per (contact, list): the list
+    counts when the join is later than any leave. Relies on the stream's distinct
+    instants (a join and a leave at one instant would need the canonical order).
+    """
+    plain = STATE_PLAIN
+    cutoff = as_of - dt.timedelta(days=90)
+    totals: Scores = {}
+    joined: dict[tuple[str, Any], dt.datetime] = {}
+    left: dict[tuple[str, Any], dt.datetime] = {}
+    for e in events:
+        at = e.at
+        if at > as_of:
+            continue
+        c = e.contact
+        total = totals.get(c, 0.0)
+        kind = e.kind
+        if kind == "list.joined":
+            key = (c, e.attrs.get("list"))
+            kept = joined.get(key)
+            if kept is None or kept < at:
+                joined[key] = at
+        elif kind == "list.left":
+            key = (c, e.attrs.get("list"))
+            kept = left.get(key)
+            if kept is None or kept < at:
+                left[key] = at
+        elif at > cutoff:
+            total += plain.get(kind, 0.0)
+        totals[c] = total
+    for key, at in joined.items():
+        gone = left.get(key)
+        if gone is None or gone < at:
+            totals[key[0]] += LIST_POINTS
+    return totals
+
+
+def hand_inverse(events: list[ls.Event], as_of: dt.datetime) -> Scores:
+    """Sum KINDS points times ``1 / (1 + age / 30 days)`` of events at <= as_of."""
+    points = KINDS
+    as_of_s = as_of.timestamp()
+    period_s = dt.timedelta(days=30).total_seconds()
+    totals: Scores = {}
+    for e in events:
+        at = e.at
+        if at > as_of:
+            continue
+        c = e.contact
+        p = points.get(e.kind)
+        if p is None:
+            totals.setdefault(c, 0.0)
+        else:
+            age = as_of_s - at.timestamp()
+            totals[c] = totals.get(c, 0.0) + p * period_s / (period_s + age)
+    return totals
+
+
+def hand_steps(events: list[ls.Event], as_of: dt.datetime) -> Scores:
+    """Sum KINDS points times 1, 0.75 from a month on, 0.5 from two months on.
+
+    DESIGN gives weight 0.75 once ``as_of >= at + 1 month``; for a mid-month
+    as_of that is exactly ``at <= as_of - 1 month`` (month-end clipping only
+    moves instants near the end of a month), and likewise for two months.
+    """
+    points = KINDS
+    one = as_of - relativedelta(months=1)
+    two = as_of - relativedelta(months=2)
+    totals: Scores = {}
+    for e in events:
+        at = e.at
+        if at > as_of:
+            continue
+        c = e.contact
+        p = points.get(e.kind)
+        if p is None:
+            totals.setdefault(c, 0.0)
+        else:
+            if at <= one:
+                p *= 0.5 if at <= two else 0.75
+            totals[c] = totals.get(c, 0.0) + p
+    return totals
+
+
 # --- the streams ----------------------------------------------------------------
 
 
@@ -467,6 +802,13 @@ def preset_attrs(rng: random.Random, kind: str, per_contact: int) -> dict[str, A
     return {}
 
 
+def list_attrs(rng: random.Random, kind: str, _per_contact: int) -> dict[str, Any]:
+    """A list ``l0`` ... ``l2`` on list joins and leaves."""
+    if not kind.startswith("list."):
+        return {}
+    return {"list": f"l{rng.randrange(LISTS)}"}
+
+
 @dataclass(frozen=True)
 class Row:
     """One model shape of the matrix: its model, hand loop and event mix."""
@@ -478,6 +820,9 @@ class Row:
     kinds: Mapping[str, float]  # scored kinds -> relative frequency
     attrs: AttrsMaker = no_attrs
     other: tuple[str, ...] = OTHER
+    start: dt.datetime = START  # the events' instants: start + [0, span_us)
+    span_us: int = SPAN_US
+    company: float = 0.0  # share of events with attrs["company"] (of the contact)
 
 
 ROWS = (
@@ -575,20 +920,76 @@ ROWS = (
         preset_attrs,
         ("contact.subscribed", "tag.added", "page.viewed"),
     ),
+    Row(
+        "group-cap",
+        "groups: email limit=25, web uncapped, 90 days",
+        group_cap_model,
+        hand_group_cap,
+        {
+            "email.opened": 8,
+            "email.clicked": 4,
+            "email.replied": 1,
+            "page.viewed": 6,
+            "form.submitted": 1,
+        },
+    ),
+    Row(
+        "group-once",
+        'Group(once_per="message"), 90 days',
+        group_once_model,
+        hand_group_once,
+        {"email.opened": 8, "email.clicked": 4, "email.replied": 1},
+        message_attrs,
+        ("email.delivered", "tag.added", "page.viewed"),
+    ),
+    Row(
+        "at-most",
+        'at_most=Frequency(3, "day"), Europe/Paris',
+        at_most_model,
+        hand_at_most,
+        {"email.opened": 12, "email.clicked": 4, "page.viewed": 4},
+        start=AT_MOST_START,
+        span_us=AT_MOST_SPAN_US,
+    ),
+    Row(
+        "subject",
+        'subject="company", 90 days',
+        subject_model,
+        hand_subject,
+        KIND_WEIGHTS,
+        company=COMPANY_SHARE,
+    ),
+    Row(
+        "state",
+        'state rule ended_by="list.left", 2 plain rules',
+        state_model,
+        hand_state,
+        {"list.joined": 2, "list.left": 1, "email.opened": 8, "page.viewed": 4},
+        list_attrs,
+    ),
+    Row("inverse", "inverse(days=30)", inverse_model, hand_inverse, KIND_WEIGHTS),
+    Row(
+        "steps",
+        "steps: 0.75 after 1 month, 0.5 after 2",
+        steps_model,
+        hand_steps,
+        KIND_WEIGHTS,
+    ),
 )
 
 
 def make_events(row: Row, n: int, per_contact: int) -> list[ls.Event]:
     """About *n* events, *per_contact* for each contact, in random order.
 
-    Instants are distinct and uniform over 2024; OTHER_SHARE of the events are of
-    kinds no rule of the row scores. Seeded by the row and the column.
+    Instants are distinct and uniform over the row's span (2024 unless the row
+    says otherwise); OTHER_SHARE of the events are of kinds no rule of the row
+    scores. Seeded by the row and the column.
     """
     rng = random.Random(f"{row.key}/{per_contact}")
     contacts = max(1, n // per_contact)
     owners = [f"c{i}" for i in range(contacts) for _ in range(per_contact)]
     rng.shuffle(owners)
-    instants = rng.sample(range(SPAN_US), len(owners))
+    instants = rng.sample(range(row.span_us), len(owners))
     scored, weights = list(row.kinds), list(row.kinds.values())
     events = []
     for contact, us in zip(owners, instants, strict=True):
@@ -596,8 +997,11 @@ def make_events(row: Row, n: int, per_contact: int) -> list[ls.Event]:
             kind = rng.choice(row.other)
         else:
             kind = rng.choices(scored, weights)[0]
-        at = START + dt.timedelta(microseconds=us)
-        events.append(ls.Event(contact, kind, at, row.attrs(rng, kind, per_contact)))
+        at = row.start + dt.timedelta(microseconds=us)
+        attrs = row.attrs(rng, kind, per_contact)
+        if row.company and rng.random() < row.company:
+            attrs = {**attrs, "company": f"co{int(contact[1:]) // COMPANY_SIZE}"}
+        events.append(ls.Event(contact, kind, at, attrs))
     return events
 
 
