@@ -224,3 +224,25 @@ def test_score_memory_does_not_grow_with_the_number_of_events():
     # 35,000 more events would hold more than 5 MB if they were kept (about 150
     # bytes each); the streaming pass keeps one entry per contact.
     assert large < small + 100_000, (small, large)
+
+
+def test_group_limits_and_subjects_are_scored_in_one_stream(monkeypatch):
+    """A group with a limit is a combine step; a subject picks whose totals grow."""
+    model = ls.ScoringModel(
+        "m",
+        [
+            ls.Rule("form.submitted", 10, group="forms"),
+            ls.Rule("page.viewed", 1, group="web"),
+        ],
+        groups=[ls.Group("forms", limit=15), ls.Group("web")],
+        subject="company",
+    )
+    strategy = compile_model(model).strategy
+    assert (strategy.score, strategy.reads) == (Path.STREAM, Path.KERNEL)
+    stream = Spy(monkeypatch, _fold, "stream_scores")
+    events = [
+        ls.Event(c, "form.submitted", T0 + dt.timedelta(hours=h), {"company": "acme"})
+        for h, c in enumerate(("ann", "bob"))
+    ]
+    assert {"acme": 15.0} == ls.score(model, events, AS_OF)
+    assert stream.calls == 1

@@ -86,6 +86,7 @@ _RUNNING = _STEPS | {
     "rule.once_per",
     "rule.group",
     "model.groups",
+    "group.name",
     "group.limit",
     "model.subject",
 }
