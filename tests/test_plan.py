@@ -49,10 +49,22 @@ class Spy:
         monkeypatch.setattr(owner, name, wrapper)
 
 
-def test_a_plain_model_is_scored_in_one_stream(monkeypatch):
-    assert compile_model(PLAIN).strategy.score is Path.STREAM
+def test_a_plain_model_of_whole_points_is_scored_in_one_stream_of_ints(monkeypatch):
+    strategy = compile_model(PLAIN).strategy
+    assert (strategy.score, strategy.whole_sums) == (Path.STREAM, True)
+    whole = Spy(monkeypatch, _fold, "stream_whole_sums")
     stream = Spy(monkeypatch, _fold, "stream_scores")
     assert {"ann": 15.0, "bob": 10.0} == ls.score(PLAIN, EVENTS, AS_OF)
+    assert (whole.calls, stream.calls) == (1, 0)
+
+
+def test_fractional_points_keep_one_float_total_per_rule(monkeypatch):
+    """Float sums mixing rules would depend on the order: one total per rule."""
+    model = attrs.evolve(PLAIN, rules=[ls.Rule("form.submitted", 2.5)])
+    strategy = compile_model(model).strategy
+    assert (strategy.score, strategy.whole_sums) == (Path.STREAM, False)
+    stream = Spy(monkeypatch, _fold, "stream_scores")
+    assert {"ann": 2.5, "bob": 2.5} == ls.score(model, EVENTS, AS_OF)
     assert stream.calls == 1
 
 

@@ -22,7 +22,7 @@ from leadscore.plan._compile import SPECIAL, Compiled, subject_of
 from ._evaluate import Scorer, later
 from ._stream import mark_special, seen_before
 
-__all__ = ["stream_scores"]
+__all__ = ["stream_scores", "stream_whole_sums"]
 
 
 def stream_scores(
@@ -92,9 +92,11 @@ def stream_scores(
         contact = e.contact
         if subject is not None and t >= active_us:
             # The model scores what the subject attribute names (as ingest does).
-            owner = subject_of(e, subject, pos)
-            if owner is None:
-                continue
+            owner = e.attrs.get(subject)
+            if owner.__class__ is not str or not owner:
+                owner = subject_of(e, subject, pos)  # None, or an error
+                if owner is None:
+                    continue
             contact = owner
         if t > as_of_us or t < active_us:
             continue
@@ -169,3 +171,69 @@ def _slot(scorer: Scorer, i: int) -> tuple[Any, ...]:
         )
     lo, hi, alive = window
     return (i, scorer.points[i], lo, hi, alive, None)
+
+
+def stream_whole_sums(
+    compiled: Compiled, scorer: Scorer, events: Iterable[Event]
+) -> tuple[dict[str, int], set[str], Iterable[Event]]:
+    """:func:`stream_scores` for whole points under step aging: one int per contact.
+
+    The plan sends a model here when its score is ``initial + Σ points`` (no limit,
+    no ratio), every rule's points are whole and every weight is 0 or 1 (never,
+    expire_after). A sum of Python ints is exact in any order, so one running
+    total per contact mixes rules safely (a float one would not: 1e9 - 1e9 + 0.3
+    depends on the order). Returns ``(totals, special, again)`` as
+    :func:`stream_scores` does, with one int per contact.
+    """
+    as_of_us, active_us = scorer.as_of_us, compiled.active_us
+    windows = scorer.windows
+    whole = [(int(p), *windows[i]) for i, p in enumerate(scorer.points)]
+    # Per kind: the (points, lo, hi, alive) of its rules, or its matcher.
+    slots: dict[str, Any] = {
+        kind: tuple(whole[i] for i in entry) if isinstance(entry, tuple) else entry
+        for kind, entry in compiled.dispatch.items()
+    }
+    totals: dict[str, int] = {}
+    special: set[str] = set()
+    ids: dict[str, Event] = {}
+    one_shot = isinstance(events, Iterator)
+    kept: list[Event] = []
+    keep = kept.append if one_shot else None
+    event_cls, special_marker = Event, SPECIAL
+    matched_slots: dict[tuple[int, ...], tuple[tuple[Any, ...], ...]] = {}
+    subject = compiled.model.subject
+    for pos, e in enumerate(events):
+        if e.__class__ is not event_cls and not isinstance(e, event_cls):
+            raise not_an_event(pos, e)
+        if e.id is not None and seen_before(ids, pos, e):
+            continue  # the same event again: it counts once
+        t = e._us  # noqa: SLF001
+        d = slots.get(e.kind)
+        if keep is not None and d is not None:
+            keep(e)
+        if d is special_marker:
+            mark_special(e, compiled, pos, as_of_us, special)
+            continue
+        contact = e.contact
+        if subject is not None and t >= active_us:
+            owner = e.attrs.get(subject)
+            if owner.__class__ is not str or not owner:
+                owner = subject_of(e, subject, pos)  # None, or an error
+                if owner is None:
+                    continue
+            contact = owner
+        if t > as_of_us or t < active_us:
+            continue
+        total = totals.get(contact, 0)
+        if d is not None:
+            if d.__class__ is not tuple:
+                matched = d(e)
+                d = matched_slots.get(matched)
+                if d is None:
+                    d = matched_slots[matched] = tuple(whole[i] for i in matched)
+            for p, lo, hi, alive in d:
+                # Counts fully after hi, not at all up to lo, by alive() between.
+                if t > hi or (t > lo and alive(t)):
+                    total += p
+        totals[contact] = total
+    return totals, special, kept if one_shot else events

@@ -22,7 +22,7 @@ from leadscore.results import Contribution
 from leadscore.typing import Instant
 
 from ._evaluate import MergeIndex, Scorer, Source, inbound
-from ._fastpath import stream_scores
+from ._fastpath import stream_scores, stream_whole_sums
 from ._pmap import PMap
 
 __all__ = ["Ledger", "explain", "fold", "score", "score_many"]
@@ -351,8 +351,13 @@ def score(
         (accs,), (merges,), _ = ingest([compiled], _events(events), {})
         return _scores(compiled, accs, _merge_index(compiled, merges), as_of_us)
     scorer = Scorer(compiled, as_of_us)
-    totals, special, again = stream_scores(compiled, scorer, _events(events))
     initial = model.initial
+    if compiled.strategy.whole_sums:
+        sums, special, again = stream_whole_sums(compiled, scorer, _events(events))
+        clamp = model.clamp
+        out = {c: clamp(initial + v) for c, v in sums.items()}
+        return _with_special(compiled, out, special, again, as_of_us)
+    totals, special, again = stream_scores(compiled, scorer, _events(events))
     if scorer.plain_sum and model.bounds is None and not initial and model.rules:
         out = dict(zip(totals, map(sum, totals.values()), strict=True))
     elif scorer.plain_sum:
@@ -361,9 +366,21 @@ def score(
     else:
         combine = scorer.combine
         out = {c: combine(initial, t, 0.0) for c, t in totals.items()}
+    return _with_special(compiled, out, special, again, as_of_us)
+
+
+def _with_special(
+    compiled: Compiled,
+    out: dict[str, float],
+    special: set[str],
+    again: Iterable[Event],
+    as_of_us: int,
+) -> dict[str, float]:
+    """*out* with the contacts that have manual score events or merges rescored.
+
+    Those take the general path, on a second pass over their events only.
+    """
     if special:
-        # Contacts with manual score events or merges: the general path, on a
-        # second pass over their events only.
         for contact in special:
             out.pop(contact, None)
         owner = compiled.owner

@@ -94,6 +94,15 @@ _RUNNING = _STEPS | {
 #: ... with ranks (by_count): the per-contact kernel, which sees every instant.
 _RANKED = _RUNNING | {"aging.by_count"}
 
+#: A plain sum of whole points under step aging, by subject or in uncapped groups:
+#: the stream keeps one exact int per contact (``stream_whole_sums``).
+_WHOLE_SUMS = _PLAIN_STEPS | {
+    "model.subject",
+    "model.groups",
+    "rule.group",
+    "group.name",
+}
+
 #: The features each fast path is taught. Anything else sends a model elsewhere.
 SUPPORTS: dict[Path, frozenset[str]] = {
     Path.STREAM: _RUNNING,
@@ -177,6 +186,8 @@ class Strategy:
             merges: :attr:`Path.KERNEL` or :attr:`Path.GENERAL`.
         plain_sum: The score is ``initial + Σ totals`` (clamped), with no limit or
             ratio to apply.
+        whole_sums: ``score`` streams one exact int total per contact: a plain sum
+            of whole points under step aging.
         crossings: :attr:`Path.INTEGER_SWEEP`, :attr:`Path.COUNT_SWEEP` or
             :attr:`Path.RESCORE`.
         changes: ``changes()`` and timelines: :attr:`Path.RESCORE`.
@@ -186,6 +197,7 @@ class Strategy:
     score: Path
     reads: Path
     plain_sum: bool
+    whole_sums: bool
     crossings: Path
     changes: Path
     features: frozenset[str]
@@ -215,6 +227,7 @@ def choose(model: ScoringModel) -> Strategy:
         score=Path.STREAM if stream else Path.GENERAL,
         reads=Path.KERNEL if kernel else Path.GENERAL,
         plain_sum=not used & _COMBINING,
+        whole_sums=stream and used <= _WHOLE_SUMS,
         crossings=crossings,
         changes=Path.RESCORE,
         features=used,
