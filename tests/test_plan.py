@@ -137,9 +137,9 @@ def test_by_count_is_ranked_by_the_kernel_on_grouped_entries(monkeypatch):
     [
         ls.Rule("form.submitted", 10, at_most=ls.Frequency(1, "day")),
         ls.Rule("form.submitted", 10, ended_by="form.withdrawn"),
-        ls.Rule("form.submitted", 10, group="once"),
+        ls.Rule("form.submitted", 10, group="once", once_per=()),
     ],
-    ids=["at_most", "ended_by", "group_once_per"],
+    ids=["at_most", "ended_by", "group_and_rule_once_per"],
 )
 def test_what_no_fast_path_is_taught_takes_the_general_path(monkeypatch, rule):
     groups = [ls.Group("once", once_per=())]
@@ -257,4 +257,26 @@ def test_group_limits_and_subjects_are_scored_in_one_stream(monkeypatch):
         for h, c in enumerate(("ann", "bob"))
     ]
     assert {"acme": 15.0} == ls.score(model, events, AS_OF)
+    assert stream.calls == 1
+
+
+def test_a_groups_once_per_is_kept_in_the_stream(monkeypatch):
+    """The latest event per key among the group's rules counts for each it matches."""
+    model = ls.ScoringModel(
+        "m",
+        [
+            ls.Rule("email.opened", 1, group="email"),
+            ls.Rule("email.clicked", 3, group="email"),
+        ],
+        groups=[ls.Group("email", once_per="message")],
+    )
+    strategy = compile_model(model).strategy
+    assert (strategy.score, strategy.reads) == (Path.STREAM, Path.GENERAL)
+    stream = Spy(monkeypatch, _fold, "stream_scores")
+    events = [
+        ls.Event("ann", "email.opened", T0, {"message": "m1"}),
+        ls.Event("ann", "email.clicked", T0 + dt.timedelta(hours=1), {"message": "m1"}),
+        ls.Event("ann", "email.opened", T0 + dt.timedelta(hours=2), {"message": "m2"}),
+    ]
+    assert {"ann": 4.0} == ls.score(model, events, AS_OF)
     assert stream.calls == 1

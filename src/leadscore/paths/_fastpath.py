@@ -52,7 +52,10 @@ def stream_scores(
     # rules (1e9, -1e9, 0.3) would round differently as the events' order changes.
     # A rule with once_per keeps, per contact and key, only its latest event
     # (``latest``), weighed once the stream has ended: its slot's weigh is KEYED.
-    once_per: list[Any] = scorer.once_per
+    # The key of a keyed slot: (contact, tag, *attribute values). The tag is the
+    # rule for its own once_per, ("group", g) for a group's once_per (the latest
+    # event among the group's rules, which then counts for each it matches).
+    tags, key_attrs = _key_specs(scorer)
     slots: dict[str, Any] = {}
     for kind, entry in compiled.dispatch.items():
         if not isinstance(entry, tuple):
@@ -60,7 +63,7 @@ def stream_scores(
         elif (
             len(entry) == 1
             and scorer.windows[entry[0]] is not None
-            and once_per[entry[0]] is None
+            and tags[entry[0]] is None
         ):
             slots[kind] = _slot(scorer, entry[0])[:5]
         else:
@@ -124,30 +127,54 @@ def stream_scores(
                     tot[i] += p
             elif weigh is keyed:
                 # once_per: keep the latest event per key (canonical order).
-                key = (contact, i, *map(e.attrs.get, once_per[i]))
+                key = (contact, tags[i], *map(e.attrs.get, key_attrs[i]))
                 best = latest.get(key)
                 if best is None or t > best._us or (t == best._us and later(e, best)):  # noqa: SLF001
                     latest[key] = e
             else:
                 tot[i] += p * weigh(t, 0)
     if latest:
-        _add_latest(scorer, latest, totals)
+        _add_latest(compiled, scorer, latest, totals)
     return totals, special, kept if one_shot else events
 
 
+def _key_specs(scorer: Scorer) -> tuple[list[Any], list[tuple[str, ...]]]:
+    """Per rule, the tag and the attributes of its once_per key (None: no key)."""
+    tags: list[Any] = [None] * len(scorer.points)
+    key_attrs: list[tuple[str, ...]] = [()] * len(scorer.points)
+    for i, keys in enumerate(scorer.once_per):
+        if keys is not None:
+            tags[i], key_attrs[i] = i, keys
+    for g, (keys, members) in enumerate(scorer.group_once):
+        for i in members:
+            tags[i], key_attrs[i] = ("group", g), keys
+    return tags, key_attrs
+
+
 def _add_latest(
+    compiled: Compiled,
     scorer: Scorer,
     latest: dict[tuple[Any, ...], Event],
     totals: dict[str, list[float]],
 ) -> None:
-    """Add the points of the events once_per kept, weighed at as_of."""
+    """Add the points of the events once_per kept, weighed at as_of.
+
+    A group's kept event counts for each of the group's rules it matches.
+    """
     weighers: dict[int, Any] = {}
     points = scorer.points
-    for (contact, i, *_), e in latest.items():
-        weigh = weighers.get(i)
-        if weigh is None:
-            weigh = weighers[i] = weigher(scorer.policies[i], scorer.as_of_us)
-        totals[contact][i] += points[i] * weigh(e._us, 0)  # noqa: SLF001
+    for (contact, tag, *_), e in latest.items():
+        if tag.__class__ is int:
+            rules: Iterable[int] = (tag,)
+        else:
+            entry = compiled.dispatch[e.kind]
+            matched = entry if isinstance(entry, tuple) else entry(e)  # type: ignore[operator]
+            rules = [i for i in matched if i in scorer.group_once[tag[1]][1]]
+        for i in rules:
+            weigh = weighers.get(i)
+            if weigh is None:
+                weigh = weighers[i] = weigher(scorer.policies[i], scorer.as_of_us)
+            totals[contact][i] += points[i] * weigh(e._us, 0)  # noqa: SLF001
 
 
 #: The weigh of a once_per rule's slot: its events are weighed after the stream.
@@ -156,7 +183,7 @@ KEYED = object()
 
 def _slot(scorer: Scorer, i: int) -> tuple[Any, ...]:
     # (rule index, points, lo, hi, alive, weigh)
-    if scorer.once_per[i] is not None:
+    if scorer.once_per[i] is not None or any(i in m for _, m in scorer.group_once):
         return (i, scorer.points[i], 0, 0, None, KEYED)
     window = scorer.windows[i]
     if window is None:

@@ -105,7 +105,9 @@ _WHOLE_SUMS = _PLAIN_STEPS | {
 
 #: The features each fast path is taught. Anything else sends a model elsewhere.
 SUPPORTS: dict[Path, frozenset[str]] = {
-    Path.STREAM: _RUNNING,
+    # A group's once_per keeps the latest event per key among the group's rules
+    # as the stream goes; not when a rule of the group has its own once_per too.
+    Path.STREAM: _RUNNING | {"group.once_per"},
     # Reads of one contact run the stream's loop over grouped entries; with all
     # of a contact's instants at hand they can rank them too.
     Path.KERNEL: _RANKED,
@@ -173,6 +175,10 @@ def features(model: ScoringModel) -> frozenset[str]:
             found.add("points.fractional")
     for group in model.groups:
         found.update(f"group.{name}" for name in _non_default(group))
+        if group.once_per is not None and any(
+            r.group == group.name and r.once_per is not None for r in model.rules
+        ):
+            found.add("group.once_per.nested")  # two once_per stages, one rule
     return frozenset(found)
 
 
