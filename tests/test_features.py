@@ -221,6 +221,29 @@ def test_a_subject_that_is_not_a_string_is_a_clear_error():
     )
 
 
+def test_a_bad_subject_before_active_from_is_never_read_on_any_path():
+    """Events earlier than active_from are ignored whole, their subject too."""
+    from leadscore.engine import Engine
+    from leadscore.stores import MemoryStore
+
+    model = ScoringModel(
+        "companies",
+        [Rule("email.opened", 5)],
+        subject="company",
+        active_from="2024-03-01T00:00:00Z",
+    )
+    events = [
+        Event("ann", "email.opened", "2024-01-01T00:00:00Z", {"company": 7}),
+        Event("ann", "email.opened", "2024-04-01T00:00:00Z", {"company": "acme"}),
+        Event("acme", "score.adjusted", "2024-04-02T00:00:00Z", value=3.0),
+    ]
+    as_of = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
+    assert both(model, events, as_of) == {"acme": 8.0}
+    engine = Engine([model], MemoryStore())
+    engine.ingest(events)
+    assert engine.scores(model.name, as_of) == {"acme": 8.0}
+
+
 def test_rollup_sums_maxes_and_averages_the_members_scores():
     scores = {"ann": 10.0, "bob": 4.0, "cy": 7.0, "dee": 1.0}
     members = {"ann": "acme", "bob": "acme", "cy": "globex", "eve": "acme", "dee": None}

@@ -116,10 +116,16 @@ class Compiled:
     check_set: Callable[[Event, int], None] | None = None
 
     def owner(self, e: Event) -> str | None:
-        """Who *e* counts for under this model: its contact, or its subject."""
+        """Who *e* counts for under this model: its contact, or its subject.
+
+        None for an event that names no subject, or that is earlier than
+        ``active_from`` under a subject model (never read, as in :func:`ingest`).
+        """
         subject = self.model.subject
         if subject is None or self.dispatch.get(e.kind) is SPECIAL:
             return e.contact
+        if e._us < self.active_us:  # noqa: SLF001
+            return None
         return subject_of(e, subject, None)
 
 
