@@ -329,6 +329,8 @@ def score(
     file); only contacts with manual score events or merges are read a second
     time. A one-shot iterator (a generator) keeps the events of scored kinds in
     case that second pass is needed. Other models group every contact's events.
+    (An iterable that is not an iterator must start over on every ``iter()``: one
+    that hands out the same exhausted iterator again is read as if it could be.)
 
     Raises:
         InvalidEventError: something that is not an Event (naming its position),
