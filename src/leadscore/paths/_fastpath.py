@@ -16,11 +16,11 @@ from typing import Any
 
 from leadscore.model._aging import weigher
 from leadscore.model._events import Event
-from leadscore.model._identity import not_an_event
+from leadscore.model._identity import not_an_event, same_event_again
 from leadscore.plan._compile import SPECIAL, Compiled, subject_of
 
 from ._evaluate import Scorer, later
-from ._stream import mark_special, seen_before
+from ._stream import mark_special
 
 __all__ = ["stream_scores", "stream_whole_sums"]
 
@@ -83,7 +83,7 @@ def stream_scores(
     for pos, e in enumerate(events):
         if e.__class__ is not event_cls and not isinstance(e, event_cls):
             raise not_an_event(pos, e)
-        if e.id is not None and seen_before(ids, pos, e):
+        if e.id is not None and same_event_again(ids, e, pos):
             continue  # the same event again: it counts once
         t = e._us  # noqa: SLF001
         d = slots.get(e.kind)
@@ -232,7 +232,7 @@ def stream_whole_sums(
     for pos, e in enumerate(events):
         if e.__class__ is not event_cls and not isinstance(e, event_cls):
             raise not_an_event(pos, e)
-        if e.id is not None and seen_before(ids, pos, e):
+        if e.id is not None and same_event_again(ids, e, pos):
             continue  # the same event again: it counts once
         t = e._us  # noqa: SLF001
         d = slots.get(e.kind)

@@ -1,8 +1,9 @@
 """Helpers shared by the one-pass loops over a stream of events.
 
 The loops themselves (``_fastpath`` for scores, ``_sweep`` for crossings) are
-written inline for speed; what they share is the rare work: rejecting what is not
-an event, the identity rule, and spotting manual score events and merges.
+written inline for speed; what they share is the rare work: checking that a batch
+holds only events, and spotting manual score events and merges. The identity rule
+is :func:`leadscore.model._identity.same_event_again`.
 """
 
 from __future__ import annotations
@@ -11,29 +12,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from leadscore.model._events import CONTACT_MERGED, SCORE_SET, Event
-from leadscore.model._identity import id_conflict, not_an_event
+from leadscore.model._identity import not_an_event
 from leadscore.plan._compile import Compiled
 
-__all__ = ["checked_list", "mark_special", "seen_before"]
-
-
-def seen_before(ids: dict[str, Event], pos: int, e: Event) -> bool:
-    """Apply the identity rule to *e*, which has an id, at position *pos*.
-
-    True if the same event was seen before (skip it); records it otherwise.
-
-    Raises:
-        InvalidEventError: if a different event used the id before.
-    """
-    eid = e.id
-    assert eid is not None
-    known = ids.get(eid)
-    if known is None:
-        ids[eid] = e
-        return False
-    if known == e:
-        return True
-    raise id_conflict(known, e, pos)
+__all__ = ["checked_list", "mark_special"]
 
 
 def mark_special(

@@ -26,13 +26,13 @@ from typing import Any, Literal
 
 from leadscore.model._aging import BEYOND_US, end_us
 from leadscore.model._events import Event, from_micros
-from leadscore.model._identity import not_an_event
+from leadscore.model._identity import not_an_event, same_event_again
 from leadscore.model._rules import ScoringModel
 from leadscore.plan._compile import SPECIAL, Compiled, Log
 from leadscore.plan._strategy import PACKED_POINTS
 from leadscore.results import Crossing
 
-from ._stream import mark_special, seen_before
+from ._stream import mark_special
 
 __all__ = ["CountSweep", "direction", "integer_sweep"]
 
@@ -82,7 +82,7 @@ def integer_sweep(
     for pos, e in enumerate(stream):
         if e.__class__ is not event_cls and not isinstance(e, event_cls):
             raise not_an_event(pos, e)
-        if e.id is not None and seen_before(ids, pos, e):
+        if e.id is not None and same_event_again(ids, e, pos):
             continue  # the same event again: it counts once
         d = slots.get(e.kind)
         if d is special_marker:
