@@ -339,29 +339,18 @@ class Scorer:
 
     def _counted(self, sources: list[Source], cut: int) -> list[list[Entry]]:
         """Per rule, its counted entries: every match, or once_per's latest."""
-        as_of_us, once_per = self.as_of_us, self.once_per
-        n = len(self.points)
-        counted: list[list[Entry]] = [[] for _ in range(n)]
-        latest: list[dict[tuple[Any, ...], Entry]] = [{} for _ in range(n)]
+        as_of_us = self.as_of_us
+        counted: list[list[Entry]] = [[] for _ in self.points]
         for log, since in sources:
             start = max(since, cut)
             for entry in log.entries:
                 t = entry[0]._us  # noqa: SLF001
-                if t > as_of_us or t < start:
-                    continue
-                for i in entry[1]:
-                    keys = once_per[i]
-                    if keys is None:
+                if start <= t <= as_of_us:
+                    for i in entry[1]:
                         counted[i].append(entry)
-                        continue
-                    attrs_ = entry[0].attrs
-                    key = tuple(attrs_.get(k) for k in keys)
-                    best = latest[i].get(key)
-                    if best is None or later(entry[0], best[0]):
-                        latest[i][key] = entry
-        for i, keys in enumerate(once_per):
+        for i, keys in enumerate(self.once_per):
             if keys is not None:
-                counted[i] = list(latest[i].values())
+                counted[i] = _latest_per_key(counted[i], keys)
         return counted
 
     def _stages(self, entries: list[Entry]) -> list[list[Entry]]:
