@@ -1,0 +1,395 @@
+"""The commands on files of events: score, rfm, explain, validate, timeline ..."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import click
+
+import leadscore as ls
+from leadscore import config
+
+from ._shell import (
+    BadInput,
+    Events,
+    as_of_option,
+    duration,
+    emit,
+    events_options,
+    existing_file,
+    load_model,
+    main,
+    output_options,
+)
+
+# -- the scoring call ------------------------------------------------------------
+
+
+def score_events(
+    model: ls.ScoringModel, events: Events, as_of: dt.datetime
+) -> dict[str, float]:
+    """Every contact's score: the one place the CLI scores a file of events.
+
+    Reads the file once, streaming (bad rows as ``events`` says).
+    """
+    with events.reading("Scoring") as reader:
+        return ls.score(model, reader, as_of)
+
+
+# -- commands --------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("model", type=existing_file)
+@click.argument("events", type=existing_file)
+@as_of_option
+@output_options
+@events_options
+def score(
+    *,
+    model: Path,
+    events: Path,
+    as_of: str,
+    out: Path | None,
+    out_format: str,
+    **options: Any,
+) -> None:
+    r"""Every contact's score under MODEL: contact,score.
+
+    \b
+    Examples:
+      leadscore score model.toml events.csv --as-of 2024-06-01T00:00:00Z
+      leadscore score model.toml export.jsonl --as-of now --preset hubspot
+      leadscore score model.json events.parquet --as-of 2024-06-01T00:00:00Z \
+          --format table --on-error skip
+    """
+    source = Events(events, **options)
+    scores = score_events(load_model(model), source, source.instant(as_of))
+    rows = [{"contact": c, "score": scores[c]} for c in sorted(scores)]
+    emit(rows, ["contact", "score"], out_format, out, title="Scores")
+
+
+@main.command()
+@click.argument("events", type=existing_file)
+@as_of_option
+@click.option(
+    "--bins", default=5, show_default=True, type=click.IntRange(2, 10), help="Bins."
+)
+@output_options
+@events_options
+def rfm(
+    *,
+    events: Path,
+    as_of: str,
+    bins: int,
+    out: Path | None,
+    out_format: str,
+    **options: Any,
+) -> None:
+    r"""RFM scores, segments and Action Scores of every purchasing contact.
+
+    Columns contact,r,f,m,code,segment,action_score; purchases are events of kind
+    order.paid (refunds order.refunded), the Action Score is the total under the
+    default ActionScoreConfig().
+
+    \b
+    Example:
+      leadscore rfm orders.csv --as-of 1998-07-01T00:00:00Z --format table
+    """
+    source = Events(events, **options)
+    at = source.instant(as_of)
+    with source.reading() as reader:
+        found = list(reader)
+    segments = ls.rfm_segments(found, at, bins)
+    actions = ls.action_scores(found, at)
+    rows = [
+        {
+            "contact": c,
+            "r": s.r,
+            "f": s.f,
+            "m": s.m,
+            "code": s.code,
+            "segment": s.segment,
+            "action_score": actions[c].total if c in actions else None,
+        }
+        for c, s in sorted(segments.items())
+    ]
+    columns = ["contact", "r", "f", "m", "code", "segment", "action_score"]
+    emit(rows, columns, out_format, out, title="RFM segments")
+
+
+@main.command()
+@click.argument("model", type=existing_file)
+@click.argument("events", type=existing_file)
+@click.argument("contact")
+@as_of_option
+@output_options
+@events_options
+def explain(
+    *,
+    model: Path,
+    events: Path,
+    contact: str,
+    as_of: str,
+    out: Path | None,
+    out_format: str,
+    **options: Any,
+) -> None:
+    r"""Why CONTACT has its score: one row per counted event and rule.
+
+    Columns at,kind,id,rule,points,weight,effective; the total is on stderr.
+
+    \b
+    Example:
+      leadscore explain model.toml events.csv ann@example.com \
+          --as-of 2024-06-01T00:00:00Z --format table
+    """
+    source = Events(events, **options)
+    at = source.instant(as_of)
+    loaded = load_model(model)
+    with source.reading() as reader:
+        found = list(reader)
+    rows = [
+        {
+            "at": c.event.at,
+            "kind": c.event.kind,
+            "id": c.event.id,
+            "rule": c.rule.label if c.rule is not None else "(manual)",
+            "points": c.points,
+            "weight": c.weight,
+            "effective": c.effective,
+        }
+        for c in ls.explain(loaded, found, contact, at)
+    ]
+    columns = ["at", "kind", "id", "rule", "points", "weight", "effective"]
+    emit(rows, columns, out_format, out, title=f"{contact} under {loaded.name}")
+    total = ls.score(loaded, found, at).get(contact)
+    if total is None:
+        click.echo(f"{contact} has no events by {at.isoformat()}", err=True)
+    else:
+        click.echo(f"score of {contact} at {at.isoformat()}: {total}", err=True)
+
+
+_DOCUMENTS: dict[str, type[Any]] = {
+    "points": ls.ScoringModel,
+    "fit": ls.FitModel,
+    "scale": ls.RatingScale,
+    "segment": ls.Segment,
+}
+
+
+@main.command()
+@click.argument("model", type=existing_file)
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(["json", "toml"]),
+    help="Print as JSON or TOML (default: the file's own format).",
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
+def validate(*, model: Path, to: str | None, out: Path | None) -> None:
+    r"""Check a model file (TOML or JSON) and print it back normalised.
+
+    Points models, fit models, rating scales and segments (told apart by their
+    "type" key). Exit status 2 names the key at fault.
+
+    \b
+    Examples:
+      leadscore validate model.toml
+      leadscore validate model.toml --to json --out model.json
+    """
+    kind = _DOCUMENTS.get(_document_type(model), ls.ScoringModel)
+    document = config.load(model, kind)
+    to = to or ("toml" if model.suffix == ".toml" else "json")
+    to_toml = getattr(config, "to_toml", None)
+    if to == "toml" and to_toml is not None:
+        text: str = to_toml(document)
+    else:
+        text = config.to_json(document, indent=2) + "\n"
+    with click.open_file(str(out) if out else "-", "w", encoding="utf-8") as f:
+        f.write(text)
+    click.echo(f"{model}: valid {kind.__name__}", err=True)
+
+
+def _document_type(path: Path) -> str:
+    """The ``type`` key of a model file ("points" when absent or unreadable)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (ValueError, OSError, RecursionError):
+        return "points"  # config.load reports what is wrong
+    kind = data.get("type", "points") if isinstance(data, dict) else "points"
+    return kind if isinstance(kind, str) else "points"
+
+
+@main.command()
+@click.argument("model", type=existing_file)
+@click.argument("events", type=existing_file)
+@click.argument("contact")
+@click.option("--start", metavar="T", help="First instant shown.")
+@click.option("--end", metavar="T", help="Last instant shown.")
+@click.option(
+    "--step", metavar="DURATION", help="Also sample every DURATION (needs --end)."
+)
+@output_options
+@events_options
+def timeline(
+    *,
+    model: Path,
+    events: Path,
+    contact: str,
+    start: str | None,
+    end: str | None,
+    step: str | None,
+    out: Path | None,
+    out_format: str,
+    **options: Any,
+) -> None:
+    r"""CONTACT's score over time: at,score at every change (expiry included).
+
+    \b
+    Example:
+      leadscore timeline model.toml events.csv ann@example.com \
+          --end 2024-12-31T00:00:00Z --step 7d
+    """
+    source = Events(events, **options)
+    start_at = source.instant(start, "--start") if start else None
+    end_at = source.instant(end, "--end") if end else None
+    every = duration(step, "--step") if step else None
+    with source.reading() as reader:
+        found = list(reader)
+    points = ls.timeline(
+        load_model(model), found, contact, start=start_at, end=end_at, step=every
+    )
+    rows = [{"at": at, "score": value} for at, value in points]
+    emit(rows, ["at", "score"], out_format, out, title=f"Timeline of {contact}")
+
+
+@main.command()
+@click.argument("model", type=existing_file)
+@click.argument("events", type=existing_file)
+@as_of_option
+@click.option("--above", type=float, help="Scores greater than this.")
+@click.option("--below", type=float, help="Scores less than this.")
+@click.option(
+    "--segment-file",
+    type=existing_file,
+    help="A segment saved as TOML/JSON (type = 'segment').",
+)
+@output_options
+@events_options
+def segment(
+    *,
+    model: Path,
+    events: Path,
+    as_of: str,
+    above: float | None,
+    below: float | None,
+    segment_file: Path | None,
+    out: Path | None,
+    out_format: str,
+    **options: Any,
+) -> None:
+    r"""The contacts in a segment of scores: contact,score.
+
+    \b
+    Examples:
+      leadscore segment model.toml events.csv --as-of now --above 75
+      leadscore segment model.toml events.csv --as-of now --above 20 --below 50
+      leadscore segment model.toml events.csv --as-of now \
+          --segment-file cooling.toml
+    """
+    if segment_file is not None:
+        if above is not None or below is not None:
+            msg = "give --segment-file or --above/--below, not both"
+            raise BadInput(msg)
+        seg: ls.Segment = config.load(segment_file, ls.Segment)
+    elif above is not None and below is not None:
+        seg = ls.Segment.between("segment", above, below)
+    elif above is not None:
+        seg = ls.Segment.greater_than("segment", above)
+    elif below is not None:
+        seg = ls.Segment.less_than("segment", below)
+    else:
+        msg = "give --above, --below or --segment-file"
+        raise BadInput(msg)
+    source = Events(events, **options)
+    at = source.instant(as_of)
+    loaded = load_model(model)
+    with source.reading() as reader:
+        found = list(reader)
+    members = ls.segment(loaded, found, seg, at)
+    scores = ls.score(loaded, found, at)
+    rows = [{"contact": c, "score": scores[c]} for c in members]
+    emit(rows, ["contact", "score"], out_format, out, title=seg.name)
+
+
+@main.command()
+@click.argument("model", type=existing_file)
+@click.argument("events", type=existing_file)
+@click.option(
+    "--outcome", required=True, multiple=True, help="The outcome's event kind(s)."
+)
+@click.option(
+    "--date",
+    "dates",
+    required=True,
+    multiple=True,
+    metavar="T",
+    help="A scoring date (repeat the option for several).",
+)
+@click.option(
+    "--horizon",
+    required=True,
+    metavar="DURATION",
+    help="How long after a date an outcome counts (e.g. 30d).",
+)
+@click.option("--k", "ks", multiple=True, type=int, help="Precision at k (10, 100).")
+@output_options
+@events_options
+def backtest(
+    *,
+    model: Path,
+    events: Path,
+    outcome: tuple[str, ...],
+    dates: tuple[str, ...],
+    horizon: str,
+    ks: tuple[int, ...],
+    out: Path | None,
+    out_format: str,
+    **options: Any,
+) -> None:
+    r"""How well MODEL's scores predicted an outcome: measure,value.
+
+    \b
+    Example:
+      leadscore backtest model.toml events.csv --outcome deal.won \
+          --date 2024-03-01T00:00:00Z --date 2024-04-01T00:00:00Z --horizon 30d
+    """
+    source = Events(events, **options)
+    when = [source.instant(d, "--date") for d in dates]
+    span = duration(horizon, "--horizon")
+    with source.reading() as reader:
+        found = list(reader)
+    result = ls.backtest(
+        load_model(model), found, outcome, dates=when, horizon=span, ks=ks or (10, 100)
+    )
+    rows: list[dict[str, Any]] = [
+        {"measure": "observations", "value": result.observations},
+        {"measure": "positives", "value": result.positives},
+        {"measure": "base_rate", "value": result.base_rate},
+        {"measure": "auc", "value": result.auc},
+    ]
+    rows += [
+        {"measure": f"lift_decile_{i}", "value": v}
+        for i, v in enumerate(result.lift, start=1)
+    ]
+    rows += [
+        {"measure": f"precision_at_{k}", "value": v}
+        for k, v in result.precision_at.items()
+    ]
+    emit(rows, ["measure", "value"], out_format, out, title="Backtest")
