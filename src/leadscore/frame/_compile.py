@@ -1,0 +1,658 @@
+"""The plan of a model compiled into one relational expression (Ibis).
+
+The input is a normalised event table (see :mod:`leadscore.frame._sources`):
+``contact``, ``kind`` (str), ``_ls_at`` (int64 microseconds since the epoch, UTC),
+``id`` (str or null), ``value`` (float, never null) and one column per attribute
+(str, int, float or bool; null = the event has no such attribute). Every time
+computation is integer arithmetic on ``_ls_at``, so no engine's session time zone
+can change an answer; the calendar (months in UTC for aging, buckets in the model's
+zone for ``at_most``) is turned into integer cut-offs in Python, where the pure
+path's own functions compute them.
+
+The stages follow DESIGN's order, per contact: match (kind, ``when``, ``as_of``,
+``active_from``, resets) -> group ``once_per`` -> rule ``once_per`` ->
+``ended_by`` -> ``at_most`` -> aging weight (ranks over what is still counted) ->
+rule ``limit`` -> group ``limit`` -> combine -> manual adjustments -> ``bounds``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from leadscore.model._aging import AgingPolicy, kernel
+from leadscore.model._conditions import (
+    VALUE,
+    All,
+    AnyOf,
+    Compare,
+    Condition,
+    Not,
+)
+from leadscore.model._events import (
+    SCORE_ADJUSTED,
+    SCORE_RESET,
+    SCORE_SET,
+    to_micros,
+)
+from leadscore.model._rules import ScoringModel
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+__all__ = ["AT", "Columns", "compile_score"]
+
+#: The event instant, in microseconds since the epoch (UTC).
+AT = "_ls_at"
+#: Internal columns carry this prefix; no attribute may.
+PREFIX = "_ls_"
+#: The first representable instant (``datetime.min`` in UTC).
+FIRST_US = to_micros(dt.datetime.min.replace(tzinfo=dt.UTC))
+
+
+@attrs.frozen
+class Columns:
+    """What the compiler knows of the input: the attribute columns and their types.
+
+    ``types`` maps an attribute column to ``"str"``, ``"int"``, ``"float"`` or
+    ``"bool"``; ``has_ids`` whether any event has an id; ``specials`` the special
+    kinds present (so that a table without manual events compiles to one scan).
+    """
+
+    types: dict[str, str]
+    has_ids: bool = False
+    specials: frozenset[str] = frozenset()
+    #: ``{merged-away contact: (master it counts for, since_us)}`` at ``as_of``.
+    routes: dict[str, tuple[str, int]] = attrs.field(factory=dict)
+    #: Order strings as bytes (UTF-8 byte order is Python's code point order);
+    #: for engines whose default collation follows a locale (PostgreSQL).
+    bytewise: bool = False
+    #: The earliest event instant (microseconds), for the zone's offset table.
+    first_us: int = 0
+
+
+# -- conditions -------------------------------------------------------------------
+
+_NUMBER = ("int", "float")
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _fits(kind: str, operand: Any) -> bool:
+    """Whether a column of *kind* can hold a value strictly equal to *operand*."""
+    if isinstance(operand, bool):
+        return kind == "bool"
+    if _is_number(operand):
+        return kind in _NUMBER
+    if isinstance(operand, str):
+        return kind == "str"
+    return False  # a tuple: frames hold no tuples
+
+
+def condition(c: Condition, t: ir.Table, cols: Columns) -> ir.BooleanValue:
+    """*c* as a boolean column of *t* (never null: a missing value is False)."""
+    import ibis
+
+    if isinstance(c, All):
+        parts = [condition(x, t, cols) for x in c.conditions]
+        out = parts[0]
+        for p in parts[1:]:
+            out &= p
+        return out
+    if isinstance(c, AnyOf):
+        parts = [condition(x, t, cols) for x in c.conditions]
+        out = parts[0]
+        for p in parts[1:]:
+            out |= p
+        return out
+    if isinstance(c, Not):
+        return ~condition(c.condition, t, cols)
+    assert isinstance(c, Compare)
+    return _compare(c, t, cols, ibis.literal(False))
+
+
+def _compare(
+    c: Compare, t: ir.Table, cols: Columns, false: ir.BooleanValue
+) -> ir.BooleanValue:
+    op, operand = c.op, c.operand
+    if c.key is VALUE:
+        col, kind = t["value"], "float"
+    elif c.key in cols.types:
+        col, kind = t[c.key], cols.types[c.key]
+    else:
+        col, kind = None, None
+    if op == "exists":
+        if col is None:
+            return ~false if operand is False else false
+        return col.notnull() if operand else col.isnull()
+    if op in {"eq", "ne", "in_"}:
+        operands = operand if op == "in_" else (operand,)
+        tests = [_equal(col, kind, o, false) for o in operands]
+        out = tests[0] if tests else false
+        for x in tests[1:]:
+            out |= x
+        return ~out if op == "ne" else out
+    if col is None or kind is None:
+        return false
+    if op in {"gt", "ge", "lt", "le"}:
+        same = (kind == "str" and isinstance(operand, str)) or (
+            kind in _NUMBER and _is_number(operand)
+        )
+        if not same:
+            return false
+        x = _collated(col, cols) if kind == "str" else col
+        test = {"gt": x > operand, "ge": x >= operand, "lt": x < operand}.get(
+            op, x <= operand
+        )
+        return test.fill_null(False)
+    if kind != "str" or not isinstance(operand, str):
+        return false  # contains on a tuple: frames hold none
+    if op == "contains":
+        return col.contains(operand).fill_null(False)
+    if op == "startswith":
+        return col.startswith(operand).fill_null(False)
+    return col.endswith(operand).fill_null(False)
+
+
+def _equal(
+    col: Any, kind: str | None, operand: Any, false: ir.BooleanValue
+) -> ir.BooleanValue:
+    if operand is None:
+        return ~false if col is None else col.isnull()
+    if col is None or kind is None or not _fits(kind, operand):
+        return false
+    return (col == operand).fill_null(False)
+
+
+def _collated(col: Any, cols: Columns) -> Any:
+    return col.cast("binary") if cols.bytewise else col
+
+
+# -- time -------------------------------------------------------------------------
+
+
+def first_alive(weigh: Callable[[int], float], level: float, lo: int, hi: int) -> int:
+    """The least instant in (lo, hi] whose weight reaches *level*; hi + 1 if none.
+
+    *weigh* must not fall as the instant grows (a younger point never weighs
+    less), which holds for every step policy at a fixed ``as_of``.
+    """
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if weigh(mid) >= level:
+            hi = mid
+        else:
+            lo = mid + 1
+    return hi if weigh(hi) >= level else hi + 1
+
+
+def weight(policy: AgingPolicy, at: Any, rank: Any, as_of_us: int) -> tuple[Any, bool]:
+    """The weight column of *policy* at *as_of*, and whether it is always 1."""
+    import ibis
+
+    kind = policy.kind
+    if kind == "never":
+        return ibis.literal(1.0), True
+    if kind == "by_count":
+        return ibis.literal(policy.factor).pow(rank), False
+    if kind in {"half_life", "linear", "inverse"}:
+        span = float(policy.period // dt.timedelta(microseconds=1))
+        age = (ibis.literal(as_of_us) - at).cast("float64") / span
+        if kind == "half_life":
+            return ibis.literal(0.5).pow(age), False
+        if kind == "linear":
+            return ibis.greatest(ibis.literal(0.0), 1.0 - age), False
+        return 1.0 / (1.0 + age), False
+    # expire_after and steps: a non-decreasing step function of the instant.
+    weigh = kernel(policy)
+
+    def at_level(at_us: int) -> float:
+        return weigh(at_us, 0, as_of_us)
+
+    levels = sorted({at_level(as_of_us), 0.0, *(s.weight for s in policy.schedule)})
+    cuts = [
+        (level, first_alive(at_level, level, FIRST_US, as_of_us))
+        for level in reversed(levels)
+        if level > 0
+    ]
+    branches = [(at >= cut, level) for level, cut in cuts if cut <= as_of_us]
+    if not branches:
+        return ibis.literal(0.0), False
+    return ibis.cases(*branches, else_=0.0), False
+
+
+def _civil(days: Any) -> tuple[Any, Any]:
+    """(year, month) of a count of days since 1970-01-01 (Hinnant's algorithm)."""
+    z = days + 719468  # >= 0 from year 0 on: every // below is exact
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    month = mp + 3 - 12 * (mp >= 10).cast("int64")
+    year = yoe + era * 400 + (month <= 2).cast("int64")
+    return year, month
+
+
+def offsets(zone: zoneinfo.ZoneInfo, lo_us: int, hi_us: int) -> list[tuple[int, int]]:
+    """The UTC offsets (microseconds) of *zone* in [lo, hi], as (from_us, offset).
+
+    Transitions are found by bisection between samples 12 hours apart, which no
+    zone's rules come close to (two changes in one half-day).
+    """
+    from leadscore.model._events import from_micros
+
+    def off(us: int) -> int:
+        delta = from_micros(us).astimezone(zone).utcoffset()
+        assert delta is not None
+        return delta // dt.timedelta(microseconds=1)
+
+    step = 12 * 3600 * 10**6
+    out = [(lo_us, off(lo_us))]
+    t = lo_us
+    while t < hi_us:
+        nxt = min(t + step, hi_us)
+        if off(nxt) != out[-1][1]:
+            a, b = t, nxt  # off(a) == current, off(b) differs
+            while b - a > 1:
+                mid = (a + b) // 2
+                if off(mid) == out[-1][1]:
+                    a = mid
+                else:
+                    b = mid
+            out.append((b, off(b)))
+        t = nxt
+    return out
+
+
+def bucket(
+    at: Any, per: str, zone: zoneinfo.ZoneInfo, span: tuple[int, int]
+) -> list[Any]:
+    """The calendar bucket of *at* in *zone*, as integer columns (see paths.bucket)."""
+    import ibis
+
+    changes = offsets(zone, *span)
+    if len(changes) == 1:
+        offset: Any = ibis.literal(changes[0][1])
+    else:
+        offset = ibis.cases(
+            *((at >= start, off) for start, off in reversed(changes[1:])),
+            else_=changes[0][1],
+        )
+    local = at + offset
+    hour_us, day_us = 3600 * 10**6, 86400 * 10**6
+    if per == "hour":
+        return [_floor(local, hour_us), offset]
+    day = _floor(local, day_us)
+    if per == "day":
+        return [day]
+    if per == "week":  # 1970-01-01 was a Thursday; weeks start on Monday
+        return [day - _mod(day + 3 * day_us, 7 * day_us)]
+    days = (day / day_us).round().cast("int64")  # exact: day is a multiple
+    year, month = _civil(days)
+    return [year * 12 + month]
+
+
+def _mod(a: Any, b: int) -> Any:
+    """``a mod b`` in [0, b), whatever the engine's sign of ``%``."""
+    return (a % b + b) % b
+
+
+def _floor(a: Any, b: int) -> Any:
+    """The multiple of *b* at or below *a*, in exact integer arithmetic.
+
+    Engines compile ``//`` through a float division, which loses microseconds
+    beyond 2**53; a remainder does not.
+    """
+    return a - _mod(a, b)
+
+
+# -- the score --------------------------------------------------------------------
+
+
+def canonical_order(t: ir.Table, cols: Columns) -> list[Any]:
+    """Sort keys of the canonical event order (see ``model._events.canonical_key``).
+
+    Attributes compare as the sorted (key, value) tuples do: column by column in
+    key order, a present value before an absent one that is followed by another
+    present key, and after an absent one that ends the tuple.
+    """
+    import ibis
+
+    keys: list[Any] = [
+        t[AT],
+        t["id"].notnull(),
+        _collated(t["id"].fill_null(""), cols),
+        _collated(t["kind"], cols),
+    ]
+    names = sorted(cols.types)
+    for i, name in enumerate(names):
+        later = [t[n].notnull() for n in names[i + 1 :]]
+        any_later: Any = ibis.literal(False)
+        for x in later:
+            any_later |= x
+        flag = ibis.cases((t[name].notnull(), 1), (any_later, 2), else_=0)
+        value = t[name]
+        keys += [flag, _collated(value, cols) if cols.types[name] == "str" else value]
+    keys += [t["value"], _collated(t["contact"], cols)]
+    return keys
+
+
+def _key_cols(t: ir.Table, keys: Sequence[str], cols: Columns) -> list[Any]:
+    import ibis
+
+    out = []
+    for k in keys:
+        out.append(t[k] if k in cols.types else ibis.literal(None, type="string"))
+    return out
+
+
+def compile_score(
+    model: ScoringModel, t: ir.Table, as_of: dt.datetime, cols: Columns
+) -> ir.Table:
+    """The table ``contact, score`` of *model* over the event table *t* at *as_of*."""
+    return _Compiler(model, cols, to_micros(as_of)).score(t)
+
+
+class _Compiler:
+    def __init__(self, model: ScoringModel, cols: Columns, as_of_us: int) -> None:
+        self.model, self.cols, self.as_of_us = model, cols, as_of_us
+        self.n = len(model.rules)
+
+    # The stages, one method each, in DESIGN's order.
+
+    def score(self, t: ir.Table) -> ir.Table:
+        import ibis
+
+        model, cols = self.model, self.cols
+        t = t.drop(*(c for c in (f"{PREFIX}row", f"{PREFIX}file") if c in t.columns))
+        t = self.window(t)
+        t = self.subject(t)
+        if cols.has_ids:
+            t = self.unique(t)
+        if cols.routes:
+            t = self.route(t)
+        reported = t.select("contact").distinct()
+        base: Any = ibis.literal(float(model.initial))
+        adjust: Any = ibis.literal(0.0)
+        manual = cols.specials & {SCORE_SET, SCORE_RESET, SCORE_ADJUSTED}
+        if manual:
+            t, restarts, adjustments = self.manual(t)
+        scored = self.matches(t)
+        totals = self.totals(scored)
+        out = reported.left_join(totals, "contact").drop("contact_right")
+        if manual:
+            if restarts is not None:
+                out = out.left_join(restarts, "contact").drop("contact_right")
+                base = out["_ls_base"].fill_null(base)
+            if adjustments is not None:
+                out = out.left_join(adjustments, "contact").drop("contact_right")
+                adjust = out["_ls_adjust"].fill_null(0.0)
+        value = self.combine(out, base) + adjust
+        return out.select("contact", score=self.clamp(value)).order_by("contact")
+
+    def window(self, t: ir.Table) -> ir.Table:
+        """Events at or before as_of, from active_from on, of this model."""
+        keep = t[AT] <= self.as_of_us
+        if self.model.active_from is not None:
+            keep &= t[AT] >= to_micros(self.model.active_from)
+        if "model" in self.cols.types and self.cols.specials:
+            special = t["kind"].isin(sorted(self.cols.specials))
+            other = t["model"].notnull() & (t["model"] != self.model.name)
+            if self.cols.types["model"] != "str":
+                other = t["model"].notnull()
+            keep &= ~(special & other)
+        return t.filter(keep)
+
+    def subject(self, t: ir.Table) -> ir.Table:
+        subject = self.model.subject
+        if subject is None:
+            return t
+        import ibis
+
+        special: Any = ibis.literal(False)
+        if self.cols.specials:
+            special = t["kind"].isin(sorted(self.cols.specials))
+        named = (
+            t[subject] if subject in self.cols.types else ibis.literal(None, "string")
+        )
+        owner = ibis.cases((special, t["contact"]), else_=named)
+        return t.mutate(contact=owner).filter(owner.notnull())
+
+    def unique(self, t: ir.Table) -> ir.Table:
+        """Each id once: the input was checked, so rows with one id are equal."""
+        with_ids = t.filter(t["id"].notnull()).distinct()
+        return t.filter(t["id"].isnull()).union(with_ids)
+
+    def route(self, t: ir.Table) -> ir.Table:
+        """Merged-away contacts' events count for their master from ``since`` on."""
+        import ibis
+
+        routes = self.cols.routes
+        table = ibis.memtable(
+            {
+                "_ls_from": list(routes),
+                "_ls_root": [root for root, _ in routes.values()],
+                "_ls_since": [since for _, since in routes.values()],
+            },
+            schema={"_ls_from": "string", "_ls_root": "string", "_ls_since": "int64"},
+        )
+        j = t.left_join(table, t["contact"] == table["_ls_from"])
+        keep = j["_ls_root"].isnull() | (j[AT] >= j["_ls_since"])
+        j = j.filter(keep).mutate(contact=j["_ls_root"].fill_null(j["contact"]))
+        return j.drop("_ls_from", "_ls_root", "_ls_since")
+
+    def manual(self, t: ir.Table) -> tuple[ir.Table, Any, Any]:
+        """The latest set/reset cuts the contact's history; adjustments add up."""
+        import ibis
+
+        cols, model = self.cols, self.model
+        restarts = None
+        if cols.specials & {SCORE_SET, SCORE_RESET}:
+            r = t.filter(t["kind"].isin([SCORE_SET, SCORE_RESET]))
+            order = [ibis.desc(k) for k in canonical_order(r, cols)]
+            r = r.mutate(
+                _ls_n=ibis.row_number().over(group_by="contact", order_by=order)
+            )
+            r = r.filter(r._ls_n == 0)
+            restarts = r.select(
+                "contact",
+                _ls_cut=r[AT],
+                _ls_base=ibis.cases(
+                    (r["kind"] == SCORE_SET, r["value"]), else_=float(model.initial)
+                ),
+            )
+            j = t.left_join(restarts, "contact")
+            t = j.filter(j["_ls_cut"].isnull() | (j[AT] >= j["_ls_cut"]))
+            t = t.drop("contact_right", "_ls_cut", "_ls_base")
+            restarts = restarts.drop("_ls_cut")
+        adjustments = None
+        if SCORE_ADJUSTED in cols.specials:
+            a = t.filter(t["kind"] == SCORE_ADJUSTED)
+            adjustments = a.group_by("contact").aggregate(_ls_adjust=a["value"].sum())
+        return t, restarts, adjustments
+
+    def matches(self, t: ir.Table) -> ir.Table:
+        """The events of scored kinds with one boolean column per rule (and ender)."""
+        import ibis
+
+        model, cols = self.model, self.cols
+        kinds: set[str] = set()
+        flags: dict[str, Any] = {}
+        for i, rule in enumerate(model.rules):
+            kinds.update(rule.kinds)
+            test = t["kind"].isin(sorted(rule.kinds))
+            if rule.when is not None:
+                test &= condition(rule.when, t, cols)
+            flags[f"_ls_m{i}"] = test
+            if rule.ended_by:
+                kinds.update(rule.ended_by)
+                flags[f"_ls_e{i}"] = t["kind"].isin(sorted(rule.ended_by))
+        if not kinds:
+            return t.filter(ibis.literal(False)).mutate(**flags)
+        return t.filter(t["kind"].isin(sorted(kinds))).mutate(**flags)
+
+    @property
+    def staged(self) -> bool:
+        m = self.model
+        return bool(
+            any(g.once_per is not None for g in m.groups)
+            or any(r.once_per is not None or r.ended_by or r.at_most for r in m.rules)
+        )
+
+    def totals(self, t: ir.Table) -> ir.Table:
+        """Per contact, each rule's weighted total (``_ls_t{i}``)."""
+        import ibis
+
+        model = self.model
+        n = self.n
+        if self.staged:
+            t = self.stages(t)
+        counted = [t[f"_ls_m{i}"] for i in range(n)]
+        rank: Any = ibis.literal(0)
+        if any(model.policy(r).kind == "by_count" for r in model.rules):
+            anyc: Any = ibis.literal(False)
+            for c in counted:
+                anyc |= c
+            t = t.mutate(_ls_any=anyc)
+            rank_w = ibis.rank().over(
+                group_by=[t["contact"], t["_ls_any"]], order_by=ibis.desc(t[AT])
+            )
+            t = t.mutate(_ls_rank=rank_w)
+            rank = t["_ls_rank"]
+            counted = [t[f"_ls_m{i}"] for i in range(n)]
+        sums: dict[str, Any] = {}
+        for i, rule in enumerate(model.rules):
+            w, _ = weight(model.policy(rule), t[AT], rank, self.as_of_us)
+            term = ibis.cases((counted[i], w * float(rule.points)), else_=0.0)
+            sums[f"_ls_t{i}"] = term.sum()
+        if not sums:
+            return t.select("contact").distinct()
+        return t.group_by("contact").aggregate(**sums)
+
+    def stages(self, t: ir.Table) -> ir.Table:
+        """Group once_per, rule once_per, ended_by, at_most: flags cleared."""
+        import ibis
+
+        model, cols = self.model, self.cols
+
+        def latest(t: ir.Table, flag: Any, keys: Sequence[str]) -> Any:
+            """0 for the latest row (canonical order) per contact, flag and key."""
+            return ibis.row_number().over(
+                group_by=[t["contact"], flag, *_key_cols(t, keys, cols)],
+                order_by=[ibis.desc(k) for k in canonical_order(t, cols)],
+            )
+
+        members: dict[str, list[int]] = {g.name: [] for g in model.groups}
+        for i, r in enumerate(model.rules):
+            if r.group is not None:
+                members[r.group].append(i)
+        for g in model.groups:
+            inside = members[g.name]
+            if g.once_per is None or not inside:
+                continue
+            flag: Any = ibis.literal(False)
+            for i in inside:
+                flag |= t[f"_ls_m{i}"]
+            t = t.mutate(_ls_in=flag)
+            t = t.mutate(_ls_n=latest(t, t["_ls_in"], g.once_per))
+            t = t.mutate(
+                **{f"_ls_m{i}": t[f"_ls_m{i}"] & (t["_ls_n"] == 0) for i in inside}
+            )
+        for i, r in enumerate(model.rules):
+            m = f"_ls_m{i}"
+            if r.once_per is not None:
+                t = t.mutate(_ls_n=latest(t, t[m], r.once_per))
+                t = t.mutate(**{m: t[m] & (t["_ls_n"] == 0)})
+        if any(r.ended_by for r in model.rules):
+            seq = ibis.row_number().over(
+                group_by=t["contact"], order_by=canonical_order(t, cols)
+            )
+            t = t.mutate(_ls_seq=seq)
+            for i, r in enumerate(model.rules):
+                if not r.ended_by:
+                    continue
+                e, m = f"_ls_e{i}", f"_ls_m{i}"
+                last_end = (
+                    ibis.cases((t[e], t["_ls_seq"]), else_=ibis.null("int64"))
+                    .max()
+                    .over(
+                        group_by=[t["contact"], *_key_cols(t, r.once_per or (), cols)]
+                    )
+                )
+                t = t.mutate(_ls_end=last_end)
+                alive = t["_ls_end"].isnull() | (t["_ls_end"] <= t["_ls_seq"])
+                t = t.mutate(**{m: t[m] & alive})
+        zone = zoneinfo.ZoneInfo(model.timezone)
+        for i, r in enumerate(model.rules):
+            if r.at_most is None:
+                continue
+            m = f"_ls_m{i}"
+            keys = bucket(t[AT], r.at_most.per, zone, self.span)
+            nth = ibis.row_number().over(
+                group_by=[t["contact"], t[m], *keys],
+                order_by=canonical_order(t, cols),
+            )
+            t = t.mutate(_ls_n=nth)
+            t = t.mutate(**{m: t[m] & (t["_ls_n"] < r.at_most.count)})
+        return t
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """The instants an ``at_most`` bucket may be asked of."""
+        return (min(self.cols.first_us, self.as_of_us), self.as_of_us)
+
+    def combine(self, t: ir.Table, base: Any) -> Any:
+        """Rule limits, group limits, then sum or ratio."""
+        import ibis
+
+        model = self.model
+        totals: list[Any] = [t[f"_ls_t{i}"].fill_null(0.0) for i in range(self.n)]
+        for i, rule in enumerate(model.rules):
+            if rule.limit is not None:
+                lim = float(rule.limit)
+                totals[i] = ibis.greatest(ibis.least(totals[i], lim), -lim)
+        members: dict[str, list[int]] = {}
+        for i, r in enumerate(model.rules):
+            if r.group is not None:
+                members.setdefault(r.group, []).append(i)
+        for g in model.groups:
+            idx = members.get(g.name, [])
+            if g.limit is None or not idx:
+                continue
+            together: Any = ibis.literal(0.0)
+            for i in idx:
+                together += totals[i]
+            lim = float(g.limit)
+            factor = ibis.cases((together.abs() > lim, lim / together.abs()), else_=1.0)
+            for i in idx:
+                totals[i] = totals[i] * factor
+        pos: Any = ibis.literal(0.0)
+        neg: Any = ibis.literal(0.0)
+        ratio = model.combine == "ratio"
+        for i, rule in enumerate(model.rules):
+            if ratio and rule.points < 0:
+                neg -= totals[i]
+            else:
+                pos += totals[i]
+        if ratio:
+            return (base + pos) / (1.0 + neg)
+        return base + pos
+
+    def clamp(self, value: Any) -> Any:
+        import ibis
+
+        if self.model.bounds is None:
+            return value
+        low, high = self.model.bounds
+        if low is not None:
+            value = ibis.greatest(value, float(low))
+        if high is not None:
+            value = ibis.least(value, float(high))
+        return value

@@ -1,0 +1,492 @@
+"""Event tables in, one normalised Ibis table out, checked row by row.
+
+Every input kind (pandas, Polars, PyArrow, an Ibis table on any backend, a PySpark
+DataFrame, a path or glob of Parquet / CSV files) becomes an Ibis table with the
+columns ``contact``, ``kind`` (str), ``_ls_at`` (int64 microseconds since the epoch,
+UTC), ``id`` (str or null), ``value`` (float64, never null) and one column per
+attribute; ``_ls_row`` (and ``_ls_file``) say where a row came from, for errors.
+The checks run as queries on the input's own engine, before anything is scored, so
+that a bad row raises and nothing partial is returned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from leadscore.exceptions import InvalidEventError
+from leadscore.model._events import (
+    CONTACT_MERGED,
+    SCORE_ADJUSTED,
+    SCORE_RESET,
+    SCORE_SET,
+    SPECIAL_KINDS,
+    Event,
+    from_micros,
+)
+from leadscore.model._limits import shorten
+
+from ._compile import AT, PREFIX
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+__all__ = ["FIELDS", "Source", "load"]
+
+#: The event fields a table names with its columns.
+FIELDS = ("contact", "kind", "at", "id", "value")
+ROW, FILE = "_ls_row", "_ls_file"
+
+
+@attrs.frozen
+class Source:
+    """A normalised, checked event table and how to hand a result back.
+
+    Attributes:
+        table: The normalised table (see the module docstring).
+        types: ``{attribute column: "str" | "int" | "float" | "bool"}``.
+        deliver: Turns a result table into what the caller gave (pandas ...).
+        bytewise: Order strings as bytes (the engine's collation may not).
+        lines: Rows of a CSV file are reported as lines (header + 1).
+    """
+
+    table: ir.Table
+    types: dict[str, str]
+    backend: Any
+    deliver: Callable[[Any, ir.Table], Any]
+    bytewise: bool = False
+    lines: bool = False
+
+    def where(self, row: Mapping[str, Any]) -> str:
+        """Where a row came from: file and line or row, or its position."""
+        pos = row.get(ROW)
+        name = row.get(FILE)
+        if pos is None:
+            return "a row"
+        pos = int(pos)
+        place = f"line {pos + 2}" if self.lines else f"row {pos}"
+        return f"{name}, {place}" if name else place
+
+    def execute(self, expr: ir.Table) -> list[dict[str, Any]]:
+        """Run *expr* on the source's engine; rows as dicts."""
+        return self.backend.to_pyarrow(expr).to_pylist()  # type: ignore[no-any-return]
+
+    def result(self, expr: ir.Table) -> Any:
+        """*expr* as the kind of table the caller gave."""
+        return self.deliver(self.backend, expr)
+
+    def runs(self, expr: ir.Table) -> bool:
+        """Whether the engine can run *expr* (Ibis's Polars backend has no windows)."""
+        from ibis.common.exceptions import (
+            OperationNotDefinedError,
+            UnsupportedOperationError,
+        )
+
+        try:
+            self.backend.compile(expr)
+        except (OperationNotDefinedError, UnsupportedOperationError):
+            return False
+        return True
+
+    def on_duckdb(self) -> Source:
+        """The same table read into an embedded DuckDB (for what the engine lacks).
+
+        The result is then computed at once: an Ibis caller gets an in-memory
+        table of it, any other caller the kind it gave.
+        """
+        import ibis
+
+        arrow = self.backend.to_pyarrow(self.table)
+        deliver = self.deliver
+        if deliver is _unexecuted:
+            deliver = _in_memory
+        return Source(ibis.memtable(arrow), self.types, _duckdb(), deliver)
+
+
+def _module(x: object) -> str:
+    return type(x).__module__.split(".")[0]
+
+
+def load(
+    events: Any, *, columns: Mapping[str, str] | None = None, tz: str | None = None
+) -> Source:
+    """Normalise and check *events*; see :func:`leadscore.frame.score`."""
+    import ibis
+
+    mapping = _mapping(columns)
+    kind = _module(events)
+    if isinstance(events, str | os.PathLike):
+        con, table, lines = _files(events)
+        source = _normalise(table, mapping, tz, con, _to_pandas, lines=lines)
+    elif kind == "pandas":
+        import pyarrow as pa
+
+        arrow = pa.Table.from_pandas(events, preserve_index=False)
+        source = _local(arrow, mapping, tz, _to_pandas)
+    elif kind == "polars":
+        arrow = events.lazy().collect().to_arrow()
+        source = _local(arrow, mapping, tz, _to_polars)
+    elif kind == "pyarrow":
+        source = _local(_arrow_table(events), mapping, tz, _to_arrow)
+    elif kind == "pyspark":
+        source = _spark(events, mapping, tz)
+    elif isinstance(events, ibis.expr.types.Table):
+        backend = _backend_of(events)
+        name = getattr(backend, "name", "")
+        source = _normalise(
+            events, mapping, tz, backend, _unexecuted, bytewise=name == "postgres"
+        )
+    else:
+        raise InvalidEventError(
+            f"events must be a pandas or Polars DataFrame, a PyArrow Table, an Ibis "
+            f"table, a PySpark DataFrame or a path of Parquet / CSV files, not "
+            f"{type(events).__name__}",
+            field="events",
+            value=type(events).__name__,
+        )
+    return source
+
+
+def _mapping(columns: Mapping[str, str] | None) -> dict[str, str]:
+    """``{field: column}`` from the caller's ``columns=``, checked."""
+    mapping = dict(columns or {})
+    for key, col in mapping.items():
+        if key not in FIELDS:
+            raise InvalidEventError(
+                f"columns= maps event fields {FIELDS} to column names; {key!r} is not "
+                f"a field",
+                field="columns",
+                value=key,
+            )
+        if not isinstance(col, str) or not col:
+            raise InvalidEventError(
+                f"columns[{key!r}] must name a column, not {col!r}",
+                field=f"columns[{key!r}]",
+                value=col,
+            )
+    return mapping
+
+
+def _arrow_table(x: Any) -> Any:
+    import pyarrow as pa
+
+    if isinstance(x, pa.RecordBatchReader):
+        return x.read_all()
+    if isinstance(x, pa.RecordBatch):
+        return pa.Table.from_batches([x])
+    return x
+
+
+def _to_pandas(backend: Any, expr: ir.Table) -> Any:
+    return backend.to_pyarrow(expr).to_pandas()
+
+
+def _to_polars(backend: Any, expr: ir.Table) -> Any:
+    import polars as pl
+
+    return pl.from_arrow(backend.to_pyarrow(expr))
+
+
+def _to_arrow(backend: Any, expr: ir.Table) -> Any:
+    return backend.to_pyarrow(expr)
+
+
+def _unexecuted(backend: Any, expr: ir.Table) -> Any:
+    del backend
+    return expr
+
+
+def _in_memory(backend: Any, expr: ir.Table) -> Any:
+    import ibis
+
+    return ibis.memtable(backend.to_pyarrow(expr))
+
+
+def _duckdb() -> Any:
+    import ibis
+
+    con = ibis.duckdb.connect()
+    # Nothing here reads the session zone, but results never should.
+    con.raw_sql("SET TimeZone = 'UTC'")
+    return con
+
+
+def _local(arrow: Any, mapping: dict[str, str], tz: str | None, deliver: Any) -> Source:
+    """An in-memory Arrow table, numbered, on an embedded DuckDB."""
+    import pyarrow as pa
+
+    if ROW in arrow.column_names:
+        arrow = arrow.drop_columns([ROW])
+    arrow = arrow.append_column(ROW, pa.array(range(arrow.num_rows), pa.int64()))
+    import ibis
+
+    return _normalise(ibis.memtable(arrow), mapping, tz, _duckdb(), deliver)
+
+
+def _files(path: str | os.PathLike[str]) -> tuple[Any, Any, bool]:
+    """Parquet or CSV files (a path, a directory or a glob) on an embedded DuckDB."""
+    text = os.fspath(path)
+    p = Path(text)
+    pattern = str(p / "**" / "*") if p.is_dir() else text
+    names = sorted(f for f in glob.glob(pattern, recursive=True) if Path(f).is_file())
+    if not names:
+        raise InvalidEventError(f"no file matches {text!r}", field="events", value=text)
+    suffixes = {Path(f).suffix.lower() for f in names}
+    if p.is_dir():
+        suffixes &= {".parquet", ".csv"}
+        names = [f for f in names if Path(f).suffix.lower() in suffixes]
+    if len(suffixes) != 1 or next(iter(suffixes)) not in {".parquet", ".pq", ".csv"}:
+        raise InvalidEventError(
+            f"{text!r} must name Parquet (.parquet) or CSV (.csv) files, one kind "
+            f"at a time; found {sorted(suffixes)}",
+            field="events",
+            value=text,
+        )
+    con = _duckdb()
+    if next(iter(suffixes)) == ".csv":
+        table = con.read_csv(names, filename=FILE, all_varchar=False, auto_detect=True)
+    else:
+        table = con.read_parquet(names, filename=FILE, file_row_number=True)
+        table = table.rename({ROW: "file_row_number"})
+    return con, table, next(iter(suffixes)) == ".csv"
+
+
+def _backend_of(t: Any) -> Any:
+    try:
+        return t._find_backend()  # noqa: SLF001
+    except Exception:  # noqa: BLE001 - an unbound table: the default backend
+        import ibis
+
+        return ibis.get_backend()
+
+
+def _spark(df: Any, mapping: dict[str, str], tz: str | None) -> Source:
+    """A PySpark DataFrame through Ibis's PySpark backend; a PySpark DataFrame out."""
+    import ibis
+
+    session = df.sparkSession
+    con = ibis.pyspark.connect(session)
+    name = f"{PREFIX}events_{id(df):x}"
+    df.createOrReplaceTempView(name)
+    table = con.table(name)
+
+    def deliver(backend: Any, expr: ir.Table) -> Any:
+        return session.sql(str(backend.compile(expr)))
+
+    return _normalise(table, mapping, tz, con, deliver)
+
+
+# -- normalising and checking -------------------------------------------------------
+
+
+def _attr_kind(dtype: Any) -> str | None:
+    if dtype.is_string():
+        return "str"
+    if dtype.is_boolean():
+        return "bool"
+    if dtype.is_integer():
+        return "int"
+    if dtype.is_floating() or dtype.is_decimal():
+        return "float"
+    if dtype.is_null():
+        return None
+    return "?"
+
+
+def _normalise(
+    t: ir.Table,
+    mapping: dict[str, str],
+    tz: str | None,
+    backend: Any,
+    deliver: Any,
+    *,
+    lines: bool = False,
+    bytewise: bool = False,
+) -> Source:
+    import ibis
+
+    engine = getattr(backend, "name", "")
+    names = dict.fromkeys(FIELDS)
+    for field in FIELDS:
+        col = mapping.get(field, field)
+        if col in t.columns:
+            names[field] = col
+        elif field in mapping:
+            raise InvalidEventError(
+                f"columns[{field!r}] names the column {col!r}, which the events do "
+                f"not have (they have {sorted(c for c in t.columns if c not in (ROW, FILE))})",
+                field=f"columns[{field!r}]",
+                value=col,
+            )
+        elif field in {"contact", "kind", "at"}:
+            raise InvalidEventError(
+                f"the events have no {field!r} column (they have "
+                f"{sorted(c for c in t.columns if c not in (ROW, FILE))}); name it "
+                f"with columns={{{field!r}: ...}}",
+                field=field,
+                value=None,
+            )
+    schema = t.schema()
+    used = {c for c in names.values() if c is not None}
+    out: dict[str, Any] = {}
+    for field in ("contact", "kind"):
+        col = names[field]
+        assert col is not None
+        dtype = schema[col]
+        if dtype.is_integer():
+            out[field] = t[col].cast("string")
+        elif dtype.is_string():
+            out[field] = t[col]
+        else:
+            raise _type_error(field, col, dtype, "strings")
+    out[AT] = _instants(t, names["at"], schema, tz, engine)
+    if names["id"] is None:
+        out["id"] = ibis.literal(None, type="string")
+    else:
+        col = names["id"]
+        dtype = schema[col]
+        if not (dtype.is_string() or dtype.is_integer() or dtype.is_null()):
+            raise _type_error("id", col, dtype, "strings")
+        out["id"] = t[col].cast("string")
+    if names["value"] is None:
+        out["value"] = ibis.literal(0.0)
+    else:
+        col = names["value"]
+        dtype = schema[col]
+        if not (dtype.is_numeric() or dtype.is_null()) or dtype.is_boolean():
+            raise _type_error("value", col, dtype, "numbers")
+        value = t[col].cast("float64")
+        # A null cell (None, NaN, NA) is 0.0.
+        out["value"] = ibis.cases((value.isnan(), 0.0), else_=value).fill_null(0.0)
+    types: dict[str, str] = {}
+    for col in t.columns:
+        if col in used or col in (ROW, FILE):
+            continue
+        if col.startswith(PREFIX):
+            raise InvalidEventError(
+                f"attribute column {col!r}: names starting with {PREFIX!r} are "
+                f"reserved",
+                field=col,
+                value=col,
+            )
+        kind = _attr_kind(schema[col])
+        if kind is None:
+            continue  # no event has it
+        if kind == "?":
+            raise _type_error(
+                f"attrs[{col!r}]", col, schema[col], "str, int, float or bool"
+            )
+        types[col] = kind
+        cell = t[col].cast("float64") if schema[col].is_decimal() else t[col]
+        if kind == "float":  # NaN is a null cell: no such attribute
+            cell = ibis.cases((cell.isnan(), ibis.null("float64")), else_=cell)
+        out[col] = cell
+    for extra in (ROW, FILE):
+        if extra in t.columns:
+            out[extra] = t[extra]
+    table = t.select(**out)
+    source = Source(table, types, backend, deliver, bytewise=bytewise, lines=lines)
+    _check_rows(source, names)
+    return source
+
+
+def _type_error(field: str, col: str, dtype: Any, want: str) -> InvalidEventError:
+    return InvalidEventError(
+        f"column {col!r} ({field}) has type {dtype}; it must hold {want}",
+        field=field,
+        value=str(dtype),
+    )
+
+
+def _instants(
+    t: ir.Table, col: str | None, schema: Any, tz: str | None, engine: str
+) -> Any:
+    """Microseconds since the epoch of an aware timestamp column (UTC)."""
+    assert col is not None
+    dtype = schema[col]
+    if dtype.is_string():
+        raise InvalidEventError(
+            f"column {col!r} (at) holds text; give timestamps with a time zone (for "
+            f"example read the file with leadscore.io.read_events, or parse the "
+            f"column first)",
+            field="at",
+            value=str(dtype),
+        )
+    if not dtype.is_timestamp():
+        raise _type_error("at", col, dtype, "aware timestamps")
+    if dtype.timezone is None and tz != "UTC":
+        raise InvalidEventError(
+            f"column {col!r} (at) holds naive timestamps; say they are UTC with "
+            f"tz='UTC', or give aware timestamps",
+            field="at",
+            value=str(dtype),
+        )
+    return epoch_us(t[col], engine)
+
+
+def epoch_us(at: Any, engine: str) -> Any:
+    """Microseconds since the epoch, by a function that reads no session zone.
+
+    Each engine has its own: DuckDB ``epoch_us``, Spark ``unix_micros``,
+    PostgreSQL ``extract(epoch)`` (exact numeric), Polars through seconds and the
+    microsecond of the second; elsewhere Ibis's timestamp difference.
+    """
+    import ibis
+
+    from . import _udf
+
+    if engine == "duckdb":
+        return _udf.epoch_us(at)
+    if engine == "pyspark":
+        return _udf.unix_micros(at)
+    if engine == "postgres":
+        return (_udf.date_part("epoch", at) * 1_000_000).cast("int64")
+    if engine == "polars":
+        return at.epoch_seconds().cast("int64") * 1_000_000 + at.microsecond()
+    epoch = ibis.literal(dt.datetime(1970, 1, 1, tzinfo=dt.UTC), type=at.type())
+    return at.delta(epoch, unit="microsecond")
+
+
+def _check_rows(source: Source, names: dict[str, str | None]) -> None:
+    """Raise on the first bad row: empty contact or kind, no instant, bad value."""
+    import ibis
+
+    t = source.table
+    tests = {
+        "contact": t["contact"].isnull() | (t["contact"] == ""),
+        "kind": t["kind"].isnull() | (t["kind"] == ""),
+        "at": t[AT].isnull(),
+        "value": t["value"].isinf(),
+    }
+    counts = t.aggregate(
+        **{f: ibis.cases((test, 1), else_=0).sum() for f, test in tests.items()}
+    )
+    found = source.execute(counts)[0]
+    for field, test in tests.items():
+        if found[field]:
+            bad = t.filter(test)
+            if ROW in t.columns:
+                bad = bad.order_by([c for c in (FILE, ROW) if c in t.columns])
+            row = source.execute(bad.limit(1))[0]
+            shown = row.get(field) if field != "at" else None
+            col = names[field] or field
+            raise InvalidEventError(
+                f"column {col!r} ({field}): {_problem(field, shown)}",
+                field=field,
+                value=shown,
+                where=source.where(row),
+            )
+
+
+def _problem(field: str, value: Any) -> str:
+    if field == "at":
+        return "no instant"
+    if field == "value":
+        return f"{value!r} is not a finite number"
+    return f"{value!r} is empty; every event names a {field}"

@@ -1,0 +1,24 @@
+"""Engine built-ins that read no session time zone (Ibis UDF declarations).
+
+Kept apart, without postponed annotations: Ibis reads these signatures at run time.
+"""
+
+import ibis
+import ibis.expr.datatypes as idt
+
+__all__ = ["date_part", "epoch_us", "unix_micros"]
+
+
+@ibis.udf.scalar.builtin(name="epoch_us")
+def epoch_us(a: idt.timestamp) -> idt.int64:  # type: ignore[empty-body]
+    """DuckDB: microseconds since the epoch."""
+
+
+@ibis.udf.scalar.builtin(name="unix_micros")
+def unix_micros(a: idt.timestamp) -> idt.int64:  # type: ignore[empty-body]
+    """Spark: microseconds since the epoch."""
+
+
+@ibis.udf.scalar.builtin(name="date_part")
+def date_part(unit: str, a: idt.timestamp) -> idt.Decimal(38, 6):  # type: ignore[empty-body,valid-type]
+    """PostgreSQL: ``date_part('epoch', ts)``, seconds as an exact numeric."""
