@@ -177,19 +177,43 @@ def _collated(col: Any, cols: Columns) -> Any:
 # -- time -------------------------------------------------------------------------
 
 
-def first_alive(weigh: Callable[[int], float], level: float, lo: int, hi: int) -> int:
-    """The least instant in (lo, hi] whose weight reaches *level*; hi + 1 if none.
+DAY_US = 86_400_000_000
 
-    *weigh* must not fall as the instant grows (a younger point never weighs
-    less), which holds for every step policy at a fixed ``as_of``.
-    """
+
+def first_true(test: Callable[[int], bool], lo: int, hi: int) -> int:
+    """The least n in [lo, hi] with test(n), for a test false then true; hi + 1 if none."""
     while lo < hi:
         mid = (lo + hi) // 2
-        if weigh(mid) >= level:
+        if test(mid):
             hi = mid
         else:
             lo = mid + 1
-    return hi if weigh(hi) >= level else hi + 1
+    return hi if test(hi) else hi + 1
+
+
+def reaches(
+    weigh: Callable[[int], float], level: float, as_of_us: int
+) -> tuple[int, int, int]:
+    """Where a step policy's weight reaches *level*: ``(d0, tau, d1)``.
+
+    The weight reaches it for instants on days from ``d1`` on, and on days from
+    ``d0`` (before ``d1``) from the time of day ``tau`` on. Calendar months keep
+    the time of day and clip the day (Aug 29, 30 and 31 + 6 months are all Feb
+    28), so an expiry is not monotone in the instant; it is in the day, and within
+    the days that clip to one date, in the time of day.
+    """
+    first_day, last_day = FIRST_US // DAY_US, as_of_us // DAY_US + 1
+
+    def at_end_of(day: int) -> bool:
+        return weigh(day * DAY_US + DAY_US - 1) >= level
+
+    def at_start_of(day: int) -> bool:
+        return weigh(day * DAY_US) >= level
+
+    d0 = first_true(at_end_of, first_day, last_day)
+    d1 = first_true(at_start_of, first_day, last_day)
+    tau = first_true(lambda t: weigh(d0 * DAY_US + t) >= level, 0, DAY_US - 1)
+    return d0 * DAY_US, tau, d1 * DAY_US
 
 
 def weight(policy: AgingPolicy, at: Any, rank: Any, as_of_us: int) -> tuple[Any, bool]:
@@ -216,12 +240,15 @@ def weight(policy: AgingPolicy, at: Any, rank: Any, as_of_us: int) -> tuple[Any,
         return weigh(at_us, 0, as_of_us)
 
     levels = sorted({at_level(as_of_us), 0.0, *(s.weight for s in policy.schedule)})
-    cuts = [
-        (level, first_alive(at_level, level, FIRST_US, as_of_us))
-        for level in reversed(levels)
-        if level > 0
-    ]
-    branches = [(at >= cut, level) for level, cut in cuts if cut <= as_of_us]
+    branches = []
+    for level in reversed(levels):
+        if level <= 0:
+            continue
+        d0, tau, d1 = reaches(at_level, level, as_of_us)
+        test = at >= d1
+        if d0 < d1:
+            test |= (at >= d0) & (_mod(at, DAY_US) >= tau)
+        branches.append((test, level))
     if not branches:
         return ibis.literal(0.0), False
     return ibis.cases(*branches, else_=0.0), False
@@ -229,14 +256,16 @@ def weight(policy: AgingPolicy, at: Any, rank: Any, as_of_us: int) -> tuple[Any,
 
 def _civil(days: Any) -> tuple[Any, Any]:
     """(year, month) of a count of days since 1970-01-01 (Hinnant's algorithm)."""
+    import ibis
+
     z = days + 719468  # >= 0 from year 0 on: every // below is exact
     era = z // 146097
     doe = z - era * 146097
     yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
     doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
     mp = (5 * doy + 2) // 153
-    month = mp + 3 - 12 * (mp >= 10).cast("int64")
-    year = yoe + era * 400 + (month <= 2).cast("int64")
+    month = mp + 3 - ibis.cases((mp >= 10, 12), else_=0)
+    year = yoe + era * 400 + ibis.cases((month <= 2, 1), else_=0)
     return year, month
 
 
@@ -395,7 +424,12 @@ class _Compiler:
                 out = out.left_join(adjustments, "contact").drop("contact_right")
                 adjust = out["_ls_adjust"].fill_null(0.0)
         value = self.combine(out, base) + adjust
-        return out.select("contact", score=self.clamp(value)).order_by("contact")
+        score = self.clamp(value)
+        if cols.bytewise:  # PostgreSQL: its float literals are numeric
+            from ._udf import float8
+
+            score = float8(score)
+        return out.select("contact", score=score).order_by("contact")
 
     def window(self, t: ir.Table) -> ir.Table:
         """Events at or before as_of, from active_from on, of this model."""

@@ -420,7 +420,9 @@ def _instants(
         )
     if not dtype.is_timestamp():
         raise _type_error("at", col, dtype, "aware timestamps")
-    if dtype.timezone is None and tz != "UTC":
+    # Spark's TIMESTAMP is an instant (shown in the session zone); Ibis calls it
+    # naive.
+    if dtype.timezone is None and tz != "UTC" and engine != "pyspark":
         raise InvalidEventError(
             f"column {col!r} (at) holds naive timestamps; say they are UTC with "
             f"tz='UTC', or give aware timestamps",

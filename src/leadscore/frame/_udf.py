@@ -6,7 +6,7 @@ Kept apart, without postponed annotations: Ibis reads these signatures at run ti
 import ibis
 import ibis.expr.datatypes as idt
 
-__all__ = ["date_part", "epoch_us", "unix_micros"]
+__all__ = ["date_part", "epoch_us", "float8", "unix_micros"]
 
 
 @ibis.udf.scalar.builtin(name="epoch_us")
@@ -22,3 +22,8 @@ def unix_micros(a: idt.timestamp) -> idt.int64:  # type: ignore[empty-body]
 @ibis.udf.scalar.builtin(name="date_part")
 def date_part(unit: str, a: idt.timestamp) -> idt.Decimal(38, 6):  # type: ignore[empty-body,valid-type]
     """PostgreSQL: ``date_part('epoch', ts)``, seconds as an exact numeric."""
+
+
+@ibis.udf.scalar.builtin(name="float8")
+def float8(a: idt.float64) -> idt.float64:  # type: ignore[empty-body]
+    """PostgreSQL: a double, where its literals would make a ``numeric``."""
