@@ -24,6 +24,14 @@ from .test_features import models_using_everything
 
 POSTGRES = os.environ.get("LEADSCORE_TEST_POSTGRES_URL")
 
+# PySpark's own noise, not ours: py4j leaves its sockets to the collector, and
+# PySpark 4 uses pandas 3 options and keywords that pandas deprecates.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+    pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning"),
+]
+
 
 def _missing(what: str) -> None:
     if os.environ.get("CI"):

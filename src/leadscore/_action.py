@@ -20,13 +20,22 @@ from typing import Any
 import attrs
 
 from ._money import EXACT, ZERO, as_decimal, as_money, exact_sum, scaled_sums
+from ._notebook import Table, Tabular, keyed_rows
 from .exceptions import InvalidModelError
 from .model._aging import AgingPolicy, weigher
 from .model._events import EARLIEST_US, Event, to_micros, to_utc
+from .model._rules import short_repr
 from .paths._stream import checked_list
 from .typing import Instant
 
-__all__ = ["ACTION_KINDS", "FLOOR", "ActionScore", "ActionScoreConfig", "action_scores"]
+__all__ = [
+    "ACTION_KINDS",
+    "FLOOR",
+    "ActionScore",
+    "ActionScoreConfig",
+    "ActionScores",
+    "action_scores",
+]
 
 
 def _check_weights(value: Any) -> tuple[float, ...]:
@@ -282,7 +291,7 @@ def _check_recency(_: object, __: attrs.Attribute[Any], value: Any) -> None:
         )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class ActionScoreConfig:
     """How :func:`action_scores` reads the events.
 
@@ -314,9 +323,45 @@ class ActionScoreConfig:
         default=(25, 25, 25, 25), converter=_check_weights
     )
 
+    def __repr__(self) -> str:
+        """The settings that differ from the defaults.
+
+        >>> ActionScoreConfig(max_networks=3)
+        ActionScoreConfig(max_networks=3)
+        """
+        return short_repr(self, ())
+
 
 #: Every category is floored at 1%, so totals run from 1 to 100.
 FLOOR = 0.01
+
+
+class ActionScores(dict[str, ActionScore], Tabular):
+    """``{contact: ActionScore}`` of :func:`action_scores`: a dict, also a table.
+
+    Columns: ``contact, total, recency, frequency, value, social`` and the raw
+    values ``recency_days, activities, spend, networks``.
+    """
+
+    _caption = "action scores"
+
+    def _table(self) -> Table:
+        return keyed_rows(
+            self,
+            "contact",
+            (
+                "total",
+                "recency",
+                "frequency",
+                "value",
+                "social",
+                "recency_days",
+                "activities",
+                "spend",
+                "networks",
+            ),
+        )
+
 
 _DAY_US = 86_400_000_000  # microseconds in a day
 
@@ -330,7 +375,7 @@ def _rank_fraction(values: list[Any]) -> Any:
 
 def action_scores(
     events: Iterable[Event], as_of: Instant, config: ActionScoreConfig | None = None
-) -> dict[str, ActionScore]:
+) -> ActionScores:
     """Every contact's Action Score at *as_of* (contacts with any event by then).
 
     - Recency: the weight of the latest activity under ``config.recency``
@@ -395,16 +440,36 @@ def action_scores(
             networks.setdefault(c, set()).add(e.attrs.get(config.network))
     # Exact, in units of the smallest decimal place: order and splits never matter.
     net, exp = scaled_sums(money)
+    counts = {c: len(n) for c, n in networks.items()}
+    contacts = others.union(last, money, networks)
+    return scores_of(config, as_of_us, contacts, last, count, net, exp, counts)
+
+
+def scores_of(
+    config: ActionScoreConfig,
+    as_of_us: int,
+    contacts: Iterable[str],
+    last: Mapping[str, int],
+    count: Mapping[str, int],
+    net: Mapping[str, int],
+    exp: int,
+    networks: Mapping[str, int],
+) -> ActionScores:
+    """The scores from each contact's last activity, activity count, exact net
+    spend (units of ``10**exp``) and number of networks.
+
+    Shared with ``leadscore.frame``, which computes those in a query.
+    """
     spend = {c: s for c, s in net.items() if s > 0}
     by_count = _rank_fraction(list(count.values())) if count else None
     by_spend = _rank_fraction(list(spend.values())) if spend else None
     weigh, weights = weigher(config.recency, as_of_us), config.weights
-    out = {}
-    for c in sorted(others.union(last, money, networks)):
+    out = ActionScores()
+    for c in sorted(contacts):
         recency = weigh(last[c], 0) if c in last else 0.0
         frequency = by_count(count[c]) if by_count and c in count else 0.0
         value = by_spend(spend[c]) if by_spend and c in spend else 0.0
-        nets = len(networks.get(c, ()))
+        nets = networks.get(c, 0)
         days = (as_of_us - last[c]) / _DAY_US if c in last else None
         out[c] = ActionScore._trusted(  # noqa: SLF001
             (

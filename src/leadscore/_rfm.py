@@ -10,20 +10,27 @@ or split (0.1 + 0.2 is 0.3).
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
 from ._money import as_money, scaled_sums
+from ._notebook import Table, Tabular, keyed_rows
 from .exceptions import InvalidModelError
 from .model._events import EARLIEST_US, Event, to_micros, to_utc
 from .model._rules import tuple_of
 from .paths._stream import checked_list
 from .typing import Instant
 
-__all__ = ["CLASSIC_SEGMENTS", "RFMSegment", "SegmentRule", "rfm_segments"]
+__all__ = [
+    "CLASSIC_SEGMENTS",
+    "RFMSegment",
+    "RFMSegments",
+    "SegmentRule",
+    "rfm_segments",
+]
 
 
 @attrs.frozen
@@ -83,6 +90,22 @@ class RFMSegment:
     spend: Decimal | None = None
 
 
+class RFMSegments(dict[str, RFMSegment], Tabular):
+    """``{contact: RFMSegment}`` of :func:`rfm_segments`: a dict, also a table.
+
+    Columns: ``contact, r, f, m, code, segment, recency_days, purchases, spend``.
+    """
+
+    _caption = "RFM segments"
+
+    def _table(self) -> Table:
+        return keyed_rows(
+            self,
+            "contact",
+            ("r", "f", "m", "code", "segment", "recency_days", "purchases", "spend"),
+        )
+
+
 _DAY_US = 86_400_000_000  # microseconds in a day
 
 
@@ -98,6 +121,16 @@ def _on_five(score: int, bins: int) -> int:
     return round(1 + (score - 1) * 4 / (bins - 1))
 
 
+def check_bins(bins: Any) -> None:
+    """Raise unless *bins* is a whole number from 2 to 10."""
+    if isinstance(bins, bool) or not isinstance(bins, int) or not 2 <= bins <= 10:
+        raise InvalidModelError(
+            f"bins must be a whole number from 2 to 10, got {bins!r}",
+            path="bins",
+            value=bins,
+        )
+
+
 def rfm_segments(
     events: Iterable[Event],
     as_of: Instant,
@@ -106,7 +139,7 @@ def rfm_segments(
     *,
     purchase_kinds: Iterable[str] = ("order.paid",),
     refund_kinds: Iterable[str] = ("order.refunded",),
-) -> dict[str, RFMSegment]:
+) -> RFMSegments:
     """R, F and M scores and a named segment for every purchasing contact.
 
     R ranks the last purchase (recent is high), F the number of purchases (same-day
@@ -121,12 +154,7 @@ def rfm_segments(
     Raises:
         InvalidModelError: for bins outside 2..10 or a bad segment table.
     """
-    if isinstance(bins, bool) or not isinstance(bins, int) or not 2 <= bins <= 10:
-        raise InvalidModelError(
-            f"bins must be a whole number from 2 to 10, got {bins!r}",
-            path="bins",
-            value=bins,
-        )
+    check_bins(bins)
     table = (
         CLASSIC_SEGMENTS
         if segments is None
@@ -151,14 +179,32 @@ def rfm_segments(
         elif kind in refund:
             money.setdefault(e.contact, []).append(-e.value)
     if not last:
-        return {}
+        return RFMSegments()
     # Exact: equal spend is equal whatever the order or the split of the amounts.
     spend, exp = scaled_sums({c: money[c] for c in last})
+    return segments_of(last, count, spend, exp, as_of_us, bins, segments, table)
+
+
+def segments_of(
+    last: Mapping[str, int],
+    count: Mapping[str, int],
+    spend: Mapping[str, int],
+    exp: int,
+    as_of_us: int,
+    bins: int,
+    segments: Iterable[SegmentRule] | None,
+    table: Sequence[SegmentRule],
+) -> RFMSegments:
+    """The segments from each purchaser's last purchase, count and exact spend.
+
+    *spend* in units of ``10**exp``; shared with ``leadscore.frame``, which
+    computes the three in a query.
+    """
     r_bin = _binner(list(last.values()), bins)
     f_bin = _binner(list(count.values()), bins)
     m_bin = _binner(list(spend.values()), bins)
     names: dict[tuple[int, int, int], str | None] = {}  # one look-up per (r, f, m)
-    out = {}
+    out = RFMSegments()
     for c in sorted(last):
         rfm = r_bin(last[c]), f_bin(count[c]), m_bin(spend[c])
         if rfm not in names:

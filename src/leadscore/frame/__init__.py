@@ -43,9 +43,10 @@ from leadscore.paths._fold import check_model
 from leadscore.typing import Instant
 
 from ._compile import AT, Columns, compile_score
-from ._sources import FILE, ROW, Source, load
+from ._rfm import action_scores, rfm_segments
+from ._sources import FILE, RAW, ROW, Source, load
 
-__all__ = ["score"]
+__all__ = ["action_scores", "rfm_segments", "score"]
 
 
 def score(
@@ -151,7 +152,7 @@ def _first(source: Source, t: Any) -> dict[str, Any] | None:
 def _check_ids(source: Source) -> None:
     """Two different events with one id: raise, naming both rows."""
     t = source.table
-    fields = [c for c in t.columns if c not in (ROW, FILE)]
+    fields = [c for c in t.columns if c not in (ROW, FILE, RAW)]
     distinct = t.filter(t["id"].notnull()).select(*fields).distinct()
     clash = distinct.group_by("id").aggregate(n=distinct["id"].count())
     clash = clash.filter(clash["n"] > 1).select("id").limit(1)

@@ -400,7 +400,8 @@ class _Compiler:
         import ibis
 
         model, cols = self.model, self.cols
-        t = t.drop(*(c for c in (f"{PREFIX}row", f"{PREFIX}file") if c in t.columns))
+        extra = (f"{PREFIX}row", f"{PREFIX}file", f"{PREFIX}raw")
+        t = t.drop(*(c for c in extra if c in t.columns))
         t = self.window(t)
         t = self.subject(t)
         if cols.has_ids:

@@ -41,7 +41,7 @@ __all__ = ["FIELDS", "Source", "load"]
 
 #: The event fields a table names with its columns.
 FIELDS = ("contact", "kind", "at", "id", "value")
-ROW, FILE = "_ls_row", "_ls_file"
+ROW, FILE, RAW = "_ls_row", "_ls_file", "_ls_raw"
 
 
 @attrs.frozen
@@ -80,6 +80,22 @@ class Source:
     def result(self, expr: ir.Table) -> Any:
         """*expr* as the kind of table the caller gave."""
         return self.deliver(self.backend, expr)
+
+    def result_of(self, arrow: Any) -> Any:
+        """An Arrow table computed in Python, as the kind of table the caller gave."""
+        import ibis
+
+        if self.deliver is _to_arrow:
+            return arrow
+        if self.deliver is _to_polars:
+            import polars as pl
+
+            return pl.from_arrow(arrow)
+        if self.deliver is _to_pandas:
+            return arrow.to_pandas()
+        if getattr(self.backend, "name", "") == "pyspark":
+            return self.backend._session.createDataFrame(arrow.to_pandas())  # noqa: SLF001
+        return ibis.memtable(arrow)
 
     def runs(self, expr: ir.Table) -> bool:
         """Whether the engine can run *expr* (Ibis's Polars backend has no windows)."""
@@ -250,11 +266,25 @@ def _files(path: str | os.PathLike[str]) -> tuple[Any, Any, bool]:
         )
     con = _duckdb()
     if next(iter(suffixes)) == ".csv":
-        table = con.read_csv(names, filename=FILE, all_varchar=False, auto_detect=True)
-    else:
-        table = con.read_parquet(names, filename=FILE, file_row_number=True)
-        table = table.rename({ROW: "file_row_number"})
-    return con, table, next(iter(suffixes)) == ".csv"
+        return con, _csv(names), True
+    table = con.read_parquet(names, filename=True, file_row_number=True)
+    table = table.rename({FILE: "filename", ROW: "file_row_number"})
+    return con, table, False
+
+
+def _csv(names: list[str]) -> Any:
+    """CSV files read by Arrow (types inferred per column), numbered by line."""
+    import ibis
+    import pyarrow as pa
+    from pyarrow import csv
+
+    parts = []
+    for name in names:
+        part = csv.read_csv(name)
+        n = part.num_rows
+        part = part.append_column(ROW, pa.array(range(n), pa.int64()))
+        parts.append(part.append_column(FILE, pa.array([name] * n, pa.string())))
+    return ibis.memtable(pa.concat_tables(parts, promote_options="permissive"))
 
 
 def _backend_of(t: Any) -> Any:
@@ -346,6 +376,8 @@ def _normalise(
         else:
             raise _type_error(field, col, dtype, "strings")
     out[AT] = _instants(t, names["at"], schema, tz, engine)
+    if schema[names["at"]].is_string():  # the text, for the error that names it
+        out[RAW] = t[names["at"]]
     if names["id"] is None:
         out["id"] = ibis.literal(None, type="string")
     else:
@@ -410,11 +442,12 @@ def _instants(
     """Microseconds since the epoch of an aware timestamp column (UTC)."""
     assert col is not None
     dtype = schema[col]
+    if dtype.is_string() and engine == "duckdb":
+        return epoch_us(_parsed(t[col], tz), engine)
     if dtype.is_string():
         raise InvalidEventError(
-            f"column {col!r} (at) holds text; give timestamps with a time zone (for "
-            f"example read the file with leadscore.io.read_events, or parse the "
-            f"column first)",
+            f"column {col!r} (at) holds text; give timestamps with a time zone (or "
+            f"parse the column first)",
             field="at",
             value=str(dtype),
         )
@@ -430,6 +463,24 @@ def _instants(
             value=str(dtype),
         )
     return epoch_us(t[col], engine)
+
+
+#: An ISO 8601 instant: a time of day, then its offset (Z, +hh, +hhmm or +hh:mm).
+OFFSET = r"[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$"
+
+
+def _parsed(text: Any, tz: str | None) -> Any:
+    """ISO 8601 text as an aware timestamp; null where it is not an instant.
+
+    Only on an embedded DuckDB, whose session zone leadscore sets to UTC: naive
+    text (no offset) is read as UTC when ``tz="UTC"`` and refused otherwise.
+    """
+    import ibis
+
+    parsed = text.try_cast("timestamp('UTC')")
+    if tz == "UTC":
+        return parsed
+    return ibis.cases((text.re_search(OFFSET), parsed), else_=ibis.null("timestamp('UTC')"))
 
 
 def epoch_us(at: Any, engine: str) -> Any:
@@ -476,7 +527,7 @@ def _check_rows(source: Source, names: dict[str, str | None]) -> None:
             if ROW in t.columns:
                 bad = bad.order_by([c for c in (FILE, ROW) if c in t.columns])
             row = source.execute(bad.limit(1))[0]
-            shown = row.get(field) if field != "at" else None
+            shown = row.get(field) if field != "at" else row.get(RAW)
             col = names[field] or field
             raise InvalidEventError(
                 f"column {col!r} ({field}): {_problem(field, shown)}",
@@ -488,7 +539,12 @@ def _check_rows(source: Source, names: dict[str, str | None]) -> None:
 
 def _problem(field: str, value: Any) -> str:
     if field == "at":
-        return "no instant"
+        if value is None:
+            return "no instant"
+        return (
+            f"{value!r} is not an instant: give ISO 8601 with an offset "
+            f"(2024-05-01T10:00:00Z), or tz='UTC' for naive times"
+        )
     if field == "value":
         return f"{value!r} is not a finite number"
     return f"{value!r} is empty; every event names a {field}"
