@@ -21,6 +21,7 @@ from typing import Any
 
 import attrs
 
+from ._notebook import Table, Tabular, html_table
 from .exceptions import InvalidModelError
 from .model._events import Event, to_utc
 from .model._rules import ScoringModel
@@ -30,7 +31,7 @@ __all__ = ["Backtest", "backtest", "roc_auc"]
 
 
 @attrs.frozen
-class Backtest:
+class Backtest(Tabular):
     """The measures of one backtest (see the module documentation).
 
     Attributes:
@@ -40,6 +41,12 @@ class Backtest:
         auc: ROC AUC; NaN when there are no positives or no negatives.
         lift: Lift of each score decile, highest scores first.
         precision_at: ``{k: share of positives among the k highest scores}``.
+        roc: The ROC curve: ``(false positive rate, true positive rate)`` points
+            from ``(0, 0)`` to ``(1, 1)``, one per distinct score, highest first
+            (ties move both rates at once); empty without positives or
+            negatives. Its area is ``auc``.
+
+    ``to_pandas()`` and the HTML table show the lift by decile.
     """
 
     observations: int
@@ -48,6 +55,25 @@ class Backtest:
     auc: float
     lift: tuple[float, ...]
     precision_at: dict[int, float]
+    roc: tuple[tuple[float, float], ...] = attrs.field(default=(), repr=False)
+
+    _caption = "lift by decile"
+
+    def _table(self) -> Table:
+        return ("decile", "lift"), list(enumerate(self.lift, start=1))
+
+    def _repr_html_(self) -> str:
+        """The measures, then the lift by decile, for Jupyter."""
+        measures = [
+            ("observations", self.observations),
+            ("positives", self.positives),
+            ("base rate", self.base_rate),
+            ("ROC AUC", self.auc),
+            *((f"precision at {k}", v) for k, v in self.precision_at.items()),
+        ]
+        return html_table(("measure", "value"), measures, caption="backtest") + (
+            html_table(("decile", "lift"), self._table()[1], caption=self._caption)
+        )
 
 
 def roc_auc(scores: Sequence[float], labels: Sequence[bool]) -> float:
@@ -157,4 +183,22 @@ def backtest(
         lift.append(rate / base if base else math.nan)
     precision = {k: sum(labels[:k]) / min(k, n) if n else math.nan for k in ks}
     auc = roc_auc([o[0] for o in observed], labels)
-    return Backtest(n, positives, base, auc, tuple(lift), precision)
+    curve = _roc_curve([o[0] for o in observed], labels, positives)
+    return Backtest(n, positives, base, auc, tuple(lift), precision, curve)
+
+
+def _roc_curve(
+    scores: Sequence[float], labels: Sequence[bool], positives: int
+) -> tuple[tuple[float, float], ...]:
+    """ROC points of *scores* sorted highest first; ties are one step."""
+    negatives = len(labels) - positives
+    if not positives or not negatives:
+        return ()
+    points = [(0.0, 0.0)]
+    tp = fp = 0
+    for i, (value, hit) in enumerate(zip(scores, labels, strict=True)):
+        tp += hit
+        fp += not hit
+        if i + 1 == len(scores) or scores[i + 1] != value:
+            points.append((fp / negatives, tp / positives))
+    return tuple(points)

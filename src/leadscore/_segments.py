@@ -8,11 +8,12 @@ from typing import Any, Literal
 
 import attrs
 
+from ._notebook import Table, Tabular
 from .exceptions import InvalidModelError
 from .model._events import Event, to_utc
 from .model._limits import MAX_DAYS, shorten
 from .model._rating import RatingScale
-from .model._rules import ScoringModel, finite
+from .model._rules import ScoringModel, finite, short_repr
 from .paths._fold import fold
 from .typing import Instant
 
@@ -40,7 +41,7 @@ def _to_within(value: Any) -> dt.timedelta | None:
     return value
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Segment:
     """A smart list: the contacts whose score meets every condition set.
 
@@ -71,6 +72,14 @@ class Segment:
     within: dt.timedelta | None = attrs.field(
         default=None, kw_only=True, converter=_to_within
     )
+
+    def __repr__(self) -> str:
+        """The fields that are set.
+
+        >>> Segment.greater_than("Hot leads", 75)
+        Segment('Hot leads', above=75.0)
+        """
+        return short_repr(self, ("name",))
 
     def __attrs_post_init__(self) -> None:
         """Check that the conditions make sense together."""
@@ -218,8 +227,8 @@ class ScoreDiff:
         return (self.after or 0.0) - (self.before or 0.0)
 
 
-@attrs.frozen
-class WhatIf:
+@attrs.frozen(repr=False)
+class WhatIf(Tabular):
     """What changing a model would do to every contact, before publishing it.
 
     Attributes:
@@ -237,6 +246,35 @@ class WhatIf:
     left: dict[Any, list[str]]
     crossed_up: dict[float, list[str]]
     crossed_down: dict[float, list[str]]
+
+    def __repr__(self) -> str:
+        """A summary: how many contacts, who moved, who entered, left or crossed.
+
+        The rows are in ``rows`` (and in ``to_pandas()``).
+        """
+        parts = [
+            f"as_of={self.as_of.isoformat()!r}",
+            f"contacts={len(self.rows)}",
+            f"moved_up={len(self.moved_up)}",
+            f"moved_down={len(self.moved_down)}",
+        ]
+        for name in ("entered", "left", "crossed_up", "crossed_down"):
+            value = getattr(self, name)
+            if value:
+                counts = ", ".join(f"{k!r}: {len(v)}" for k, v in value.items())
+                parts.append(f"{name}={{{counts}}}")
+        return f"WhatIf({', '.join(parts)})"
+
+    _caption = "what if"
+
+    def _table(self) -> Table:
+        return (
+            ("contact", "before", "after", "delta", "band_before", "band_after"),
+            [
+                (r.contact, r.before, r.after, r.delta, r.band_before, r.band_after)
+                for r in self.rows
+            ],
+        )
 
     @property
     def moved_up(self) -> list[str]:

@@ -10,8 +10,10 @@ an optional ``type`` key.
 from __future__ import annotations
 
 import json
+import math
+import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -46,10 +48,12 @@ __all__ = [
     "aging_to_dict",
     "condition_from_dict",
     "condition_to_dict",
+    "dump",
     "fit_model_from_dict",
     "fit_model_to_dict",
     "from_dict",
     "from_json",
+    "from_toml",
     "load",
     "model_from_dict",
     "model_to_dict",
@@ -61,6 +65,7 @@ __all__ = [
     "segment_to_dict",
     "to_dict",
     "to_json",
+    "to_toml",
 ]
 
 # -- rules and models ----------------------------------------------------------------
@@ -470,6 +475,50 @@ def from_json(text: str | bytes, kind: type[D] = ScoringModel) -> D:  # type: ig
     return from_dict(data, kind)
 
 
+def from_toml(text: str | bytes, kind: type[D] = ScoringModel) -> D:  # type: ignore[assignment]
+    r"""A *kind* (default ``ScoringModel``) from a TOML document.
+
+    TOML has no null: ``{}`` (an empty inline table) stands for None where a
+    document may hold one (see :func:`to_toml`).
+
+    >>> from_toml('name = "m"\nbounds = [0, {}]').bounds
+    (0.0, None)
+
+    Raises:
+        InvalidModelError: for text that is not UTF-8, invalid TOML (with line and
+            column) or invalid content.
+    """
+    if isinstance(text, bytes | bytearray):
+        text = _utf8(bytes(text))
+    if not isinstance(text, str):
+        raise InvalidModelError(
+            f"expected TOML text, got {type(text).__name__} {shorten(text)}",
+            path="",
+            value=text,
+        )
+    try:
+        data: Any = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise InvalidModelError(f"not valid TOML: {e}", path="", value=None) from None
+    except (ValueError, RecursionError) as e:  # 4,300+ digits, nesting
+        raise InvalidModelError(
+            f"not a readable TOML document: {shorten(str(e))}", path="", value=None
+        ) from None
+    check_nesting(data)  # before the walk below, which recurses
+    return from_dict(_toml_nulls(data, kind), kind)
+
+
+def _utf8(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InvalidModelError(
+            f"not UTF-8 text: byte {e.start} is {raw[e.start : e.start + 1]!r}",
+            path="",
+            value=raw[max(0, e.start - 20) : e.start + 20],
+        ) from None
+
+
 def load(path: str | Path, kind: type[D] = ScoringModel) -> D:  # type: ignore[assignment]
     """A *kind* (default ``ScoringModel``) from a ``.toml`` or ``.json`` file.
 
@@ -482,6 +531,44 @@ def load(path: str | Path, kind: type[D] = ScoringModel) -> D:  # type: ignore[a
             holds it.
         OSError: when the file cannot be read at all (missing, a directory ...).
     """
+    path = _model_path(path)
+    raw = path.read_bytes()
+    try:
+        text = _utf8(raw)
+        if path.suffix == ".toml":
+            return from_toml(text, kind)
+        return from_json(text, kind)
+    except InvalidModelError as e:
+        raise InvalidModelError(
+            e.reason, path=e.path, value=e.value, source=str(path)
+        ) from None
+
+
+def dump(document: Document, path: str | Path) -> None:
+    """Write *document* to a ``.toml`` or ``.json`` file (by its suffix), in UTF-8.
+
+    TOML as :func:`to_toml` writes it; JSON indented by two spaces. What
+    :func:`load` reads back is equal to *document*.
+
+    Raises:
+        InvalidModelError: for an unknown suffix, or a document TOML cannot hold
+            (a lone surrogate in a string); the message names the file.
+        OSError: when the file cannot be written.
+    """
+    path = _model_path(path)
+    try:
+        if path.suffix == ".toml":
+            text = to_toml(document)
+        else:
+            text = to_json(document, indent=2) + "\n"
+    except InvalidModelError as e:
+        raise InvalidModelError(
+            e.reason, path=e.path, value=e.value, source=str(path)
+        ) from None
+    path.write_text(text, encoding="utf-8")
+
+
+def _model_path(path: str | Path) -> Path:
     path = Path(path)
     if path.suffix not in {".toml", ".json"}:
         raise InvalidModelError(
@@ -490,32 +577,194 @@ def load(path: str | Path, kind: type[D] = ScoringModel) -> D:  # type: ignore[a
             value=str(path),
             source=str(path),
         )
-    raw = path.read_bytes()
+    return path
+
+
+# -- TOML writing ------------------------------------------------------------------
+# Written here rather than with a TOML library: documents are small and regular
+# (scalars, lists, small tables), and the layout is the manual's: top-level keys,
+# nested tables inline, then ``[[groups]]`` and ``[[rules]]`` sections. The round
+# trip through ``tomllib`` is property-tested (tests/test_config_toml.py).
+
+
+def to_toml(document: Document) -> str:
+    """A model, fit model, rating scale or segment as a TOML document.
+
+    Top-level keys first, nested tables inline, rules and groups as ``[[rules]]``
+    and ``[[groups]]`` sections. TOML has no null: where the dict form holds None
+    (an open side of ``bounds``, a condition's operand ``eq=None`` or an item of
+    one, a scale's label) it is written ``{}``, an empty inline table, which
+    :func:`from_toml` and :func:`load` read back as None.
+
+    >>> from leadscore import Rule, ScoringModel, where
+    >>> model = ScoringModel("Sales", [Rule("page.viewed", 20,
+    ...     when=where("path", eq="/pricing"))], bounds=(0, None))
+    >>> print(to_toml(model), end="")
+    name = "Sales"
+    bounds = [0.0, {}]
+    <BLANKLINE>
+    [[rules]]
+    kind = "page.viewed"
+    points = 20.0
+    when = { where = "path", eq = "/pricing" }
+    >>> from_toml(to_toml(model)) == model
+    True
+
+    Raises:
+        InvalidModelError: for a string that no TOML file can hold (a lone
+            surrogate), naming its key path.
+    """
+    data = to_dict(document)
+    lines: list[str] = []
+    sections: list[tuple[str, list[Mapping[str, Any]]]] = []
+    for key, value in data.items():
+        if (
+            isinstance(value, list)
+            and value
+            and all(isinstance(item, Mapping) for item in value)
+        ):
+            sections.append((key, value))
+        else:
+            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
+    sections.sort(key=lambda section: section[0] != "groups")  # groups, then rules
+    for key, items in sections:
+        for item in items:
+            lines.extend(("", f"[[{_toml_key(key)}]]"))
+            lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in item.items())
+    text = "\n".join(lines) + "\n"
     try:
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise InvalidModelError(
-                f"not UTF-8 text: byte {e.start} is {raw[e.start : e.start + 1]!r}",
-                path="",
-                value=raw[max(0, e.start - 20) : e.start + 20],
-            ) from None
-        if path.suffix == ".toml":
-            try:
-                data: Any = tomllib.loads(text)
-            except tomllib.TOMLDecodeError as e:
-                raise InvalidModelError(
-                    f"not valid TOML: {e}", path="", value=None
-                ) from None
-            except (ValueError, RecursionError) as e:  # 4,300+ digits, nesting
-                raise InvalidModelError(
-                    f"not a readable TOML document: {shorten(str(e))}",
-                    path="",
-                    value=None,
-                ) from None
-            return from_dict(data, kind)
-        return from_json(text, kind)
-    except InvalidModelError as e:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        where, value = next(_surrogates(data, ""))
         raise InvalidModelError(
-            e.reason, path=e.path, value=e.value, source=str(path)
+            f"TOML cannot hold a lone surrogate, as in {shorten(value)}; "
+            "write the document as JSON",
+            path=where,
+            value=value,
         ) from None
+    return text
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_TOML_ESCAPE = re.compile(r'[\x00-\x1f"\\\x7f]')
+_TOML_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+def _toml_string(text: str) -> str:
+    """*text* as a TOML basic string: quotes, backslashes and controls escaped."""
+    return '"{}"'.format(
+        _TOML_ESCAPE.sub(lambda m: _TOML_ESCAPES.get(m[0], f"\\u{ord(m[0]):04x}"), text)
+    )
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY.fullmatch(key) else _toml_string(key)
+
+
+def _toml_value(value: Any) -> str:
+    """*value* inline: scalars, arrays, inline tables; None as ``{}``."""
+    if isinstance(value, Mapping):
+        items = ", ".join(
+            f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()
+        )
+        return f"{{ {items} }}" if items else "{}"
+    if isinstance(value, list | tuple):
+        return f"[{', '.join(_toml_value(v) for v in value)}]"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    return _toml_scalar(value)
+
+
+def _toml_scalar(value: Any) -> str:
+    if value is None:
+        return "{}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return _toml_string(value)
+    msg = f"cannot write {type(value).__name__} {shorten(value)} as TOML"
+    raise TypeError(msg)
+
+
+def _surrogates(data: Any, path: str) -> Iterator[tuple[str, str]]:
+    """The key paths and strings of *data* that UTF-8 cannot encode."""
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            yield path, data
+    elif isinstance(data, Mapping):
+        for key, value in data.items():
+            yield from _surrogates(key, path)
+            yield from _surrogates(value, join(path, key))
+    elif isinstance(data, list | tuple):
+        for i, value in enumerate(data):
+            yield from _surrogates(value, join(path, f"[{i}]"))
+
+
+# -- TOML reading: {} for None -------------------------------------------------------
+
+
+def _toml_nulls(data: Any, kind: type) -> Any:
+    """*data* read from TOML, with ``{}`` as None where a document may hold None.
+
+    Only there: the open side of ``bounds``, condition operands (and their items),
+    a scale's labels. Anything of another shape is left for :func:`from_dict` to
+    reject with its usual message.
+    """
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    if kind is RatingScale and isinstance(data.get("labels"), list):
+        data["labels"] = [_null(label) for label in data["labels"]]
+    if kind in {ScoringModel, FitModel}:
+        if isinstance(data.get("bounds"), list):
+            data["bounds"] = [_null(bound) for bound in data["bounds"]]
+        if isinstance(data.get("rules"), list):
+            data["rules"] = [
+                {**rule, "when": _condition_nulls(rule["when"])}
+                if isinstance(rule, dict) and "when" in rule
+                else rule
+                for rule in data["rules"]
+            ]
+    return data
+
+
+def _null(value: Any) -> Any:
+    return None if isinstance(value, dict) and not value else value
+
+
+def _operand_nulls(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_operand_nulls(v) for v in value]
+    return _null(value)
+
+
+def _condition_nulls(condition: Any) -> Any:
+    if not isinstance(condition, dict):
+        return condition
+    out: dict[str, Any] = {}
+    for key, value in condition.items():
+        if key in {"all", "any"} and isinstance(value, list):
+            out[key] = [_condition_nulls(c) for c in value]
+        elif key == "not":
+            out[key] = _condition_nulls(value)
+        elif key == "where":
+            out[key] = value
+        else:
+            out[key] = _operand_nulls(value)
+    return out

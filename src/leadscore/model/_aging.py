@@ -15,6 +15,7 @@ from leadscore.typing import Instant
 
 from ._events import EARLIEST_US, from_micros, to_micros, to_utc
 from ._limits import MAX_DAYS, MAX_MONTHS, shorten
+from ._numbers import foreign_int, foreign_number
 from ._steps import (
     Step,
     blame_after,
@@ -75,6 +76,10 @@ def _period(
             path=name,
             value=period,
         )
+    if not isinstance(days, int | float):
+        days = _plain_number(days)
+    if not isinstance(weeks, int | float):
+        weeks = _plain_number(weeks)
     for key, n, most in (("days", days, MAX_DAYS), ("weeks", weeks, MAX_DAYS // 7)):
         if (
             isinstance(n, bool)
@@ -94,6 +99,18 @@ def _period(
             path=name,
             value=period,
         ) from None
+
+
+def _plain_number(value: object) -> object:
+    """*value* as a plain int or float if it is a number of another library."""
+    plain = foreign_number(value)
+    return value if plain is None else plain
+
+
+def _plain_int(value: object) -> object:
+    """*value* as a plain int if it is a whole number of another library."""
+    whole = foreign_int(value)
+    return value if whole is None else whole
 
 
 @attrs.frozen(repr=False)
@@ -140,6 +157,10 @@ class AgingPolicy:
 
     def __attrs_post_init__(self) -> None:
         """Check that the policy is possible and within the documented ranges."""
+        if not isinstance(self.months, int):  # np.int64
+            object.__setattr__(self, "months", _plain_int(self.months))
+        if not isinstance(self.factor, int | float):  # np.float32, Decimal
+            object.__setattr__(self, "factor", _plain_number(self.factor))
         self._check_types()
         self._check_ranges()
         self._check_kind_fields()
@@ -417,6 +438,8 @@ class AgingPolicy:
         """
         at_us = to_micros(to_utc(at, "at"))
         as_of_us = to_micros(to_utc(as_of, "as_of"))
+        if not isinstance(rank, int):
+            rank = _plain_int(rank)  # np.int64
         if isinstance(rank, bool) or not isinstance(rank, int) or rank < 0:
             raise InvalidModelError(
                 f"rank must be a whole number >= 0, got {rank!r}",

@@ -29,6 +29,7 @@ from leadscore.exceptions import InvalidModelError
 
 from ._events import AttrValue, Event
 from ._limits import MAX_CONDITION_DEPTH, MAX_INT_ATTR, shorten
+from ._numbers import foreign_scalar
 
 __all__ = [
     "OPERATORS",
@@ -151,11 +152,13 @@ _ORDER = frozenset({"gt", "ge", "lt", "le"})
 
 def _check_value(op: str, path: str, value: Any, nesting: int = 0) -> AttrValue:
     """*value* as an attribute value (lists become tuples), or InvalidModelError."""
-    if value is None or isinstance(value, bool | str):
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        return value if value.__class__ is str else str(value)  # np.str_
     if isinstance(value, int):
         if -MAX_INT_ATTR <= value <= MAX_INT_ATTR:
-            return value
+            return value if value.__class__ is int else int(value)
         raise InvalidModelError(
             f"{op} takes ints within ±2**1023 (what an event attribute may hold), "
             f"got {shorten(value)}",
@@ -167,7 +170,7 @@ def _check_value(op: str, path: str, value: Any, nesting: int = 0) -> AttrValue:
             raise InvalidModelError(
                 f"{op} cannot compare with NaN", path=path, value=value
             )
-        return value
+        return value if value.__class__ is float else float(value)  # np.float64
     if isinstance(value, list | tuple):
         if nesting >= MAX_CONDITION_DEPTH:
             raise InvalidModelError(
@@ -179,6 +182,9 @@ def _check_value(op: str, path: str, value: Any, nesting: int = 0) -> AttrValue:
             _check_value(op, f"{path}[{i}]", v, nesting + 1)
             for i, v in enumerate(value)
         )
+    plain = foreign_scalar(value)  # np.int64, np.bool_, np.float32 ...
+    if plain is not value:
+        return _check_value(op, path, plain, nesting)
     raise InvalidModelError(
         f"{op} takes str, int, float, bool, None or a tuple of those, got "
         f"{type(value).__name__} {shorten(value)}",
@@ -189,6 +195,8 @@ def _check_value(op: str, path: str, value: Any, nesting: int = 0) -> AttrValue:
 
 def _check_operand(op: str, operand: Any) -> Any:
     """Validate and normalise an operand; raise InvalidModelError naming it."""
+    if not isinstance(operand, str | int | float | list | tuple | set | frozenset):
+        operand = foreign_scalar(operand)  # np.int64, np.bool_ ... (None stays)
     if op == "exists":
         if not isinstance(operand, bool):
             raise InvalidModelError(

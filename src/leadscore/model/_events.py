@@ -14,6 +14,7 @@ from dateutil.parser import isoparse
 from leadscore.exceptions import InvalidEventError
 
 from ._limits import MAX_CONDITION_DEPTH, MAX_INT_ATTR, MAX_POINTS, shorten
+from ._numbers import foreign_int, foreign_number, foreign_scalar
 
 __all__ = [
     "CONTACT_MERGED",
@@ -55,6 +56,10 @@ def to_utc(value: object, field: str, where: str | None = None) -> dt.datetime:
     >>> to_utc("2024-03-01T09:30:00+01:00", "at")
     datetime.datetime(2024, 3, 1, 8, 30, tzinfo=datetime.timezone.utc)
     """
+    if value.__class__ is dt.datetime:  # the common case first (exact type, fast)
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise _naive(value, field, where)
+        return _astimezone_utc(value, field, value, where)
     if isinstance(value, str):
         try:
             parsed = isoparse(value)
@@ -74,19 +79,34 @@ def to_utc(value: object, field: str, where: str | None = None) -> dt.datetime:
                 where=where,
             )
         return _astimezone_utc(parsed, field, value, where)
-    if isinstance(value, dt.datetime):
+    if isinstance(value, dt.datetime):  # a subclass: pandas.Timestamp ...
         if value.tzinfo is None or value.utcoffset() is None:
-            raise InvalidEventError(
-                f"{field} must be timezone-aware, got naive {value!r}; "
-                "attach a zone, e.g. value.replace(tzinfo=datetime.UTC)",
-                field=field,
-                value=value,
-                where=where,
-            )
-        return _astimezone_utc(value, field, value, where)
+            raise _naive(value, field, where)
+        utc = _astimezone_utc(value, field, value, where)
+        # Keep a plain datetime (Timestamp.astimezone gives a Timestamp).
+        return dt.datetime(
+            utc.year,
+            utc.month,
+            utc.day,
+            utc.hour,
+            utc.minute,
+            utc.second,
+            utc.microsecond,
+            dt.UTC,
+        )
     raise InvalidEventError(
         f"{field} must be an aware datetime or an ISO-8601 string with an offset, "
         f"got {type(value).__name__} {shorten(value)}",
+        field=field,
+        value=value,
+        where=where,
+    )
+
+
+def _naive(value: object, field: str, where: str | None) -> InvalidEventError:
+    return InvalidEventError(
+        f"{field} must be timezone-aware, got naive {value!r}; "
+        "attach a zone, e.g. value.replace(tzinfo=datetime.UTC)",
         field=field,
         value=value,
         where=where,
@@ -149,17 +169,34 @@ def _check_text(name: str, value: str, where: str | None) -> str:
 
 
 def _check_attr_value(
-    key: str, value: object, where: str | None, depth: int = 0
+    key: str, value: Any, where: str | None, depth: int = 0
 ) -> AttrValue:
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, str):
+    # Written for speed: the exact plain types are told apart by one identity
+    # test each; anything else (a bad value, a tuple, np.int64, a str subclass
+    # ...) goes to _other_attr_value.
+    cls = value.__class__
+    if cls is str:
         if not value.isascii() or "\x00" in value:
             _check_text(f"attrs[{key!r}]", value, where)
-        return value
-    if isinstance(value, int):
+        return value  # type: ignore[no-any-return]
+    if value is None or cls is bool:
+        return value  # type: ignore[no-any-return]
+    if (cls is int and -MAX_INT_ATTR <= value <= MAX_INT_ATTR) or (
+        cls is float and value == value  # not NaN  # noqa: PLR0124
+    ):
+        return value  # type: ignore[no-any-return]
+    return _other_attr_value(key, value, where, depth)
+
+
+def _other_attr_value(
+    key: str, value: object, where: str | None, depth: int
+) -> AttrValue:
+    """An attribute value that is not a plain str, bool, None, int or float."""
+    if isinstance(value, str):
+        return _check_attr_value(key, str(value), where, depth)  # np.str_
+    if isinstance(value, int) and not isinstance(value, bool):
         if -MAX_INT_ATTR <= value <= MAX_INT_ATTR:
-            return value
+            return int(value)  # an int subclass (IntEnum): the plain int
         raise InvalidEventError(
             f"attrs[{key!r}] is an int beyond ±2**1023, which stores and float "
             f"comparisons cannot keep exactly: {shorten(value)}",
@@ -176,7 +213,7 @@ def _check_attr_value(
                 value=value,
                 where=where,
             )
-        return value
+        return float(value)  # np.float64: the plain float
     if isinstance(value, list | tuple):
         if depth >= MAX_CONDITION_DEPTH:
             raise InvalidEventError(
@@ -186,6 +223,16 @@ def _check_attr_value(
                 where=where,
             )
         return tuple(_check_attr_value(key, v, where, depth + 1) for v in value)
+    return _foreign_attr_value(key, value, where, depth)
+
+
+def _foreign_attr_value(
+    key: str, value: object, where: str | None, depth: int
+) -> AttrValue:
+    """A numpy or pandas scalar as the plain value it is, or InvalidEventError."""
+    plain = foreign_scalar(value)  # np.int64, np.bool_, np.float32 ...
+    if plain is not value:
+        return _check_attr_value(key, plain, where, depth)
     raise InvalidEventError(
         f"attrs[{key!r}] must be str, int, float, bool, None or a tuple of those, "
         f"got {type(value).__name__} {shorten(value)}",
@@ -306,11 +353,14 @@ def _to_attrs(value: Any) -> FrozenAttrs:
 
 def _to_value(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidEventError(
-            f"value must be a number, got {type(value).__name__} {shorten(value)}",
-            field="value",
-            value=value,
-        )
+        plain = foreign_number(value)  # np.int64, np.float32, Decimal ...
+        if plain is None:
+            raise InvalidEventError(
+                f"value must be a number, got {type(value).__name__} {shorten(value)}",
+                field="value",
+                value=value,
+            )
+        value = plain
     try:
         number = float(value)
     except OverflowError:
@@ -325,6 +375,15 @@ def _to_value(value: Any) -> float:
 def _to_id(value: Any) -> str | None:
     if value is None:
         return None
+    if value.__class__ is str and value:  # the common case first
+        if not value.isascii() or "\x00" in value:
+            _check_text("id", value, None)
+        return value
+    if isinstance(value, str) and value:  # np.str_: a plain str
+        return _to_id(str(value))
+    if not isinstance(value, int):
+        whole = foreign_int(value)  # np.int64
+        value = value if whole is None else whole
     if isinstance(value, int) and not isinstance(value, bool):
         try:
             return str(value)
@@ -332,19 +391,23 @@ def _to_id(value: Any) -> str | None:
             raise InvalidEventError(
                 "id is an int too long to write as text", field="id", value=value
             ) from None
-    if not isinstance(value, str) or not value:
-        raise InvalidEventError(
-            f"id must be a non-empty str (or an int), got {shorten(value)}",
-            field="id",
-            value=value,
-        )
-    if not value.isascii() or "\x00" in value:
-        _check_text("id", value, None)
-    return value
+    raise InvalidEventError(
+        f"id must be a non-empty str (or an int), got {shorten(value)}",
+        field="id",
+        value=value,
+    )
 
 
 def _non_empty_str(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not value:
+    if value.__class__ is not str:  # np.str_ and other subclasses: a plain str
+        if not isinstance(value, str):
+            raise InvalidEventError(
+                f"{name} must be a non-empty str, got {shorten(value)}",
+                field=name,
+                value=value,
+            )
+        value = str(value)
+    if not value:
         raise InvalidEventError(
             f"{name} must be a non-empty str, got {shorten(value)}",
             field=name,
@@ -352,7 +415,7 @@ def _non_empty_str(name: str, value: Any) -> str:
         )
     if not value.isascii() or "\x00" in value:
         _check_text(name, value, None)
-    return value
+    return value  # type: ignore[no-any-return]
 
 
 def _to_contact(value: Any) -> str:

@@ -21,7 +21,7 @@ from ._conditions import Condition
 from ._events import SPECIAL_KINDS, AttrValue, Event, canonical_key, to_micros, to_utc
 from ._identity import not_an_event
 from ._limits import shorten
-from ._rules import points_value, to_bounds, to_name, tuple_of
+from ._rules import long_repr, points_value, short_repr, to_bounds, to_name, tuple_of
 
 __all__ = ["PROFILE_UPDATED", "FitModel", "FitRule", "fit_scores", "profiles"]
 
@@ -44,7 +44,7 @@ def _to_otherwise(value: Any) -> float:
     return points_value("otherwise", value)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class FitRule:
     """Points while the contact's profile matches *when* (else *otherwise*).
 
@@ -57,6 +57,10 @@ class FitRule:
     points: float = attrs.field(converter=_to_points)
     otherwise: float = attrs.field(default=0.0, kw_only=True, converter=_to_otherwise)
     name: str | None = attrs.field(default=None, kw_only=True, converter=to_name)
+
+    def __repr__(self) -> str:
+        """The constructor call, without the fields left at their defaults."""
+        return short_repr(self, ("when", "points"))
 
 
 def _to_fit_rules(value: Any) -> tuple[FitRule, ...]:
@@ -77,7 +81,7 @@ def _to_initial(value: Any) -> float:
     return points_value("initial", value)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class FitModel:
     """A named set of fit rules over contacts' profiles.
 
@@ -96,6 +100,15 @@ class FitModel:
         default=None, kw_only=True, converter=to_bounds
     )
     kind: str = attrs.field(default=PROFILE_UPDATED, kw_only=True, converter=_to_kind)
+
+    def __repr__(self) -> str:
+        """The constructor call; one rule a line when it is long.
+
+        >>> from leadscore import where
+        >>> FitModel("fit", [FitRule(where("title", contains="VP"), 10)])
+        FitModel('fit', (FitRule(where('title', contains='VP'), 10.0),))
+        """
+        return long_repr(self, ("name", "rules"))
 
     @name.validator
     def _check_name(self, _: attrs.Attribute[str], value: Any) -> None:

@@ -12,7 +12,8 @@ import attrs
 from leadscore.exceptions import InvalidModelError
 
 from ._limits import shorten
-from ._rules import finite
+from ._numbers import foreign_number
+from ._rules import finite, short_repr
 
 __all__ = ["GRADE_LETTERS", "RatingScale"]
 
@@ -83,7 +84,7 @@ def _to_labels(value: Any) -> tuple[Any, ...] | None:
     return labels
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class RatingScale(Generic[L]):
     """Bands of scores, cut at rising thresholds.
 
@@ -99,6 +100,14 @@ class RatingScale(Generic[L]):
 
     cuts: tuple[float, ...] = attrs.field(converter=_to_cuts)
     labels: tuple[L, ...] | None = attrs.field(default=None, converter=_to_labels)
+
+    def __repr__(self) -> str:
+        """The constructor call, without labels when there are none.
+
+        >>> RatingScale.stars()
+        RatingScale((2.0, 3.0, 4.0, 5.0))
+        """
+        return short_repr(self, ("cuts",))
 
     def __attrs_post_init__(self) -> None:
         """Check that the labels match the bands."""
@@ -132,11 +141,14 @@ class RatingScale(Generic[L]):
     def band(self, score: float) -> int:
         """The 0-based index of the band *score* falls in."""
         if isinstance(score, bool) or not isinstance(score, int | float):
-            raise InvalidModelError(
-                f"a score must be a number, got {shorten(score)}",
-                path="score",
-                value=score,
-            )
+            plain = foreign_number(score)  # np.float32, Decimal
+            if plain is None:
+                raise InvalidModelError(
+                    f"a score must be a number, got {shorten(score)}",
+                    path="score",
+                    value=score,
+                )
+            score = plain
         if math.isnan(score):
             raise InvalidModelError(
                 "a score must not be NaN", path="score", value=score

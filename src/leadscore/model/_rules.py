@@ -10,12 +10,14 @@ from typing import Any, Literal, TypeVar
 
 import attrs
 
+from leadscore._notebook import html_table
 from leadscore.exceptions import InvalidEventError, InvalidModelError
 
 from ._aging import AgingPolicy
 from ._conditions import Condition
 from ._events import SPECIAL_KINDS, to_utc
 from ._limits import MAX_FREQUENCY, MAX_POINTS, shorten
+from ._numbers import foreign_int, foreign_number
 
 __all__ = [
     "COMBINES",
@@ -43,11 +45,14 @@ def finite(name: str, value: Any) -> float:
     An int too large for a float is not finite either (no ``OverflowError``).
     """
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidModelError(
-            f"{name} must be a number, got {type(value).__name__} {shorten(value)}",
-            path=name,
-            value=value,
-        )
+        plain = foreign_number(value)  # np.int64, np.float32, Decimal ...
+        if plain is None:
+            raise InvalidModelError(
+                f"{name} must be a number, got {type(value).__name__} {shorten(value)}",
+                path=name,
+                value=value,
+            )
+        value = plain
     try:
         number = float(value)
     except OverflowError:
@@ -144,6 +149,9 @@ def _to_ended_by(value: Any) -> tuple[str, ...] | None:
 
 
 def _to_count(value: Any) -> int:
+    if not isinstance(value, int):
+        whole = foreign_int(value)  # np.int64
+        value = value if whole is None else whole
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidModelError(
             f"count must be a whole number, got {shorten(value)}",
@@ -252,15 +260,27 @@ def to_name(value: Any) -> str | None:
     return value
 
 
+#: The longest repr kept on one line; a longer one is laid out one field a line.
+MAX_LINE_REPR = 120
+#: The line length of a multi-line repr (ruff's): a tuple longer is one item a line.
+_LINE = 88
+
+
 def short_repr(obj: Any, positional: tuple[str, ...]) -> str:
     """``Name(pos, ..., key=value)`` with only the fields that differ from defaults.
 
     A model's repr should read like the code that built it, not spell out every
     default (a preset's full repr ran to a thousand characters).
     """
-    parts = [repr(getattr(obj, name)) for name in positional]
+    parts = (f"{key}{value!r}" for key, value in _fields(obj, positional))
+    return f"{type(obj).__name__}({', '.join(parts)})"
+
+
+def _fields(obj: Any, positional: tuple[str, ...]) -> list[tuple[str, Any]]:
+    """``(prefix, value)`` of the fields to show: ``""`` or ``"name="`` and value."""
+    fields = [("", getattr(obj, name)) for name in positional]
     for field in attrs.fields(type(obj)):
-        if field.name in positional:
+        if field.name in positional or not field.init:
             continue
         value = getattr(obj, field.name)
         default = field.default
@@ -268,8 +288,40 @@ def short_repr(obj: Any, positional: tuple[str, ...]) -> str:
             default = default.factory()
         if default is not attrs.NOTHING and value == default:
             continue
-        parts.append(f"{field.name}={value!r}")
-    return f"{type(obj).__name__}({', '.join(parts)})"
+        fields.append((f"{field.name}=", value))
+    return fields
+
+
+def long_repr(obj: Any, positional: tuple[str, ...]) -> str:
+    """:func:`short_repr`, or one field a line (one item a line) when it is long.
+
+    Still the Python that builds the object, laid out as ``ruff format`` would:
+    a tuple of several items (a model's rules) one item a line, nested reprs
+    that span lines indented with their field.
+
+    >>> from leadscore import Rule, ScoringModel
+    >>> print(long_repr(ScoringModel("m", [Rule("a", 1)] * 2, initial=1), ("name",)))
+    ScoringModel('m', rules=(Rule('a', 1.0), Rule('a', 1.0)), initial=1.0)
+    """
+    short = short_repr(obj, positional)
+    if len(short) <= MAX_LINE_REPR and "\n" not in short:
+        return short
+    lines = [f"{type(obj).__name__}("]
+    for prefix, value in _fields(obj, positional):
+        inline = f"    {prefix}{_indent(repr(value), 4)},"
+        if isinstance(value, tuple) and len(value) > 1 and len(inline) > _LINE:
+            lines.append(f"    {prefix}(")
+            lines.extend(f"        {_indent(repr(item), 8)}," for item in value)
+            lines.append("    ),")
+        else:
+            lines.append(inline)
+    lines.append(")")
+    return "\n".join(lines)
+
+
+def _indent(text: str, spaces: int) -> str:
+    """*text* with every line after the first indented by *spaces*."""
+    return text.replace("\n", "\n" + " " * spaces)
 
 
 def _to_group_label(value: Any) -> str:
@@ -556,8 +608,38 @@ class ScoringModel:
     timezone: str = attrs.field(default="UTC", kw_only=True, converter=_to_timezone)
 
     def __repr__(self) -> str:
-        """The constructor call, without the fields left at their defaults."""
-        return short_repr(self, ("name", "rules"))
+        """The constructor call, without the fields left at their defaults.
+
+        One line when it is short, else one field and one rule a line:
+
+        >>> ScoringModel("m", [Rule("form.submitted", 10)])
+        ScoringModel('m', (Rule('form.submitted', 10.0),))
+        """
+        return long_repr(self, ("name", "rules"))
+
+    def _repr_html_(self) -> str:
+        """The model's settings and a table of its rules, for Jupyter."""
+        settings = [
+            f"{prefix}{value!r}"
+            for prefix, value in _fields(self, ("name", "rules"))[2:]
+        ]
+        columns = ("rule", "kind", "points", "when", "aging", "once per", "limit")
+        rows = [
+            (
+                r.label,
+                " | ".join(r.kinds),
+                r.points,
+                "" if r.when is None else repr(r.when),
+                "(model)" if r.aging is None else repr(r.aging),
+                "" if r.once_per is None else ", ".join(r.once_per) or "(ever)",
+                r.limit,
+            )
+            for r in self.rules
+        ]
+        caption = f"ScoringModel {self.name!r}" + (
+            f": {', '.join(settings)}" if settings else ""
+        )
+        return html_table(columns, rows, caption=caption, limit=len(rows))
 
     def __attrs_post_init__(self) -> None:
         """Check that every rule's group is one of the model's groups."""

@@ -28,6 +28,7 @@ from leadscore.exceptions import InvalidModelError
 
 from ._events import from_micros, to_micros
 from ._limits import MAX_DAYS, MAX_MONTHS, MAX_STEPS, shorten
+from ._numbers import foreign_int, foreign_number
 
 __all__ = [
     "FAR_US",
@@ -208,6 +209,17 @@ def check_schedule(schedule: object) -> tuple[Step, ...]:
     return tuple(out)
 
 
+def _plain_numbers(months: Any, period: Any, weight: Any) -> tuple[Any, Any, Any]:
+    """A step's numbers of another library (``np.int64``) as plain ones."""
+    if not isinstance(months, int):
+        whole = foreign_int(months)
+        months = months if whole is None else whole
+    if not isinstance(weight, int | float):
+        number = foreign_number(weight)
+        weight = weight if number is None else number
+    return months, period, weight
+
+
 def _check_step(item: object, path: str) -> Step:
     if not isinstance(item, tuple) or len(item) != 3:
         raise InvalidModelError(
@@ -215,7 +227,7 @@ def _check_step(item: object, path: str) -> Step:
             path=path,
             value=item,
         )
-    months, period, weight = item
+    months, period, weight = _plain_numbers(*item)
     if isinstance(months, bool) or not isinstance(months, int):
         raise InvalidModelError(
             f"months must be a whole number, got {shorten(months)}",
