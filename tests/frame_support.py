@@ -32,10 +32,14 @@ def rows(events: list[ls.Event]) -> list[dict[str, Any]]:
 
 def to_pandas(events: list[ls.Event]) -> pd.DataFrame:
     """The events as a pandas DataFrame (aware UTC timestamps, microseconds)."""
-    df = pd.DataFrame(rows(events), columns=["contact", "kind", "at", "id", "value", *ATTRS])
-    df["at"] = pd.to_datetime(
-        [e.at for e in events], utc=True
-    ).as_unit("us") if events else pd.Series([], dtype="datetime64[us, UTC]")
+    df = pd.DataFrame(
+        rows(events), columns=["contact", "kind", "at", "id", "value", *ATTRS]
+    )
+    df["at"] = (
+        pd.to_datetime([e.at for e in events], utc=True).as_unit("us")
+        if events
+        else pd.Series([], dtype="datetime64[us, UTC]")
+    )
     for col in ("contact", "kind", "id", *ATTRS):
         df[col] = df[col].astype("string")
     df["value"] = df["value"].astype("float64")
@@ -100,9 +104,12 @@ def event_tables(draw: st.DrawFn, max_size: int = 30) -> list[ls.Event]:
     events = draw(strategies.event_lists(max_size=max_size))
     with_ids = []
     for i, e in enumerate(events):
+        named = e
         if draw(st.booleans()):
-            e = ls.Event(e.contact, e.kind, e.at, e.attrs, value=e.value, id=f"e{i}")
-        with_ids.append(e)
+            named = ls.Event(
+                e.contact, e.kind, e.at, e.attrs, value=e.value, id=f"e{i}"
+            )
+        with_ids.append(named)
     replays = draw(st.lists(st.sampled_from(with_ids), max_size=3)) if with_ids else []
     ties = []
     if with_ids and draw(st.booleans()):

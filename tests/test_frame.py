@@ -7,7 +7,6 @@ import polars as pl
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import leadscore as ls
 from leadscore import frame, strategies

@@ -80,7 +80,7 @@ def spark():
 
 
 def spark_frame(spark, events):
-    from pyspark.sql import types as T
+    from pyspark.sql import types as T  # noqa: N812 - PySpark's own spelling
 
     table = to_arrow(events)
     fields = {
@@ -117,9 +117,7 @@ def test_a_seed_example_on_postgres(postgres):
     assert ls.score(model, events, as_of) == as_dict(postgres.to_pyarrow(result))
 
 
-@settings(
-    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(models_using_everything(), event_tables(), strategies.instants(days=480))
 def test_every_feature_together_on_postgres(postgres, model, events, as_of):
     name = f"events_{uuid.uuid4().hex}"
@@ -145,10 +143,10 @@ def test_a_pyspark_frame_gives_a_pyspark_frame(spark):
     assert {"ann": 5.0, "bob": 0.0} == as_dict(out)
 
 
-@settings(
-    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    models_using_everything(), event_tables(max_size=15), strategies.instants(days=480)
 )
-@given(models_using_everything(), event_tables(max_size=15), strategies.instants(days=480))
 def test_every_feature_together_on_spark(spark, model, events, as_of):
     got = as_dict(frame.score(model, spark_frame(spark, events), as_of))
     close(ls.score(model, events, as_of), got, scale_of(model, events))

@@ -41,7 +41,9 @@ def good(**over):
     base = {
         "contact": ["ann", "bob"],
         "kind": ["form.submitted", "page.viewed"],
-        "at": pd.to_datetime(["2024-05-02T09:15:00Z", "2024-05-03T08:02:00Z"], utc=True),
+        "at": pd.to_datetime(
+            ["2024-05-02T09:15:00Z", "2024-05-03T08:02:00Z"], utc=True
+        ),
         "path": ["/x", "/pricing"],
     }
     base.update(over)
@@ -90,7 +92,9 @@ def test_naive_timestamps_are_refused_unless_they_are_said_to_be_utc():
     error = refused(df)
     assert "at" == error.field
     assert "naive" in str(error)
-    assert {"ann": 10.0, "bob": 20.0} == as_dict(frame.score(MODEL, df, AS_OF, tz="UTC"))
+    assert {"ann": 10.0, "bob": 20.0} == as_dict(
+        frame.score(MODEL, df, AS_OF, tz="UTC")
+    )
 
 
 def test_parquet_files_a_directory_and_a_glob(tmp_path):
@@ -248,9 +252,18 @@ def test_cdnow_segments_through_pandas_polars_and_parquet_equal_the_pure_ones(
 def test_cdnow_action_scores_equal_the_pure_ones(cdnow_parquet):
     pure = ls.action_scores(CDNOW, CDNOW_AS_OF)
     out = frame.action_scores(cdnow_parquet, CDNOW_AS_OF)
-    got = {r.contact: (r.recency, r.frequency, r.value, r.social, r.total) for r in out.itertuples()}
+    got = {
+        r.contact: (r.recency, r.frequency, r.value, r.social, r.total)
+        for r in out.itertuples()
+    }
     assert {
-        c: (float(s.recency), float(s.frequency), float(s.value), float(s.social), s.total)
+        c: (
+            float(s.recency),
+            float(s.frequency),
+            float(s.value),
+            float(s.social),
+            s.total,
+        )
         for c, s in pure.items()
     } == got
 
@@ -260,7 +273,9 @@ purchases = st.lists(
     st.builds(
         lambda c, k, t, v: ls.Event(c, k, t, value=v),
         st.sampled_from(("ann", "bob", "cy", "dee")),
-        st.sampled_from(("order.paid", "order.refunded", "page.viewed", "social.connected")),
+        st.sampled_from(
+            ("order.paid", "order.refunded", "page.viewed", "social.connected")
+        ),
         strategies.instants(days=400),
         money,
     ),
@@ -295,8 +310,12 @@ def test_scores_do_not_depend_on_the_session_zone(monkeypatch):
     import time
 
     events = [
-        ls.Event("ann", "form.submitted", dt.datetime(2024, 3, 10, 6, 30, tzinfo=dt.UTC)),
-        ls.Event("ann", "form.submitted", dt.datetime(2024, 11, 3, 5, 30, tzinfo=dt.UTC)),
+        ls.Event(
+            "ann", "form.submitted", dt.datetime(2024, 3, 10, 6, 30, tzinfo=dt.UTC)
+        ),
+        ls.Event(
+            "ann", "form.submitted", dt.datetime(2024, 11, 3, 5, 30, tzinfo=dt.UTC)
+        ),
     ]
     model = ls.ScoringModel(
         "m",

@@ -67,7 +67,7 @@ assert_type(
 
 action = ls.ActionScore(recency=0.77, frequency=0.01, value=0.01, social=1.0)
 assert_type(action.total, int)
-assert_type(ls.action_scores([e], at), dict[str, ls.ActionScore])
+assert_type(ls.action_scores([e], at)["ann"], ls.ActionScore)
 assert_type(ls.rfm_segments([e], at, bins=4)["ann"].segment, str | None)
 assert_type(ls.rfm_segments([e], at)["ann"].spend, Decimal | None)
 assert_type(ls.rfm_segments([e], at)["ann"].recency_days, float | None)

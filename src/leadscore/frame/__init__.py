@@ -86,7 +86,9 @@ def score(
     expr = compile_score(model, source.table, at, cols)
     if not source.runs(expr):
         source = source.on_duckdb()
-        expr = compile_score(model, source.table, at, attrs.evolve(cols, bytewise=False))
+        expr = compile_score(
+            model, source.table, at, attrs.evolve(cols, bytewise=False)
+        )
     return source.result(expr)
 
 

@@ -50,6 +50,8 @@ __all__ = ["AT", "Columns", "compile_score"]
 AT = "_ls_at"
 #: Internal columns carry this prefix; no attribute may.
 PREFIX = "_ls_"
+#: A constant for "no match" (ibis.literal(False) would read as a flag argument).
+FALSE = False
 #: The first representable instant (``datetime.min`` in UTC).
 FIRST_US = to_micros(dt.datetime.min.replace(tzinfo=dt.UTC))
 
@@ -114,7 +116,7 @@ def condition(c: Condition, t: ir.Table, cols: Columns) -> ir.BooleanValue:
     if isinstance(c, Not):
         return ~condition(c.condition, t, cols)
     assert isinstance(c, Compare)
-    return _compare(c, t, cols, ibis.literal(False))
+    return _compare(c, t, cols, ibis.literal(value=False))
 
 
 def _compare(
@@ -132,7 +134,11 @@ def _compare(
             return ~false if operand is False else false
         return col.notnull() if operand else col.isnull()
     if op in {"eq", "ne", "in_"}:
-        operands = operand if op == "in_" else (operand,)
+        operands: tuple[Any, ...] = (
+            operand if isinstance(operand, tuple) else (operand,)
+        )
+        if op != "in_":
+            operands = (operand,)
         tests = [_equal(col, kind, o, false) for o in operands]
         out = tests[0] if tests else false
         for x in tests[1:]:
@@ -150,14 +156,14 @@ def _compare(
         test = {"gt": x > operand, "ge": x >= operand, "lt": x < operand}.get(
             op, x <= operand
         )
-        return test.fill_null(False)
+        return test.fill_null(FALSE)
     if kind != "str" or not isinstance(operand, str):
         return false  # contains on a tuple: frames hold none
     if op == "contains":
-        return col.contains(operand).fill_null(False)
+        return col.contains(operand).fill_null(FALSE)
     if op == "startswith":
-        return col.startswith(operand).fill_null(False)
-    return col.endswith(operand).fill_null(False)
+        return col.startswith(operand).fill_null(FALSE)
+    return col.endswith(operand).fill_null(FALSE)
 
 
 def _equal(
@@ -167,7 +173,7 @@ def _equal(
         return ~false if col is None else col.isnull()
     if col is None or kind is None or not _fits(kind, operand):
         return false
-    return (col == operand).fill_null(False)
+    return (col == operand).fill_null(FALSE)
 
 
 def _collated(col: Any, cols: Columns) -> Any:
@@ -181,7 +187,7 @@ DAY_US = 86_400_000_000
 
 
 def first_true(test: Callable[[int], bool], lo: int, hi: int) -> int:
-    """The least n in [lo, hi] with test(n), for a test false then true; hi + 1 if none."""
+    """The least n in [lo, hi] with test(n) (false, then true); hi + 1 if none."""
     while lo < hi:
         mid = (lo + hi) // 2
         if test(mid):
@@ -363,7 +369,7 @@ def canonical_order(t: ir.Table, cols: Columns) -> list[Any]:
     names = sorted(cols.types)
     for i, name in enumerate(names):
         later = [t[n].notnull() for n in names[i + 1 :]]
-        any_later: Any = ibis.literal(False)
+        any_later: Any = ibis.literal(value=False)
         for x in later:
             any_later |= x
         flag = ibis.cases((t[name].notnull(), 1), (any_later, 2), else_=0)
@@ -376,10 +382,7 @@ def canonical_order(t: ir.Table, cols: Columns) -> list[Any]:
 def _key_cols(t: ir.Table, keys: Sequence[str], cols: Columns) -> list[Any]:
     import ibis
 
-    out = []
-    for k in keys:
-        out.append(t[k] if k in cols.types else ibis.literal(None, type="string"))
-    return out
+    return [t[k] if k in cols.types else ibis.null("string") for k in keys]
 
 
 def compile_score(
@@ -451,7 +454,7 @@ class _Compiler:
             return t
         import ibis
 
-        special: Any = ibis.literal(False)
+        special: Any = ibis.literal(value=False)
         if self.cols.specials:
             special = t["kind"].isin(sorted(self.cols.specials))
         named = (
@@ -495,7 +498,7 @@ class _Compiler:
             r = r.mutate(
                 _ls_n=ibis.row_number().over(group_by="contact", order_by=order)
             )
-            r = r.filter(r._ls_n == 0)
+            r = r.filter(r["_ls_n"] == 0)
             restarts = r.select(
                 "contact",
                 _ls_cut=r[AT],
@@ -530,7 +533,7 @@ class _Compiler:
                 kinds.update(rule.ended_by)
                 flags[f"_ls_e{i}"] = t["kind"].isin(sorted(rule.ended_by))
         if not kinds:
-            return t.filter(ibis.literal(False)).mutate(**flags)
+            return t.filter(ibis.literal(value=False)).mutate(**flags)
         return t.filter(t["kind"].isin(sorted(kinds))).mutate(**flags)
 
     @property
@@ -552,7 +555,7 @@ class _Compiler:
         counted = [t[f"_ls_m{i}"] for i in range(n)]
         rank: Any = ibis.literal(0)
         if any(model.policy(r).kind == "by_count" for r in model.rules):
-            anyc: Any = ibis.literal(False)
+            anyc: Any = ibis.literal(value=False)
             for c in counted:
                 anyc |= c
             t = t.mutate(_ls_any=anyc)
@@ -592,7 +595,7 @@ class _Compiler:
             inside = members[g.name]
             if g.once_per is None or not inside:
                 continue
-            flag: Any = ibis.literal(False)
+            flag: Any = ibis.literal(value=False)
             for i in inside:
                 flag |= t[f"_ls_m{i}"]
             t = t.mutate(_ls_in=flag)

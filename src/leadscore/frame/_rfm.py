@@ -100,8 +100,10 @@ def rfm_segments(
     t = source.table.filter(source.table[AT] <= as_of_us)
     purchase, refund = sorted(set(purchase_kinds)), sorted(set(refund_kinds))
     bought = t["kind"].isin(purchase)
-    per = t.filter(bought).group_by("contact").aggregate(
-        _ls_last=t[AT].max(), _ls_n=t["contact"].count()
+    per = (
+        t.filter(bought)
+        .group_by("contact")
+        .aggregate(_ls_last=t[AT].max(), _ls_n=t["contact"].count())
     )
     rows = source.execute(per)
     last = {r["contact"]: r["_ls_last"] for r in rows}
@@ -184,8 +186,14 @@ def action_scores(
         source,
         ["contact", "recency", "frequency", "value", "social", "total"],
         [
-            (c, float(s.recency), float(s.frequency), float(s.value), float(s.social))
-            + (s.total,)
+            (
+                c,
+                float(s.recency),
+                float(s.frequency),
+                float(s.value),
+                float(s.social),
+                s.total,
+            )
             for c, s in out.items()
         ],
         {"contact": "string", "total": "int64"},

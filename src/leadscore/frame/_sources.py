@@ -21,16 +21,6 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from leadscore.exceptions import InvalidEventError
-from leadscore.model._events import (
-    CONTACT_MERGED,
-    SCORE_ADJUSTED,
-    SCORE_RESET,
-    SCORE_SET,
-    SPECIAL_KINDS,
-    Event,
-    from_micros,
-)
-from leadscore.model._limits import shorten
 
 from ._compile import AT, PREFIX
 
@@ -250,7 +240,11 @@ def _files(path: str | os.PathLike[str]) -> tuple[Any, Any, bool]:
     text = os.fspath(path)
     p = Path(text)
     pattern = str(p / "**" / "*") if p.is_dir() else text
-    names = sorted(f for f in glob.glob(pattern, recursive=True) if Path(f).is_file())
+    names = sorted(
+        f
+        for f in glob.glob(pattern, recursive=True)  # noqa: PTH207 - a user's glob
+        if Path(f).is_file()
+    )
     if not names:
         raise InvalidEventError(f"no file matches {text!r}", field="events", value=text)
     suffixes = {Path(f).suffix.lower() for f in names}
@@ -343,6 +337,7 @@ def _normalise(
 
     engine = getattr(backend, "name", "")
     names = dict.fromkeys(FIELDS)
+    have = sorted(c for c in t.columns if c not in (ROW, FILE))
     for field in FIELDS:
         col = mapping.get(field, field)
         if col in t.columns:
@@ -350,14 +345,13 @@ def _normalise(
         elif field in mapping:
             raise InvalidEventError(
                 f"columns[{field!r}] names the column {col!r}, which the events do "
-                f"not have (they have {sorted(c for c in t.columns if c not in (ROW, FILE))})",
+                f"not have (they have {have})",
                 field=f"columns[{field!r}]",
                 value=col,
             )
         elif field in {"contact", "kind", "at"}:
             raise InvalidEventError(
-                f"the events have no {field!r} column (they have "
-                f"{sorted(c for c in t.columns if c not in (ROW, FILE))}); name it "
+                f"the events have no {field!r} column (they have {have}); name it "
                 f"with columns={{{field!r}: ...}}",
                 field=field,
                 value=None,
@@ -366,9 +360,10 @@ def _normalise(
     used = {c for c in names.values() if c is not None}
     out: dict[str, Any] = {}
     for field in ("contact", "kind"):
-        col = names[field]
-        assert col is not None
-        dtype = schema[col]
+        named = names[field]
+        assert named is not None
+        dtype = schema[named]
+        col = named
         if dtype.is_integer():
             out[field] = t[col].cast("string")
         elif dtype.is_string():
@@ -466,7 +461,9 @@ def _instants(
 
 
 #: An ISO 8601 instant: a time of day, then its offset (Z, +hh, +hhmm or +hh:mm).
-OFFSET = r"[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$"
+OFFSET = (
+    r"[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$"
+)
 
 
 def _parsed(text: Any, tz: str | None) -> Any:
@@ -480,7 +477,9 @@ def _parsed(text: Any, tz: str | None) -> Any:
     parsed = text.try_cast("timestamp('UTC')")
     if tz == "UTC":
         return parsed
-    return ibis.cases((text.re_search(OFFSET), parsed), else_=ibis.null("timestamp('UTC')"))
+    return ibis.cases(
+        (text.re_search(OFFSET), parsed), else_=ibis.null("timestamp('UTC')")
+    )
 
 
 def epoch_us(at: Any, engine: str) -> Any:

@@ -9,21 +9,21 @@ import ibis.expr.datatypes as idt
 __all__ = ["date_part", "epoch_us", "float8", "unix_micros"]
 
 
-@ibis.udf.scalar.builtin(name="epoch_us")
-def epoch_us(a: idt.timestamp) -> idt.int64:  # type: ignore[empty-body]
+@ibis.udf.scalar.builtin(name="epoch_us")  # type: ignore[untyped-decorator]
+def epoch_us(a: idt.timestamp) -> idt.int64:
     """DuckDB: microseconds since the epoch."""
 
 
-@ibis.udf.scalar.builtin(name="unix_micros")
-def unix_micros(a: idt.timestamp) -> idt.int64:  # type: ignore[empty-body]
+@ibis.udf.scalar.builtin(name="unix_micros")  # type: ignore[untyped-decorator]
+def unix_micros(a: idt.timestamp) -> idt.int64:
     """Spark: microseconds since the epoch."""
 
 
-@ibis.udf.scalar.builtin(name="date_part")
-def date_part(unit: str, a: idt.timestamp) -> idt.Decimal(38, 6):  # type: ignore[empty-body,valid-type]
+@ibis.udf.scalar.builtin(name="date_part")  # type: ignore[untyped-decorator]
+def date_part(unit: str, a: idt.timestamp) -> idt.Decimal(38, 6):  # type: ignore[valid-type]
     """PostgreSQL: ``date_part('epoch', ts)``, seconds as an exact numeric."""
 
 
-@ibis.udf.scalar.builtin(name="float8")
-def float8(a: idt.float64) -> idt.float64:  # type: ignore[empty-body]
+@ibis.udf.scalar.builtin(name="float8")  # type: ignore[untyped-decorator]
+def float8(a: idt.float64) -> idt.float64:
     """PostgreSQL: a double, where its literals would make a ``numeric``."""

@@ -448,8 +448,8 @@ class EventReader:
         )
 
     def _parquet(self) -> Iterator[_Record]:
-        import pyarrow as pa  # type: ignore[import-untyped]
-        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
         try:
             file = pq.ParquetFile(self.source)

@@ -132,8 +132,8 @@ def write_events(
 
 
 def _write_parquet(rows: list[Event], keys: list[str], path: Path) -> None:
-    import pyarrow as pa  # type: ignore[import-untyped]
-    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     columns: dict[str, Any] = {
         "contact": pa.array([e.contact for e in rows], pa.string()),
