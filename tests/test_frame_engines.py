@@ -143,7 +143,7 @@ def test_a_pyspark_frame_gives_a_pyspark_frame(spark):
     assert {"ann": 5.0, "bob": 0.0} == as_dict(out)
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     models_using_everything(), event_tables(max_size=15), strategies.instants(days=480)
 )
