@@ -43,13 +43,13 @@ def main() -> None:
         }
     )
     scores = frame.score(MODEL, table, AS_OF)
-    print(
-        f"{len(table):,} purchases, {len(scores):,} customers scored as of {AS_OF:%Y-%m-%d}"
-    )
+    print(f"{len(table):,} purchases, {len(scores):,} customers", end=" ")
+    print(f"scored as of {AS_OF:%Y-%m-%d}")
     print(scores.sort_values("score", ascending=False).head(5).to_string(index=False))
     pure = ls.score(MODEL, events, AS_OF)
     assert all(
-        abs(pure[c] - s) < 1e-9 for c, s in zip(scores["contact"], scores["score"])
+        abs(pure[c] - s) < 1e-9
+        for c, s in zip(scores["contact"], scores["score"], strict=True)
     )
 
     with tempfile.TemporaryDirectory() as folder:

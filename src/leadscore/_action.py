@@ -442,22 +442,33 @@ def action_scores(
     net, exp = scaled_sums(money)
     counts = {c: len(n) for c, n in networks.items()}
     contacts = others.union(last, money, networks)
-    return scores_of(config, as_of_us, contacts, last, count, net, exp, counts)
+    return scores_of(
+        config,
+        as_of_us,
+        contacts,
+        last=last,
+        count=count,
+        net=net,
+        exp=exp,
+        networks=counts,
+    )
 
 
 def scores_of(
     config: ActionScoreConfig,
     as_of_us: int,
     contacts: Iterable[str],
+    *,
     last: Mapping[str, int],
     count: Mapping[str, int],
     net: Mapping[str, int],
     exp: int,
     networks: Mapping[str, int],
 ) -> ActionScores:
-    """The scores from each contact's last activity, activity count, exact net
-    spend (units of ``10**exp``) and number of networks.
+    """The scores from each contact's activity, exact net spend and networks.
 
+    *last* is the latest activity, *count* the activities in the window, *net* the
+    net spend in units of ``10**exp``, *networks* the number of networks.
     Shared with ``leadscore.frame``, which computes those in a query.
     """
     spend = {c: s for c, s in net.items() if s > 0}

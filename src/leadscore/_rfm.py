@@ -182,13 +182,23 @@ def rfm_segments(
         return RFMSegments()
     # Exact: equal spend is equal whatever the order or the split of the amounts.
     spend, exp = scaled_sums({c: money[c] for c in last})
-    return segments_of(last, count, spend, exp, as_of_us, bins, segments, table)
+    return segments_of(
+        last,
+        count,
+        spend,
+        exp=exp,
+        as_of_us=as_of_us,
+        bins=bins,
+        segments=segments,
+        table=table,
+    )
 
 
 def segments_of(
     last: Mapping[str, int],
     count: Mapping[str, int],
     spend: Mapping[str, int],
+    *,
     exp: int,
     as_of_us: int,
     bins: int,

@@ -114,7 +114,16 @@ def rfm_segments(
     places = _places(source, t.filter(signed.notnull()).select(value=signed))
     spend, exp = _spend(source, t, signed, places)
     spend = {c: spend.get(c, 0) for c in last}
-    out = segments_of(last, count, spend, exp, as_of_us, bins, segments, table)
+    out = segments_of(
+        last,
+        count,
+        spend,
+        exp=exp,
+        as_of_us=as_of_us,
+        bins=bins,
+        segments=segments,
+        table=table,
+    )
     return _table(
         source,
         ["contact", "r", "f", "m", "code", "segment"],
@@ -181,7 +190,16 @@ def action_scores(
     )
     places = _places(source, t.filter(signed.notnull()).select(value=signed))
     net, exp = _spend(source, t, signed, places)
-    out = scores_of(config, as_of_us, contacts, last, count, net, exp, nets)
+    out = scores_of(
+        config,
+        as_of_us,
+        contacts,
+        last=last,
+        count=count,
+        net=net,
+        exp=exp,
+        networks=nets,
+    )
     return _table(
         source,
         ["contact", "recency", "frequency", "value", "social", "total"],
