@@ -123,7 +123,15 @@ def load(
     events: Any, *, columns: Mapping[str, str] | None = None, tz: str | None = None
 ) -> Source:
     """Normalise and check *events*; see :func:`leadscore.frame.score`."""
-    import ibis
+    try:
+        import ibis
+        import pyarrow  # noqa: F401 - every input kind passes through Arrow
+    except ImportError as error:
+        msg = (
+            f"leadscore.frame needs the frame extra ({error.name} is missing): "
+            f"pip install 'leadscore[frame]'"
+        )
+        raise ImportError(msg, name=error.name) from error
 
     mapping = _mapping(columns)
     kind = _module(events)
