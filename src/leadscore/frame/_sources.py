@@ -125,7 +125,7 @@ def load(
     """Normalise and check *events*; see :func:`leadscore.frame.score`."""
     try:
         import ibis
-        import pyarrow  # noqa: F401 - every input kind passes through Arrow
+        import pyarrow as pa  # noqa: F401 - every input kind passes through Arrow
     except ImportError as error:
         msg = (
             f"leadscore.frame needs the frame extra ({error.name} is missing): "
