@@ -125,7 +125,7 @@ def load(
     """Normalise and check *events*; see :func:`leadscore.frame.score`."""
     try:
         import ibis
-        import pyarrow as pa  # noqa: F401 - every input kind passes through Arrow
+        import pyarrow as pa  # every input kind passes through Arrow
     except ImportError as error:
         msg = (
             f"leadscore.frame needs the frame extra ({error.name} is missing): "
@@ -139,7 +139,7 @@ def load(
         con, table, lines = _files(events)
         source = _normalise(table, mapping, tz, con, _to_pandas, lines=lines)
     elif kind == "pandas":
-        import pyarrow as pa
+        import pyarrow as pa  # every input kind passes through Arrow
 
         arrow = pa.Table.from_pandas(events, preserve_index=False)
         source = _local(arrow, mapping, tz, _to_pandas)
