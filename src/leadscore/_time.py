@@ -21,7 +21,7 @@ from .paths._history import History, crossings_of, to_us
 from .paths._sweep import CountSweep, integer_sweep
 from .plan._compile import compile_model
 from .plan._strategy import Path
-from .results import BandChange, Crossing, ScoreChange
+from .results import BandChange, Crossing, Crossings, ScoreChange, Timeline
 from .typing import Instant
 
 __all__ = [
@@ -51,7 +51,7 @@ def timeline(
     start: Instant | None = None,
     end: Instant | None = None,
     step: dt.timedelta | None = None,
-) -> list[tuple[dt.datetime, float]]:
+) -> Timeline:
     """The contact's score over time: ``[(at, score), ...]``, sorted.
 
     One point at the contact's first event (or at *start*, if later), then one at
@@ -83,7 +83,7 @@ def timeline(
     history = History(fold(model, events))
     steps = history.steps(contact, end_us)
     if not steps:
-        return []
+        return Timeline()
     instants = {t for t, _ in steps}
     if start_us is not None:
         instants.add(max(start_us, steps[0][0]))
@@ -94,7 +94,7 @@ def timeline(
             instants.add(t)
             t += size
     lo = max(start_us or steps[0][0], steps[0][0])
-    out: list[tuple[dt.datetime, float]] = []
+    out = Timeline()
     for t in sorted(instants):
         if t < lo:
             continue
@@ -113,7 +113,7 @@ def crossings(
     *,
     first_only: bool = True,
     until: Instant | None = None,
-) -> list[Crossing]:
+) -> Crossings:
     """When contacts' scores reach (``>=``, "up") or fall below ("down") *threshold*.
 
     With ``first_only=True`` (HighLevel's "score first exceeds"), only each
@@ -168,7 +168,7 @@ def crossings(
                     crossings_of(history, contact, threshold, first_only, until_us)
                 )
     found.sort(key=lambda c: (c.at, c.contact))
-    return found
+    return Crossings(found)
 
 
 def changes(

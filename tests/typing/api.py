@@ -26,14 +26,16 @@ model = ls.ScoringModel(
     aging=ls.AgingPolicy.expire_after(months=6),
     bounds=(0, 100),
 )
-assert_type(ls.score(model, [e], at), dict[str, float])
+assert_type(ls.score(model, [e], at), ls.results.Scores)
+scores: dict[str, float] = ls.score(model, [e], at)  # still a dict
 assert_type(ls.score_many([model], [e], at), dict[str, dict[str, float]])
 ledger = ls.fold(model, [e])
 assert_type(ledger, ls.Ledger)
-assert_type(ls.fold(model, [e], ledger).scores(at), dict[str, float])
+assert_type(ls.fold(model, [e], ledger).scores(at), ls.results.Scores)
 assert_type(ledger.score("ann", at), float)
 rows = ls.explain(model, [e], "ann", at)
-assert_type(rows, list[ls.Contribution])
+assert_type(rows, ls.results.Explanation)
+assert_type(rows[0], ls.Contribution)
 assert_type(rows[0].rule, ls.Rule | None)
 assert_type(ls.AgingPolicy.by_count(0.5).weight(at, at, rank=2), float)
 assert_type(ls.AgingPolicy.inverse(days=30), ls.AgingPolicy)
@@ -55,8 +57,11 @@ assert_type(grading.grades([e], at), dict[str, str])
 assert_type(config.load("model.toml", ls.FitModel), ls.FitModel)
 assert_type(config.from_json("{}"), ls.ScoringModel)
 
-assert_type(ls.timeline(model, [e], "ann"), list[tuple[dt.datetime, float]])
-assert_type(ls.crossings(model, [e], 50, first_only=False, until=at), list[ls.Crossing])
+assert_type(ls.timeline(model, [e], "ann"), ls.results.Timeline)
+assert_type(ls.timeline(model, [e], "ann")[0], tuple[dt.datetime, float])
+assert_type(
+    ls.crossings(model, [e], 50, first_only=False, until=at), ls.results.Crossings
+)
 assert_type(ls.changes(model, [e], "ann"), list[ls.ScoreChange])
 assert_type(ls.segment(model, [e], ls.presets.hot_leads(), at), list[str])
 assert_type(ls.what_if(model, model, [e], at).rows, tuple[ls.ScoreDiff, ...])

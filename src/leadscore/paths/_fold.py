@@ -18,7 +18,7 @@ from leadscore.plan._compile import (
     ingest,
 )
 from leadscore.plan._strategy import Path
-from leadscore.results import Contribution
+from leadscore.results import Explanation, Scores
 from leadscore.typing import Instant
 
 from ._evaluate import MergeIndex, Scorer, Source, inbound
@@ -168,14 +168,14 @@ class Ledger:
         """The contacts the ledger has seen (merged-away ones included)."""
         return iter(self._contacts)
 
-    def scores(self, as_of: Instant) -> dict[str, float]:
+    def scores(self, as_of: Instant) -> Scores:
         """Every reported contact's score at *as_of*, sorted by contact.
 
         Reports the same contacts with the same scores as :func:`score`.
         """
         found = _scores(self._compiled, self._contacts, self._index(), _as_of_us(as_of))
         # The trie iterates in hash order, which differs between processes.
-        return dict(sorted(found.items()))
+        return Scores(sorted(found.items()))
 
     def score(self, contact: str, as_of: Instant) -> float:
         """One contact's score at *as_of*.
@@ -225,12 +225,12 @@ class Ledger:
             scorer = self._cache["scorer"] = Scorer(self._compiled, 0)
         return scorer
 
-    def explain(self, contact: str, as_of: Instant) -> list[Contribution]:
+    def explain(self, contact: str, as_of: Instant) -> Explanation:
         """The rows that make up *contact*'s score at *as_of* (see :func:`explain`)."""
         as_of_us = _as_of_us(as_of)
         scorer = self._scorer().at(as_of_us)
         index = self._index()
-        rows: list[Contribution] = []
+        rows = Explanation()
         if index is None or index.owner(contact, as_of_us) == contact:
             sources = self._sources(contact, index, as_of_us)
             if sources:
@@ -309,9 +309,7 @@ def fold(
     return ledger._with(accs, merges, ids)  # noqa: SLF001
 
 
-def score(
-    model: ScoringModel, events: Iterable[Event], as_of: Instant
-) -> dict[str, float]:
+def score(model: ScoringModel, events: Iterable[Event], as_of: Instant) -> Scores:
     """Every contact's score at *as_of*: ``{contact: score}``.
 
     The order of the dict carries no meaning (it is the same for the same input
@@ -351,14 +349,14 @@ def score(
     compiled = compile_model(model)
     if compiled.strategy.score is not Path.STREAM:
         (accs,), (merges,), _ = ingest([compiled], _events(events), {})
-        return _scores(compiled, accs, _merge_index(compiled, merges), as_of_us)
+        return Scores(_scores(compiled, accs, _merge_index(compiled, merges), as_of_us))
     scorer = Scorer(compiled, as_of_us)
     initial = model.initial
     if compiled.strategy.whole_sums:
         sums, special, again = stream_whole_sums(compiled, scorer, _events(events))
         clamp = model.clamp
         out = {c: clamp(initial + v) for c, v in sums.items()}
-        return _with_special(compiled, out, special, again, as_of_us)
+        return Scores(_with_special(compiled, out, special, again, as_of_us))
     totals, special, again = stream_scores(compiled, scorer, _events(events))
     if scorer.plain_sum and model.bounds is None and not initial and model.rules:
         out = dict(zip(totals, map(sum, totals.values()), strict=True))
@@ -368,7 +366,7 @@ def score(
     else:
         combine = scorer.combine
         out = {c: combine(initial, t, 0.0) for c, t in totals.items()}
-    return _with_special(compiled, out, special, again, as_of_us)
+    return Scores(_with_special(compiled, out, special, again, as_of_us))
 
 
 def _with_special(
@@ -430,7 +428,7 @@ def score_many(
 
 def explain(
     model: ScoringModel, events: Iterable[Event], contact: str, as_of: Instant
-) -> list[Contribution]:
+) -> Explanation:
     """Why *contact* has its score at *as_of*: one row per counted event and rule.
 
     Manual changes are rows too (``rule=None``). Rows are in canonical event order.
