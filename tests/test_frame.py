@@ -60,3 +60,23 @@ def test_the_result_is_the_kind_given():
     out = frame.score(model, pl.from_arrow(to_arrow(events)), as_of)
     assert isinstance(out, pl.DataFrame)
     assert {"ann": 5.0} == as_dict(out)
+
+
+def test_the_polars_backend_runs_what_it_can_and_duckdb_the_rest(polars_backend):
+    """Ibis's Polars backend has no window functions: once_per falls back."""
+    import ibis
+
+    events = [
+        ls.Event("ann", "email.opened", "2024-05-01T10:00:00Z", {"message": "m1"}),
+        ls.Event("ann", "email.opened", "2024-05-02T10:00:00Z", {"message": "m1"}),
+    ]
+    table = polars_backend.create_table("events", to_arrow(events), overwrite=True)
+    as_of = "2024-06-01T00:00:00Z"
+    plain = ls.ScoringModel("m", [ls.Rule("email.opened", 5)])
+    result = frame.score(plain, table, as_of)
+    assert ibis.get_backend(result) is polars_backend
+    assert {"ann": 10.0} == as_dict(polars_backend.to_pyarrow(result))
+    once = ls.ScoringModel("m", [ls.Rule("email.opened", 5, once_per="message")])
+    result = frame.score(once, table, as_of)
+    assert ibis.get_backend(result) is not polars_backend
+    assert {"ann": 5.0} == as_dict(result.to_pyarrow())
