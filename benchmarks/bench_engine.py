@@ -1,10 +1,18 @@
-"""Benchmark: Engine ingest throughput per store, and read latency.
+"""Benchmark: the engine against the performance targets of issue 14.
 
-Ingest: events with ids over many contacts, through ``Engine.ingest`` (store append
-plus ledger fold plus score changes), into MemoryStore, SQLiteStore (batches of
-1,000 and of 1: the latter is one durable transaction per event) and PostgreSQL
-through SQLAlchemyStore (batches of 1,000; only when LEADSCORE_TEST_POSTGRES_URL
-is set). Reads: one contact's score and all scores, with 100,000 contacts.
+Sections (``--only`` picks some):
+
+ingest   100k events with ids in batches of 1,000, every preset, over 100k and
+         over 5k contacts: MemoryStore, SQLiteStore and (with
+         LEADSCORE_TEST_POSTGRES_URL) PostgreSQL, each SQL store against its
+         storage floor: a raw ``executemany`` of the same rows into a table with
+         the same indexes and pragmas, one transaction per batch.
+single   one durable event per transaction (SQLite): the median latency.
+open     opening an engine over N stored events (SQLite file): seconds and peak
+         memory, in a fresh process.
+advance  ``advance`` over one day of expiries with N contacts (MemoryStore).
+
+Every figure is measured here, once per run (``--repeat`` takes the best of N).
 """
 
 from __future__ import annotations
@@ -14,8 +22,12 @@ import datetime as dt
 import json
 import os
 import random
+import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,17 +36,23 @@ from typing import Any
 import leadscore as ls
 from leadscore.engine import Engine
 from leadscore.stores import MemoryStore, SQLiteStore
+from leadscore.stores._rows import EVENT_COLUMNS, to_row
 
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-AS_OF = dt.datetime(2024, 12, 31, tzinfo=dt.UTC)
-MODELS = {
-    # once_per on "Become a Customer": every read takes the general path
-    "activecampaign": ls.presets.activecampaign(),
-    # plain rules: reads take the fast path
-    "highlevel": ls.presets.highlevel(),
+PRESETS: dict[str, Callable[[], ls.ScoringModel]] = {
+    "highlevel": ls.presets.highlevel,
+    "activecampaign": ls.presets.activecampaign,
+    "email_engagement": ls.presets.email_engagement,
 }
-MODEL = MODELS["activecampaign"]
-KINDS = ("email.opened", "email.clicked", "email.replied", "page.viewed", "order.paid")
+KINDS = (
+    "email.opened",
+    "email.clicked",
+    "email.replied",
+    "email.delivered",
+    "page.viewed",
+    "form.submitted",
+    "order.paid",
+)
 
 
 def make(n: int, contacts: int, seed: int = 3, prefix: str = "e") -> list[ls.Event]:
@@ -44,94 +62,261 @@ def make(n: int, contacts: int, seed: int = 3, prefix: str = "e") -> list[ls.Eve
             f"c{rng.randrange(contacts)}",
             rng.choice(KINDS),
             T0 + dt.timedelta(minutes=rng.randrange(525_600)),
-            {"path": rng.choice(("/sales/a", "/checkout", "/blog"))},
+            {"path": rng.choice(("/pricing", "/checkout", "/blog")), "message": "m1"},
             id=f"{prefix}{i}",
         )
         for i in range(n)
     ]
 
 
-def ingest_rate(
-    new_store: Callable[[], Any], events: list[ls.Event], batch: int, repeat: int
-) -> dict[str, Any]:
-    """The best of *repeat* passes, each into a fresh store."""
-    best: dict[str, Any] = {}
-    for _ in range(repeat):
-        engine = Engine([MODEL], new_store())
+def engine_rate(
+    model: ls.ScoringModel, new_store: Callable[[], Any], events: list[ls.Event]
+) -> tuple[float, float]:
+    """Events per second through Engine.ingest, and the median batch in ms."""
+    engine = Engine([model], new_store(), thresholds={model.name: [25.0]})
+    latencies = []
+    t0 = time.perf_counter()
+    for i in range(0, len(events), 1000):
+        s = time.perf_counter()
+        engine.ingest(events[i : i + 1000])
+        latencies.append(time.perf_counter() - s)
+    rate = len(events) / (time.perf_counter() - t0)
+    engine.close()
+    return rate, statistics.median(latencies) * 1000
+
+
+FLOOR_DDL = (
+    """CREATE TABLE floor (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT UNIQUE, contact TEXT NOT NULL, kind TEXT NOT NULL,
+    at_us INTEGER NOT NULL, attrs TEXT NOT NULL, value REAL NOT NULL,
+    merged_from TEXT, checksum TEXT)""",
+    "CREATE INDEX floor_contact ON floor (contact)",
+    "CREATE INDEX floor_from ON floor (merged_from)",
+)
+
+
+def sqlite_floor(path: Path, events: list[ls.Event]) -> float:
+    """Rows per second of a raw executemany, one transaction per 1,000."""
+    rows = [to_row(e) for e in events]
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    for statement in FLOOR_DDL:
+        db.execute(statement)
+    marks = ", ".join("?" * len(EVENT_COLUMNS))
+    sql = f"INSERT INTO floor ({', '.join(EVENT_COLUMNS)}) VALUES ({marks})"  # noqa: S608
+    t0 = time.perf_counter()
+    for i in range(0, len(rows), 1000):
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany(sql, rows[i : i + 1000])
+        db.execute("COMMIT")
+    rate = len(rows) / (time.perf_counter() - t0)
+    db.close()
+    return rate
+
+
+def postgres_floor(url: str, events: list[ls.Event]) -> float:
+    import sqlalchemy as sa
+
+    rows = [dict(zip(EVENT_COLUMNS, to_row(e), strict=True)) for e in events]
+    engine = sa.create_engine(url)
+    with engine.begin() as db:
+        db.exec_driver_sql("DROP TABLE IF EXISTS floor")
+        db.exec_driver_sql(
+            "CREATE TABLE floor (seq BIGSERIAL PRIMARY KEY, event_id TEXT UNIQUE, "
+            "contact TEXT NOT NULL, kind TEXT NOT NULL, at_us BIGINT NOT NULL, "
+            "attrs TEXT NOT NULL, value DOUBLE PRECISION NOT NULL, merged_from TEXT, "
+            "checksum TEXT)"
+        )
+        db.exec_driver_sql("CREATE INDEX floor_contact ON floor (contact)")
+        db.exec_driver_sql("CREATE INDEX floor_from ON floor (merged_from)")
+    table = sa.Table("floor", sa.MetaData(), autoload_with=engine)
+    t0 = time.perf_counter()
+    for i in range(0, len(rows), 1000):
+        with engine.begin() as db:
+            db.execute(table.insert(), rows[i : i + 1000])
+    rate = len(rows) / (time.perf_counter() - t0)
+    with engine.begin() as db:
+        db.exec_driver_sql("DROP TABLE floor")
+    engine.dispose()
+    return rate
+
+
+def section_ingest(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    url = os.environ.get("LEADSCORE_TEST_POSTGRES_URL")
+    for contacts in args.contacts:
+        events = make(args.events, contacts)
+        for name, preset in PRESETS.items():
+            model = preset()
+            row: dict[str, Any] = {}
+            row["memory_per_s"] = round(
+                max(
+                    engine_rate(model, MemoryStore, events)[0]
+                    for _ in range(args.repeat)
+                )
+            )
+            with tempfile.TemporaryDirectory() as tmp:
+                files = iter(range(1000))
+
+                def sqlite(tmp: str = tmp, files: Any = files) -> SQLiteStore:
+                    return SQLiteStore(Path(tmp) / f"{next(files)}.db")
+
+                rate = max(
+                    engine_rate(model, sqlite, events)[0] for _ in range(args.repeat)
+                )
+                floor = max(
+                    sqlite_floor(Path(tmp) / f"floor{r}.db", events)
+                    for r in range(args.repeat)
+                )
+            row["sqlite_per_s"] = round(rate)
+            row["sqlite_floor_per_s"] = round(floor)
+            row["sqlite_x_floor"] = round(floor / rate, 2)
+            if url:
+                from leadscore.stores.sqlalchemy import SQLAlchemyStore
+
+                def postgres() -> SQLAlchemyStore:
+                    old = SQLAlchemyStore(url)
+                    old.drop()
+                    old.close()
+                    return SQLAlchemyStore(url)
+
+                rate = engine_rate(model, postgres, events)[0]
+                floor = postgres_floor(url, events)
+                row["postgres_per_s"] = round(rate)
+                row["postgres_floor_per_s"] = round(floor)
+                row["postgres_x_floor"] = round(floor / rate, 2)
+            out[f"{name}/{contacts}"] = row
+            print(f"ingest {name:16} {contacts:>7} contacts  {row}", flush=True)
+    return out
+
+
+def section_single(args: argparse.Namespace) -> dict[str, Any]:
+    model = ls.presets.highlevel()
+    events = make(args.single, 1000, seed=5, prefix="s")
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = Engine([model], SQLiteStore(Path(tmp) / "one.db"))
         latencies = []
-        t0 = time.perf_counter()
-        for i in range(0, len(events), batch):
+        for e in events:
             s = time.perf_counter()
-            engine.ingest(events[i : i + batch])
+            engine.ingest([e])
             latencies.append(time.perf_counter() - s)
-        rate = round(len(events) / (time.perf_counter() - t0))
         engine.close()
-        if rate > best.get("events_per_s", 0):
-            best = {
-                "events": len(events),
-                "batch": batch,
-                "events_per_s": rate,
-                "median_batch_ms": round(statistics.median(latencies) * 1000, 3),
-            }
-    return best
+    out = {
+        "events": len(events),
+        "median_ms": round(statistics.median(latencies) * 1000, 3),
+    }
+    print(f"single {out}", flush=True)
+    return out
+
+
+OPEN = textwrap.dedent("""
+    import resource, sys, time
+    import leadscore as ls
+    from leadscore.engine import Engine
+    from leadscore.stores import SQLiteStore
+    t0 = time.perf_counter()
+    engine = Engine([ls.presets.highlevel()], SQLiteStore(sys.argv[1]))
+    seconds = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    print(seconds, peak)
+""")
+
+
+def section_open(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "big.db"
+        SQLiteStore(path).close()
+        db = sqlite3.connect(path, isolation_level=None)
+        marks = ", ".join("?" * len(EVENT_COLUMNS))
+        columns = ", ".join(EVENT_COLUMNS)
+        sql = f"INSERT INTO leadscore_events ({columns}) VALUES ({marks})"  # noqa: S608
+        for i in range(0, args.open_events, 100_000):
+            chunk = make(
+                min(100_000, args.open_events - i),
+                args.open_events // 20,
+                seed=i,
+                prefix=f"o{i}-",
+            )
+            db.execute("BEGIN")
+            db.executemany(sql, [to_row(e) for e in chunk])
+            db.execute("COMMIT")
+        db.close()
+        result = subprocess.run(  # noqa: S603 - this interpreter, our script
+            [sys.executable, "-c", OPEN, str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    seconds, peak = result.stdout.split()
+    out = {
+        "events": args.open_events,
+        "open_s": round(float(seconds), 2),
+        "peak_mib": round(int(peak) / 1024),
+    }
+    print(f"open {out}", flush=True)
+    return out
+
+
+def section_advance(args: argparse.Namespace) -> dict[str, Any]:
+    model = ls.presets.highlevel()  # 90-day expiry
+    n = args.advance_contacts
+    rng = random.Random(9)
+    store = MemoryStore()
+    for i in range(0, n, 100_000):
+        store.append(
+            [
+                ls.Event(
+                    f"c{j}",
+                    "form.submitted",
+                    T0 + dt.timedelta(minutes=rng.randrange(90 * 24 * 60)),
+                    id=f"a{j}",
+                )
+                for j in range(i, min(n, i + 100_000))
+            ]
+        )
+    t0 = time.perf_counter()
+    engine = Engine([model], store, thresholds={model.name: [5.0]})
+    opened = time.perf_counter() - t0
+    day = dt.timedelta(days=1)
+    t0 = time.perf_counter()
+    first = engine.advance(T0 + 90 * day)  # the first: builds the index of expiries
+    warm = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    one_day = engine.advance(T0 + 91 * day)
+    seconds = time.perf_counter() - t0
+    out = {
+        "contacts": n,
+        "open_s": round(opened, 2),
+        "first_advance_s": round(warm, 2),
+        "first_advance_changes": len(first),
+        "one_day_s": round(seconds, 3),
+        "one_day_changes": len(one_day),
+    }
+    print(f"advance {out}", flush=True)
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument(
-        "--single", type=int, default=2_000, help="events ingested one by one"
+        "--only", nargs="*", default=["ingest", "single", "open", "advance"]
     )
-    parser.add_argument("--read-events", type=int, default=500_000)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--contacts", type=int, nargs="*", default=[100_000, 5_000])
+    parser.add_argument("--single", type=int, default=2_000)
+    parser.add_argument("--open-events", type=int, default=1_000_000)
+    parser.add_argument("--advance-contacts", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=1, help="best of N passes")
-    parser.add_argument("--model", choices=sorted(MODELS), default="activecampaign")
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
-    global MODEL  # noqa: PLW0603 - the one knob of this script
-    MODEL = MODELS[args.model]
-    events = make(args.events, args.contacts)
-    figures: dict[str, Any] = {"model": args.model}
-    repeat = args.repeat
-    figures["memory_1000"] = ingest_rate(MemoryStore, events, 1000, repeat)
-    with tempfile.TemporaryDirectory() as tmp:
-        files = iter(range(1_000_000))
-
-        def sqlite() -> SQLiteStore:
-            return SQLiteStore(Path(tmp) / f"{next(files)}.db")
-
-        figures["sqlite_1000"] = ingest_rate(sqlite, events, 1000, repeat)
-        figures["sqlite_1"] = ingest_rate(sqlite, events[: args.single], 1, repeat)
-    url = os.environ.get("LEADSCORE_TEST_POSTGRES_URL")
-    if url:
-        from leadscore.stores.sqlalchemy import SQLAlchemyStore
-
-        def postgres() -> SQLAlchemyStore:
-            old = SQLAlchemyStore(url)
-            old.drop()
-            old.close()
-            return SQLAlchemyStore(url)
-
-        figures["postgres_1000"] = ingest_rate(postgres, events, 1000, repeat)
-    # Reads: a store holding enough events for ~100,000 contacts, opened by an
-    # engine (which folds them once), then one score and all scores.
-    store = MemoryStore()
-    store.append(make(args.read_events, args.contacts, seed=4, prefix="r"))
-    engine = Engine([MODEL], store)
-    contacts = sorted({e.contact for e in store.events()})
-    t0 = time.perf_counter()
-    for c in contacts[:1000]:
-        engine.score(MODEL.name, c, AS_OF)
-    one = (time.perf_counter() - t0) / 1000
-    t0 = time.perf_counter()
-    everyone = engine.scores(MODEL.name, AS_OF)
-    figures["read"] = {
-        "contacts": len(everyone),
-        "one_score_ms": round(one * 1000, 3),
-        "all_scores_s": round(time.perf_counter() - t0, 3),
+    sections = {
+        "ingest": section_ingest,
+        "single": section_single,
+        "open": section_open,
+        "advance": section_advance,
     }
-    for name, value in figures.items():
-        print(f"{name:14} {value}")
+    figures = {name: sections[name](args) for name in args.only}
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
 

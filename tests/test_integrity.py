@@ -17,8 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import leadscore as ls
-from leadscore import engine as engine_module
 from leadscore.engine import Engine
+from leadscore.engine import _engine as engine_module
 from leadscore.exceptions import LeadScoreWarning
 from leadscore.model._events import canonical_key
 from leadscore.paths._evaluate import MergeIndex

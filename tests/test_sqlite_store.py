@@ -150,7 +150,7 @@ def test_a_version_1_store_migrates_and_its_rows_stay_readable(tmp_path):
         sums = db.execute(
             "SELECT checksum FROM leadscore_events ORDER BY seq"
         ).fetchall()
-    assert [(1,), (2,)] == sorted(versions)
+    assert [(1,), (2,), (3,)] == sorted(versions)
     assert None is sums[0][0]
     assert 16 == len(sums[1][0])
 

@@ -19,6 +19,7 @@ from ._rfm import CLASSIC_SEGMENTS, RFMSegment, SegmentRule, rfm_segments
 from ._rollup import rollup
 from ._segments import ScoreDiff, Segment, WhatIf, segment, what_if
 from ._time import band_changes, changes, crossings, timeline
+from ._triggers import Threshold
 from .exceptions import InvalidEventError, InvalidModelError, LeadScoreError
 from .model._aging import AgingPolicy
 from .model._conditions import (
@@ -91,6 +92,7 @@ __all__ = [
     "ScoringModel",
     "Segment",
     "SegmentRule",
+    "Threshold",
     "WhatIf",
     "action_scores",
     "backtest",

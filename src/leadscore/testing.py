@@ -46,6 +46,7 @@ from .exceptions import InvalidEventError, LeadScoreWarning, StoreError
 from .model._events import Event
 from .paths._fold import score
 from .stores import MemoryStore, Store
+from .stores._protocol import Effects, OutboxEntry, Txn
 from .strategies import CONTACTS, events
 
 __all__ = ["RAW_ROW", "DurableStoreContract", "StoreContract", "store_machine"]
@@ -184,8 +185,13 @@ class StoreContract(abc.ABC):
         )
         assert 2 == store.forget(["ann"])
         assert [Event("bob", "email.opened", T0, id="3")] == store.events()
-        again = Event("ann", "email.opened", T0, value=1, id="1")
-        assert [again] == store.append([again])  # the id is free again
+        # Old events of a forgotten contact are left out if they come again...
+        old = Event("ann", "email.opened", T0, value=1, id="1")
+        assert [] == store.append([old])
+        assert [] == store.append([Event("x", "contact.merged", T0, {"from": "ann"})])
+        # ... later ones are new activity (and the id is free again).
+        later = Event("ann", "email.opened", T0 + dt.timedelta(seconds=1), id="1")
+        assert [later] == store.append([later])
 
     @pytest.mark.parametrize("odd", ODD_IDS)
     def test_odd_ids_round_trip_unharmed(self, store: Store, odd: str) -> None:
@@ -193,6 +199,118 @@ class StoreContract(abc.ABC):
         e = Event(odd, odd[:50], T0, {odd[:100]: odd}, id=odd)
         store.append([e])
         assert [e] == store.events()
+
+    # -- what the engine needs beyond append (schema version 3) -------------------
+
+    def test_since_reads_what_was_stored_after_a_mark(self, store: Store) -> None:
+        """A high-water mark: each read returns only what came after the last."""
+        first = [Event("ann", "form.submitted", T0, id="1")]
+        second = [Event("bob", "form.submitted", T0, id="2"), Event("cy", "x", T0)]
+        store.append(first)
+        got = store.since(0)
+        assert (tuple(first), got.mark) == (got.events, got.mark)
+        store.append(second)
+        later = store.since(got.mark)
+        assert tuple(second) == later.events
+        assert later.mark > got.mark
+        assert () == store.since(later.mark).events
+        assert later.epoch == got.epoch
+        store.forget(["cy"])
+        assert store.since(later.mark).epoch != got.epoch  # an erasure: read again
+
+    def test_events_of_reads_one_contact_and_the_merges_naming_it(
+        self, store: Store
+    ) -> None:
+        """Per-contact reads, in stored order."""
+        batch = [
+            Event("ann", "form.submitted", T0, id="1"),
+            Event("bob", "form.submitted", T0, id="2"),
+            Event("bob", "contact.merged", T0, {"from": "ann"}, id="3"),
+            Event("ann", "page.viewed", T0, id="4"),
+        ]
+        store.append(batch)
+        assert [batch[0], batch[2], batch[3]] == store.events_of(["ann"])
+        assert batch[:3] == store.events_of(["bob", "ann"])[:3]
+        assert [] == store.events_of(["nobody"])
+
+    def test_commit_writes_events_outbox_and_state_together(self, store: Store) -> None:
+        """One transaction: the events, the outbox entries, the state keys."""
+        store.append([Event("zed", "form.submitted", T0, id="0")])
+        seen: list[Txn] = []
+
+        def effects(txn: Txn) -> Effects:
+            seen.append(txn)
+            return Effects(
+                (
+                    OutboxEntry("i1", "ann", '{"n":1}'),
+                    OutboxEntry("i1", "ann", '{"n":1}'),  # a duplicate id: once
+                    OutboxEntry("i2", "ann", '{"n":2}', once="first:ann"),
+                ),
+                {"watermark": "5"},
+            )
+
+        batch = [Event("ann", "form.submitted", T0, id="1")]
+        done = store.commit(batch, effects, since=0)
+        assert (tuple(batch), tuple(batch)) == (done.new, seen[-1].new)
+        assert ("zed",) == tuple(e.contact for e in seen[-1].others)
+        assert ["i1", "i2"] == [r.id for r in done.rows]
+        assert list(done.rows) == store.outbox(0, 10)
+        assert "5" == store.state()["watermark"]
+        assert done.mark == store.since(0).mark
+        # The marker is used: an entry carrying it again is dropped.
+        again = store.commit(
+            [],
+            lambda _: Effects((OutboxEntry("i3", "ann", "{}", once="first:ann"),)),
+            since=done.mark,
+        )
+        assert () == again.rows
+        assert [done.rows[1]] == store.outbox(done.rows[0].position, 10)
+
+    def test_a_failing_commit_writes_nothing(self, store: Store) -> None:
+        """Whatever the effects raise aborts the transaction."""
+        before = _counter(store)
+
+        def fails(_: Txn) -> Effects:
+            msg = "no"
+            raise RuntimeError(msg)
+
+        with pytest.raises(RuntimeError):
+            store.commit([Event("ann", "form.submitted", T0, id="1")], fails, since=0)
+        assert before == _counter(store)
+        assert [] == store.outbox(0, 10)
+
+    def test_acknowledge_moves_a_cursor_forward_only(self, store: Store) -> None:
+        """Each consumer's cursor is a state key that never goes back."""
+        store.acknowledge("hooks", 5)
+        store.acknowledge("hooks", 3)
+        store.acknowledge("crm", 1)
+        state = store.state()
+        assert ("5", "1") == (state["cursor:hooks"], state["cursor:crm"])
+
+    def test_forget_erases_outbox_rows_and_markers_and_ignores_replays(
+        self, store: Store
+    ) -> None:
+        """Nothing of a forgotten contact stays; its old events stay out."""
+        merge = Event("bob", "contact.merged", T0, {"from": "ann"}, id="m")
+        store.commit(
+            [Event("ann", "form.submitted", T0, id="1"), merge],
+            lambda _: Effects(
+                (
+                    OutboxEntry("a", "ann", "{}", once="first:ann"),
+                    OutboxEntry("b", "bob", "{}"),
+                )
+            ),
+            since=0,
+        )
+        assert 2 == store.forget(["ann", "bob"])
+        assert [] == store.outbox(0, 10)
+        assert [] == store.append([merge])
+        later = store.commit(
+            [],
+            lambda _: Effects((OutboxEntry("c", "ann", "{}", once="first:ann"),)),
+            since=0,
+        )
+        assert ["c"] == [r.id for r in later.rows]  # a new contact by that name
 
     def test_an_engine_over_the_store_equals_the_pure_fold(self, store: Store) -> None:
         """Scores read through an engine equal score() over all events."""

@@ -2,16 +2,136 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from leadscore.model._events import Event
+from leadscore.model._events import CONTACT_MERGED, Event
 from leadscore.model._identity import same_event_again
 from leadscore.paths._stream import checked_list
 
-__all__ = ["QuarantinedRow", "RejectedRow", "Store", "check_batch"]
+__all__ = [
+    "Appended",
+    "Committed",
+    "Effects",
+    "OutboxEntry",
+    "OutboxRow",
+    "QuarantinedRow",
+    "RejectedRow",
+    "Store",
+    "Txn",
+    "check_batch",
+    "digest",
+    "keep_remembered",
+    "names_of",
+]
+
+
+@attrs.frozen
+class OutboxEntry:
+    """A notification to write in a commit's transaction (see :class:`Effects`).
+
+    Attributes:
+        id: Its stable id: the same cause gives the same id, and a store writes
+            an id once (a second entry with a stored id is dropped).
+        contact: Whom it is about (erased with the contact by ``forget``).
+        payload: Its content, JSON text.
+        once: A first-only marker, or None: the entry is written only if no
+            entry with this marker was ever written (the marker is kept, and
+            erased by ``forget`` of *contact*).
+    """
+
+    id: str
+    contact: str
+    payload: str
+    once: str | None = None
+
+
+@attrs.frozen
+class OutboxRow:
+    """A stored notification: its position in the outbox (increasing) and content."""
+
+    position: int
+    id: str
+    contact: str
+    payload: str
+
+
+@attrs.frozen
+class Txn:
+    """What a commit's *effects* callback sees, inside the transaction.
+
+    Attributes:
+        new: The batch's events that are new (the identity rule applied, events
+            of forgotten contacts left out); stored when the transaction commits.
+        others: Events stored by others after the caller's mark, before the batch
+            (in the order stored).
+        state: The store's small key-value state (watermark, epoch, cursors).
+        high: The high-water mark before the batch: with the ``epoch`` of
+            *state*, it names the commit (no two commits share both).
+    """
+
+    new: tuple[Event, ...]
+    others: tuple[Event, ...]
+    state: Mapping[str, str]
+    high: int = 0
+
+
+@attrs.frozen
+class Effects:
+    """What a commit writes beside the events: outbox entries and state keys."""
+
+    entries: tuple[OutboxEntry, ...] = ()
+    state: Mapping[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class Committed:
+    """What :meth:`Store.commit` did.
+
+    Attributes:
+        new: The events stored (as :attr:`Txn.new`).
+        others: As :attr:`Txn.others`.
+        rows: The outbox rows written, in order (entries dropped as duplicates
+            or as first-only markers already used are not among them).
+        mark: The high-water mark after the commit.
+    """
+
+    new: tuple[Event, ...]
+    others: tuple[Event, ...]
+    rows: tuple[OutboxRow, ...]
+    mark: int
+
+
+@attrs.frozen
+class Appended:
+    """What :meth:`Store.since` read: the events stored after a mark.
+
+    Attributes:
+        mark: The high-water mark to ask from next time.
+        events: The events, in the order stored.
+        epoch: Changes whenever ``forget`` erases something: a reader holding
+            state derived from the events must then read them all again.
+    """
+
+    mark: int
+    events: tuple[Event, ...]
+    epoch: str
+
+
+def digest(salt: str, contact: str) -> str:
+    """A keyed hash of *contact* (the store's secret *salt* is the key).
+
+    What a store keeps of a forgotten contact: it recognises the contact's old
+    events when they come again, and cannot be reversed without the salt.
+    """
+    return hashlib.blake2b(
+        contact.encode("utf-8", "surrogatepass"),
+        key=bytes.fromhex(salt),
+        digest_size=16,
+    ).hexdigest()
 
 
 @runtime_checkable
@@ -33,12 +153,53 @@ class Store(Protocol):
         """Store the batch atomically; return the events that were new."""
         ...
 
+    def commit(
+        self,
+        events: Sequence[Event],
+        effects: Callable[[Txn], Effects],
+        *,
+        since: int,
+    ) -> Committed:
+        """Store the batch and what *effects* derives from it, in one transaction.
+
+        *effects* is called inside the transaction with a :class:`Txn` (it may be
+        called again if the store retries); whatever it raises aborts the
+        transaction. Events of a forgotten contact at or before the last instant
+        of its erased events are left out (see :meth:`forget`).
+        """
+        ...
+
+    def since(self, mark: int) -> Appended:
+        """The events stored after *mark* (0: every event), and the new mark."""
+        ...
+
+    def events_of(self, contacts: Iterable[str]) -> list[Event]:
+        """The events of *contacts* and the merges naming them, in stored order."""
+        ...
+
+    def state(self) -> dict[str, str]:
+        """The small key-value state kept beside the events."""
+        ...
+
+    def outbox(self, after: int, limit: int) -> list[OutboxRow]:
+        """Up to *limit* outbox rows with a position greater than *after*."""
+        ...
+
+    def acknowledge(self, consumer: str, position: int) -> None:
+        """Move *consumer*'s cursor (state ``cursor:<consumer>``) up to *position*."""
+        ...
+
     def events(self) -> list[Event]:
         """Every stored event, in the order they were stored."""
         ...
 
     def forget(self, contacts: Iterable[str]) -> int:
-        """Erase the events of *contacts* and the merges naming them; count them."""
+        """Erase the events of *contacts* and the merges naming them; count them.
+
+        Their outbox rows and first-only markers go too. What is kept is a keyed
+        hash of each contact with the last instant of its erased events: its old
+        events are left out when they come again.
+        """
         ...
 
     def close(self) -> None:
@@ -99,3 +260,31 @@ def check_batch(events: Iterable[Event], stored: dict[str, Event]) -> list[Event
         for pos, e in enumerate(batch)
         if e.id is None or not same_event_again(known, e, pos)
     ]
+
+
+def _names(e: Event) -> tuple[str, ...]:
+    source = e.attrs.get("from") if e.kind == CONTACT_MERGED else None
+    return (e.contact, source) if isinstance(source, str) else (e.contact,)
+
+
+def names_of(events: Iterable[Event]) -> set[str]:
+    """The contacts *events* name: their contacts, and the ids merges merge."""
+    return {name for e in events for name in _names(e)}
+
+
+def keep_remembered(
+    events: list[Event], digests: Mapping[str, str], forgotten: Mapping[str, int]
+) -> list[Event]:
+    """*events* without the old events of forgotten contacts.
+
+    *digests* maps each name of :func:`names_of` to its :func:`digest`;
+    *forgotten* maps the digests of forgotten contacts to the last instant of
+    their erased events (microseconds). An event naming such a contact at or
+    before that instant is left out.
+    """
+    out = []
+    for e in events:
+        t = e._us  # noqa: SLF001
+        if not any(forgotten.get(digests[n], t - 1) >= t for n in _names(e)):
+            out.append(e)
+    return out

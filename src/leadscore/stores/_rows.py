@@ -24,6 +24,7 @@ from leadscore.model._limits import shorten
 from ._protocol import RejectedRow
 
 __all__ = [
+    "ENGINE_TABLES_SQL",
     "EVENT_COLUMNS",
     "QUARANTINE_SQL",
     "READ_COLUMNS",
@@ -39,8 +40,10 @@ __all__ = [
 ]
 
 #: The schema the SQL stores create and migrate to. 2 added the ``checksum``
-#: column and the ``leadscore_quarantine`` table.
-SCHEMA_VERSION = 2
+#: column and the ``leadscore_quarantine`` table; 3 the engine's tables: the
+#: key-value ``leadscore_state``, the ``leadscore_outbox``, the first-only
+#: markers ``leadscore_fired`` and the keyed hashes ``leadscore_forgotten``.
+SCHEMA_VERSION = 3
 
 #: The columns written for an event, in :func:`to_row` order.
 EVENT_COLUMNS = (
@@ -63,6 +66,17 @@ QUARANTINE_SQL = """CREATE TABLE IF NOT EXISTS leadscore_quarantine (
     event_id, contact, kind, at_us, attrs, value, merged_from, checksum,
     error TEXT NOT NULL
 )"""
+
+#: The tables of schema version 3 (portable DDL: SQLite and PostgreSQL).
+ENGINE_TABLES_SQL = (
+    "CREATE TABLE leadscore_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE leadscore_fired (marker TEXT PRIMARY KEY, contact TEXT NOT NULL)",
+    "CREATE INDEX leadscore_fired_contact ON leadscore_fired (contact)",
+    (
+        "CREATE TABLE leadscore_forgotten (digest TEXT PRIMARY KEY, "
+        "until_us BIGINT NOT NULL)"
+    ),
+)
 
 _REPAIR = (
     "to open the store anyway, move the unreadable rows aside with "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -15,8 +16,21 @@ from leadscore.model._events import Event
 from leadscore.model._limits import shorten
 from leadscore.paths._stream import checked_list
 
-from ._protocol import QuarantinedRow, RejectedRow, check_batch
+from ._protocol import (
+    Appended,
+    Committed,
+    Effects,
+    OutboxRow,
+    QuarantinedRow,
+    RejectedRow,
+    Txn,
+    check_batch,
+    digest,
+    keep_remembered,
+    names_of,
+)
 from ._rows import (
+    ENGINE_TABLES_SQL,
     EVENT_COLUMNS,
     QUARANTINE_SQL,
     READ_COLUMNS,
@@ -55,6 +69,18 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: (
         "ALTER TABLE leadscore_events ADD COLUMN checksum TEXT",
         QUARANTINE_SQL,
+    ),
+    # The engine's durable state: watermark, cursors, outbox, first-only markers,
+    # keyed hashes of forgotten contacts.
+    3: (
+        *ENGINE_TABLES_SQL,
+        """CREATE TABLE leadscore_outbox (
+            pos INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            contact TEXT NOT NULL,
+            payload TEXT NOT NULL
+        )""",
+        "CREATE INDEX leadscore_outbox_contact ON leadscore_outbox (contact)",
     ),
 }
 _READ = ", ".join(READ_COLUMNS)
@@ -116,6 +142,7 @@ class SQLiteStore:
     def __init__(self, path: str | Path, *, timeout: float = 10.0) -> None:
         """Open (and create or migrate) the store at *path*."""
         self.path = _checked_path(path)
+        self._salt = ""  # read by _migrate
         #: The rows the last read skipped as no longer valid events.
         self.rejected: list[RejectedRow] = []
         try:
@@ -125,6 +152,8 @@ class SQLiteStore:
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            # Erased rows are overwritten with zeros, not just unlinked (forget).
+            self._db.execute("PRAGMA secure_delete=ON")
         except sqlite3.DatabaseError as e:
             self._db.close()
             what = "it is not a SQLite database" if "not a database" in str(e) else e
@@ -183,7 +212,7 @@ class SQLiteStore:
             self._db.text_factory = factory
 
     def _migrate(self) -> None:
-        def run(cursor: sqlite3.Cursor) -> None:
+        def run(cursor: sqlite3.Cursor) -> str:
             tables = {
                 name
                 for (name,) in cursor.execute(
@@ -217,8 +246,17 @@ class SQLiteStore:
                 for statement in MIGRATIONS[version]:
                     cursor.execute(statement)
                 cursor.execute("INSERT INTO leadscore_schema VALUES (?)", (version,))
+            cursor.execute(
+                "INSERT OR IGNORE INTO leadscore_state "
+                "VALUES ('salt', ?), ('epoch', '0')",
+                (secrets.token_hex(16),),
+            )
+            (salt,) = cursor.execute(
+                "SELECT value FROM leadscore_state WHERE key = 'salt'"
+            ).fetchone()
+            return str(salt)
 
-        self._write(run)
+        self._salt = self._write(run)
 
     # -- the protocol ------------------------------------------------------------
 
@@ -234,31 +272,207 @@ class SQLiteStore:
         batch = checked_list(events)
         # Encode everything first: a failure here has touched nothing.
         rows = {id(e): to_row(e, pos) for pos, e in enumerate(batch)}
-        name = repr(self)
 
         def run(cursor: sqlite3.Cursor) -> list[Event]:
-            ids = [e.id for e in batch if e.id is not None]
-            found = []
-            for i in range(0, len(ids), _CHUNK):
-                chunk = ids[i : i + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                found += self._select(
-                    cursor,
-                    f"SELECT {_READ} FROM leadscore_events "  # noqa: S608 - only '?' marks
-                    f"WHERE event_id IN ({marks})",
-                    chunk,
-                )
-            stored, unusable = read_rows(found, name)
-            refuse_rejected_ids(batch, unusable)
-            new = check_batch(batch, {e.id: e for e in stored if e.id is not None})
-            cursor.executemany(
-                f"INSERT INTO leadscore_events ({_WRITE}) "  # noqa: S608 - constant
-                f"VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",
-                [rows[id(e)] for e in new],
-            )
+            new = self._new(cursor, batch)
+            self._insert(cursor, new, rows)
             return new
 
         return self._write(run)
+
+    def _new(self, cursor: sqlite3.Cursor, batch: list[Event]) -> list[Event]:
+        """The batch's new events: the identity rule, then forgotten contacts."""
+        ids = [e.id for e in batch if e.id is not None]
+        found = []
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            found += self._select(
+                cursor,
+                f"SELECT {_READ} FROM leadscore_events "  # noqa: S608 - only '?' marks
+                f"WHERE event_id IN ({marks})",
+                chunk,
+            )
+        stored, unusable = read_rows(found, repr(self))
+        refuse_rejected_ids(batch, unusable)
+        new = check_batch(batch, {e.id: e for e in stored if e.id is not None})
+        names = {n: digest(self._salt, n) for n in names_of(new)}
+        hashes = list(set(names.values()))
+        forgotten: dict[str, int] = {}
+        for i in range(0, len(hashes), _CHUNK):
+            chunk = hashes[i : i + _CHUNK]
+            forgotten.update(
+                cursor.execute(
+                    "SELECT digest, until_us FROM leadscore_forgotten "  # noqa: S608
+                    f"WHERE digest IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+            )
+        return keep_remembered(new, names, forgotten) if forgotten else new
+
+    def _insert(
+        self,
+        cursor: sqlite3.Cursor,
+        new: list[Event],
+        rows: dict[int, tuple[Any, ...]],
+    ) -> None:
+        cursor.executemany(
+            f"INSERT INTO leadscore_events ({_WRITE}) "  # noqa: S608 - constant
+            f"VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",
+            [rows[id(e)] for e in new],
+        )
+
+    def commit(
+        self,
+        events: Sequence[Event],
+        effects: Callable[[Txn], Effects],
+        *,
+        since: int,
+    ) -> Committed:
+        """Store the batch, its outbox entries and state in one transaction.
+
+        See :meth:`Store.commit <leadscore.stores.Store.commit>`.
+        """
+        batch = checked_list(events)
+        rows = {id(e): to_row(e, pos) for pos, e in enumerate(batch)}
+
+        def run(cursor: sqlite3.Cursor) -> Committed:
+            new = self._new(cursor, batch)
+            others = self._read_after(cursor, since)
+            state = dict(cursor.execute("SELECT key, value FROM leadscore_state"))
+            (high,) = cursor.execute(
+                "SELECT coalesce(max(seq), 0) FROM leadscore_events"
+            ).fetchone()
+            done = effects(Txn(tuple(new), tuple(others), state, high))
+            self._insert(cursor, new, rows)
+            written = self._write_entries(cursor, done)
+            cursor.executemany(
+                "INSERT INTO leadscore_state VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                list(done.state.items()),
+            )
+            (mark,) = cursor.execute(
+                "SELECT coalesce(max(seq), 0) FROM leadscore_events"
+            ).fetchone()
+            return Committed(
+                tuple(new), tuple(others), tuple(written), max(mark, since)
+            )
+
+        return self._write(run)
+
+    def _write_entries(self, cursor: sqlite3.Cursor, done: Effects) -> list[OutboxRow]:
+        """Write the outbox entries (one executemany); return the rows written."""
+        entries = []
+        for entry in done.entries:
+            if entry.once is not None:
+                cursor.execute(
+                    "INSERT OR IGNORE INTO leadscore_fired VALUES (?, ?)",
+                    (entry.once, entry.contact),
+                )
+                if cursor.rowcount != 1:
+                    continue  # fired before: never again
+            entries.append((entry.id, entry.contact, entry.payload))
+        if not entries:
+            return []
+        (last,) = cursor.execute(
+            "SELECT coalesce(max(pos), 0) FROM leadscore_outbox"
+        ).fetchone()
+        cursor.executemany(
+            "INSERT OR IGNORE INTO leadscore_outbox (id, contact, payload) "
+            "VALUES (?, ?, ?)",
+            entries,
+        )
+        # The transaction holds the write lock: the new rows are those after.
+        rows = cursor.execute(
+            "SELECT pos, id, contact, payload FROM leadscore_outbox WHERE pos > ? "
+            "ORDER BY pos",
+            (last,),
+        ).fetchall()
+        return [OutboxRow(*r) for r in rows]
+
+    def _read_after(self, cursor: sqlite3.Cursor, mark: int) -> list[Event]:
+        rows = self._select(
+            cursor,
+            f"SELECT {_READ} FROM leadscore_events WHERE seq > ? ORDER BY seq",  # noqa: S608
+            (mark,),
+        )
+        events, rejected = read_rows(rows, repr(self))
+        # A full read says which rows are skipped; a later one adds its own.
+        self.rejected = rejected if not mark else [*self.rejected, *rejected]
+        warn_rejected(repr(self), rejected)
+        return events
+
+    def since(self, mark: int) -> Appended:
+        """The events stored after *mark* (0: all), read in one snapshot."""
+        try:
+            cursor = self._db.cursor()
+            cursor.execute("BEGIN")
+            try:
+                (high,) = cursor.execute(
+                    "SELECT coalesce(max(seq), 0) FROM leadscore_events"
+                ).fetchone()
+                events = self._read_after(cursor, mark) if high > mark else []
+                (epoch,) = cursor.execute(
+                    "SELECT value FROM leadscore_state WHERE key = 'epoch'"
+                ).fetchone()
+            finally:
+                cursor.execute("COMMIT")
+        except sqlite3.Error as e:
+            raise StoreError(f"SQLite store {self.path!r}: {e}") from e
+        return Appended(max(high, mark), tuple(events), str(epoch))
+
+    def events_of(self, contacts: Iterable[str]) -> list[Event]:
+        """The events of *contacts* and the merges naming them, in stored order."""
+        wanted = sorted(set(contacts))
+        rows: list[Any] = []
+        try:
+            for i in range(0, len(wanted), _CHUNK):
+                chunk = wanted[i : i + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows += self._select(
+                    self._db.cursor(),
+                    f"SELECT {_READ} FROM leadscore_events "  # noqa: S608
+                    f"WHERE contact IN ({marks}) OR merged_from IN ({marks})",
+                    chunk + chunk,
+                )
+        except sqlite3.Error as e:
+            raise StoreError(f"SQLite store {self.path!r}: {e}") from e
+        rows.sort(key=lambda r: r[0])
+        events, rejected = read_rows(rows, repr(self))
+        warn_rejected(repr(self), rejected)
+        return events
+
+    def state(self) -> dict[str, str]:
+        """The key-value state kept beside the events."""
+        try:
+            return dict(self._db.execute("SELECT key, value FROM leadscore_state"))
+        except sqlite3.Error as e:
+            raise StoreError(f"SQLite store {self.path!r}: {e}") from e
+
+    def outbox(self, after: int, limit: int) -> list[OutboxRow]:
+        """Up to *limit* outbox rows after position *after*, in order."""
+        try:
+            rows = self._db.execute(
+                "SELECT pos, id, contact, payload FROM leadscore_outbox "
+                "WHERE pos > ? ORDER BY pos LIMIT ?",
+                (after, limit),
+            ).fetchall()
+        except sqlite3.Error as e:
+            raise StoreError(f"SQLite store {self.path!r}: {e}") from e
+        return [OutboxRow(*r) for r in rows]
+
+    def acknowledge(self, consumer: str, position: int) -> None:
+        """Move *consumer*'s cursor up to *position* (never back)."""
+
+        def run(cursor: sqlite3.Cursor) -> None:
+            cursor.execute(
+                "INSERT INTO leadscore_state VALUES (?, ?) ON CONFLICT (key) DO "
+                "UPDATE SET value = CAST(max(CAST(value AS INTEGER), "
+                "CAST(excluded.value AS INTEGER)) AS TEXT)",
+                (f"cursor:{consumer}", str(position)),
+            )
+
+        self._write(run)
 
     def events(self) -> list[Event]:
         """Every stored event, in the order stored.
@@ -282,26 +496,76 @@ class SQLiteStore:
         return events
 
     def forget(self, contacts: Iterable[str]) -> int:
-        """Erase the contacts' events and the merges naming them.
+        """Erase the contacts' events, the merges naming them, their outbox rows.
 
         Quarantined rows whose ``contact`` or ``merged_from`` still reads as one
-        of the contacts are erased too, and counted.
+        of the contacts are erased too, and counted. Their first-only markers go.
+        The erased rows are overwritten with zeros (``secure_delete``) and the
+        write-ahead log is checkpointed and truncated, so no byte of the contact
+        stays in the file or its WAL (unless another connection holds a read
+        open: then the WAL is truncated by the next checkpoint, see
+        :meth:`compact`). Kept: a keyed hash of each contact, with the last
+        instant of its erased events; its events up to that instant are left out
+        if they come again.
         """
-        gone = list(set(contacts))
+        gone = sorted(set(contacts))
 
         def run(cursor: sqlite3.Cursor) -> int:
             erased = 0
-            for table in ("leadscore_events", "leadscore_quarantine"):
-                for c in gone:
+            for c in gone:  # every instant first: a merge may name two of them
+                (until,) = cursor.execute(
+                    "SELECT max(at_us) FROM leadscore_events "
+                    "WHERE contact = ? OR merged_from = ?",
+                    (c, c),
+                ).fetchone()
+                if until is not None:
+                    cursor.execute(
+                        "INSERT INTO leadscore_forgotten VALUES (?, ?) ON CONFLICT "
+                        "(digest) DO UPDATE SET until_us = "
+                        "max(until_us, excluded.until_us)",
+                        (digest(self._salt, c), until),
+                    )
+            for c in gone:
+                for table in ("leadscore_events", "leadscore_quarantine"):
                     cursor.execute(
                         f"DELETE FROM {table} "  # noqa: S608 - constant names
                         "WHERE contact = ? OR merged_from = ?",
                         (c, c),
                     )
                     erased += cursor.rowcount
+                for table in ("leadscore_outbox", "leadscore_fired"):
+                    cursor.execute(
+                        f"DELETE FROM {table} WHERE contact = ?",  # noqa: S608
+                        (c,),
+                    )
+            cursor.execute(
+                "UPDATE leadscore_state SET value = CAST(CAST(value AS INTEGER) + 1 "
+                "AS TEXT) WHERE key = 'epoch'"
+            )
             return erased
 
-        return self._write(run)
+        erased = self._write(run)
+        self._checkpoint()
+        return erased
+
+    def _checkpoint(self) -> None:
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error as e:
+            raise StoreError(f"SQLite store {self.path!r}: {e}") from e
+
+    def compact(self) -> None:
+        """Maintenance: rebuild the file (``VACUUM``) and truncate the WAL.
+
+        Not needed for erasure (``forget`` zeroes what it erases); it gives the
+        space back to the file system and, run when no other connection is
+        reading, also truncates a WAL that ``forget`` could not.
+        """
+        try:
+            self._db.execute("VACUUM")
+        except sqlite3.Error as e:
+            raise StoreError(f"SQLite store {self.path!r}: {e}") from e
+        self._checkpoint()
 
     def close(self) -> None:
         """Close the connection."""

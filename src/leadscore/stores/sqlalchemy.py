@@ -7,7 +7,8 @@ and the same migrations serve both.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import secrets
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +19,19 @@ from leadscore.model._events import Event
 from leadscore.model._limits import shorten
 from leadscore.paths._stream import checked_list
 
-from ._protocol import QuarantinedRow, RejectedRow, check_batch
+from ._protocol import (
+    Appended,
+    Committed,
+    Effects,
+    OutboxRow,
+    QuarantinedRow,
+    RejectedRow,
+    Txn,
+    check_batch,
+    digest,
+    keep_remembered,
+    names_of,
+)
 from ._rows import (
     EVENT_COLUMNS,
     QUARANTINE_SQL,
@@ -72,7 +85,38 @@ quarantine_table = sa.Table(
     sa.Column("checksum", sa.Text),
     sa.Column("error", sa.Text, nullable=False),
 )
+state_table = sa.Table(
+    "leadscore_state",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+outbox_table = sa.Table(
+    "leadscore_outbox",
+    metadata,
+    sa.Column("pos", _SEQ, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.Text, nullable=False, unique=True),
+    sa.Column("contact", sa.Text, nullable=False, index=True),
+    sa.Column("payload", sa.Text, nullable=False),
+    sqlite_autoincrement=True,
+)
+fired_table = sa.Table(
+    "leadscore_fired",
+    metadata,
+    sa.Column("marker", sa.Text, primary_key=True),
+    sa.Column("contact", sa.Text, nullable=False, index=True),
+)
+forgotten_table = sa.Table(
+    "leadscore_forgotten",
+    metadata,
+    sa.Column("digest", sa.Text, primary_key=True),
+    sa.Column("until_us", sa.BigInteger, nullable=False),
+)
+_ENGINE_TABLES = (state_table, outbox_table, fired_table, forgotten_table)
 _READ = [events_table.c[c] for c in READ_COLUMNS]
+#: Serialises writers on PostgreSQL, so that row ids commit in increasing order
+#: (a reader that has seen row n has seen every row before it).
+_WRITE_LOCK = 7_147_001
 
 
 def _create_quarantine(db: sa.Connection) -> None:
@@ -87,8 +131,13 @@ def _migrate_to_2(db: sa.Connection) -> None:
     _create_quarantine(db)
 
 
+def _migrate_to_3(db: sa.Connection) -> None:
+    for table in _ENGINE_TABLES:
+        table.create(db, checkfirst=True)
+
+
 #: Migrations by target version, from a store at the version before.
-MIGRATIONS = {2: _migrate_to_2}
+MIGRATIONS = {2: _migrate_to_2, 3: _migrate_to_3}
 
 
 def _select(db: sa.Connection, query: sa.Select[Any]) -> list[Any]:
@@ -149,13 +198,273 @@ class SQLAlchemyStore:
                 if not current:
                     events_table.create(db, checkfirst=True)
                     _create_quarantine(db)
+                    _migrate_to_3(db)
                 else:
                     for version in range(current + 1, SCHEMA_VERSION + 1):
                         MIGRATIONS[version](db)
                 if current < SCHEMA_VERSION:
                     db.execute(schema_table.insert().values(version=SCHEMA_VERSION))
+                known = dict(
+                    db.execute(sa.select(state_table.c.key, state_table.c.value)).all()
+                )
+                for key, value in (("salt", secrets.token_hex(16)), ("epoch", "0")):
+                    if key not in known:
+                        db.execute(state_table.insert().values(key=key, value=value))
+                        known[key] = value
+                self._salt = str(known["salt"])
         except SQLAlchemyError as e:
             raise StoreError(f"cannot open store: {e}") from e
+
+    def _lock(self, db: sa.Connection) -> None:
+        if db.dialect.name == "postgresql":
+            db.execute(sa.select(sa.func.pg_advisory_xact_lock(_WRITE_LOCK)))
+
+    def _new(self, db: sa.Connection, batch: list[Event]) -> list[Event]:
+        """The batch's new events: the identity rule, then forgotten contacts."""
+        ids = [e.id for e in batch if e.id is not None]
+        found: list[Any] = []
+        for i in range(0, len(ids), _CHUNK):
+            found += _select(
+                db,
+                sa.select(*_READ).where(
+                    events_table.c.event_id.in_(ids[i : i + _CHUNK])
+                ),
+            )
+        stored, unusable = read_rows(found, repr(self))
+        refuse_rejected_ids(batch, unusable)
+        new = check_batch(batch, {e.id: e for e in stored if e.id is not None})
+        names = {n: digest(self._salt, n) for n in names_of(new)}
+        hashes = sorted(set(names.values()))
+        forgotten: dict[str, int] = {}
+        f = forgotten_table.c
+        for i in range(0, len(hashes), _CHUNK):
+            rows = db.execute(
+                sa.select(f.digest, f.until_us).where(
+                    f.digest.in_(hashes[i : i + _CHUNK])
+                )
+            ).all()
+            forgotten.update((str(d), int(u)) for d, u in rows)
+        return keep_remembered(new, names, forgotten) if forgotten else new
+
+    def _insert(
+        self, db: sa.Connection, new: list[Event], rows: dict[int, tuple[Any, ...]]
+    ) -> None:
+        if new:
+            db.execute(
+                events_table.insert(),
+                [dict(zip(EVENT_COLUMNS, rows[id(e)], strict=True)) for e in new],
+            )
+
+    def _read_after(self, db: sa.Connection, mark: int) -> list[Event]:
+        rows = _select(
+            db,
+            sa.select(*_READ)
+            .where(events_table.c.seq > mark)
+            .order_by(events_table.c.seq),
+        )
+        events, rejected = read_rows(rows, repr(self))
+        # A full read says which rows are skipped; a later one adds its own.
+        self.rejected = rejected if not mark else [*self.rejected, *rejected]
+        warn_rejected(repr(self), rejected)
+        return events
+
+    def commit(
+        self,
+        events: Sequence[Event],
+        effects: Callable[[Txn], Effects],
+        *,
+        since: int,
+    ) -> Committed:
+        """Store the batch, its outbox entries and state in one transaction.
+
+        See :meth:`Store.commit <leadscore.stores.Store.commit>`.
+        """
+        batch = checked_list(events)
+        rows = {id(e): to_row(e, pos) for pos, e in enumerate(batch)}
+        for attempt in range(_RETRIES):
+            try:
+                with self.engine.begin() as db:
+                    self._lock(db)
+                    new = self._new(db, batch)
+                    others = self._read_after(db, since)
+                    state = dict(
+                        db.execute(
+                            sa.select(state_table.c.key, state_table.c.value)
+                        ).all()
+                    )
+                    high = db.execute(
+                        sa.select(sa.func.coalesce(sa.func.max(events_table.c.seq), 0))
+                    ).scalar_one()
+                    done = effects(Txn(tuple(new), tuple(others), state, int(high)))
+                    self._insert(db, new, rows)
+                    written = self._write_entries(db, done)
+                    for key, value in done.state.items():
+                        updated = db.execute(
+                            state_table.update()
+                            .where(state_table.c.key == key)
+                            .values(value=value)
+                        )
+                        if not updated.rowcount:
+                            db.execute(
+                                state_table.insert().values(key=key, value=value)
+                            )
+                    mark = db.execute(
+                        sa.select(sa.func.coalesce(sa.func.max(events_table.c.seq), 0))
+                    ).scalar_one()
+                    return Committed(
+                        tuple(new), tuple(others), tuple(written), max(int(mark), since)
+                    )
+            except (IntegrityError, OperationalError) as e:
+                if attempt == _RETRIES - 1:
+                    raise StoreError(f"commit failed: {e}") from e
+            except SQLAlchemyError as e:
+                raise StoreError(f"commit failed: {e}") from e
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _write_entries(self, db: sa.Connection, done: Effects) -> list[OutboxRow]:
+        entries = list(done.entries)
+        if not entries:
+            return []
+        o = outbox_table.c
+        taken: set[str] = set()
+        ids = [e.id for e in entries]
+        for i in range(0, len(ids), _CHUNK):
+            taken.update(
+                db.execute(
+                    sa.select(o.id).where(o.id.in_(ids[i : i + _CHUNK]))
+                ).scalars()
+            )
+        markers = [e.once for e in entries if e.once is not None]
+        used: set[str] = set()
+        if markers:
+            used.update(
+                db.execute(
+                    sa.select(fired_table.c.marker).where(
+                        fired_table.c.marker.in_(markers)
+                    )
+                ).scalars()
+            )
+        fresh = []
+        for entry in entries:
+            if entry.id in taken or (entry.once is not None and entry.once in used):
+                continue
+            if entry.once is not None:
+                db.execute(
+                    fired_table.insert().values(
+                        marker=entry.once, contact=entry.contact
+                    )
+                )
+                used.add(entry.once)
+            taken.add(entry.id)
+            fresh.append(
+                {"id": entry.id, "contact": entry.contact, "payload": entry.payload}
+            )
+        if not fresh:
+            return []
+        last = db.execute(
+            sa.select(sa.func.coalesce(sa.func.max(o.pos), 0))
+        ).scalar_one()
+        db.execute(outbox_table.insert(), fresh)
+        # Writers are serialised (the advisory lock on PostgreSQL, the database
+        # lock on SQLite): the rows after *last* are this transaction's.
+        rows = db.execute(
+            sa.select(o.pos, o.id, o.contact, o.payload)
+            .where(o.pos > last)
+            .order_by(o.pos)
+        ).all()
+        return [OutboxRow(int(p), str(i), str(c), str(x)) for p, i, c, x in rows]
+
+    def since(self, mark: int) -> Appended:
+        """The events stored after *mark* (0: all), read in one snapshot."""
+        try:
+            with self.engine.begin() as db:
+                if db.dialect.name == "postgresql":
+                    db.exec_driver_sql(
+                        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                    )
+                high = db.execute(
+                    sa.select(sa.func.coalesce(sa.func.max(events_table.c.seq), 0))
+                ).scalar_one()
+                events = self._read_after(db, mark) if high > mark else []
+                epoch = db.execute(
+                    sa.select(state_table.c.value).where(state_table.c.key == "epoch")
+                ).scalar_one()
+        except SQLAlchemyError as e:
+            raise StoreError(f"read failed: {e}") from e
+        return Appended(max(int(high), mark), tuple(events), str(epoch))
+
+    def events_of(self, contacts: Iterable[str]) -> list[Event]:
+        """The events of *contacts* and the merges naming them, in stored order."""
+        wanted = sorted(set(contacts))
+        rows: list[Any] = []
+        c = events_table.c
+        try:
+            with self.engine.connect() as db:
+                for i in range(0, len(wanted), _CHUNK):
+                    chunk = wanted[i : i + _CHUNK]
+                    rows += _select(
+                        db,
+                        sa.select(*_READ).where(
+                            c.contact.in_(chunk) | c.merged_from.in_(chunk)
+                        ),
+                    )
+        except SQLAlchemyError as e:
+            raise StoreError(f"read failed: {e}") from e
+        rows.sort(key=lambda r: r[0])
+        events, rejected = read_rows(rows, repr(self))
+        warn_rejected(repr(self), rejected)
+        return events
+
+    def state(self) -> dict[str, str]:
+        """The key-value state kept beside the events."""
+        try:
+            with self.engine.connect() as db:
+                rows = db.execute(sa.select(state_table.c.key, state_table.c.value))
+                return {str(k): str(v) for k, v in rows.all()}
+        except SQLAlchemyError as e:
+            raise StoreError(f"read failed: {e}") from e
+
+    def outbox(self, after: int, limit: int) -> list[OutboxRow]:
+        """Up to *limit* outbox rows after position *after*, in order."""
+        o = outbox_table.c
+        try:
+            with self.engine.connect() as db:
+                rows = db.execute(
+                    sa.select(o.pos, o.id, o.contact, o.payload)
+                    .where(o.pos > after)
+                    .order_by(o.pos)
+                    .limit(limit)
+                ).all()
+        except SQLAlchemyError as e:
+            raise StoreError(f"read failed: {e}") from e
+        return [OutboxRow(int(p), str(i), str(c), str(x)) for p, i, c, x in rows]
+
+    def acknowledge(self, consumer: str, position: int) -> None:
+        """Move *consumer*'s cursor up to *position* (never back)."""
+        key = f"cursor:{consumer}"
+        for attempt in range(_RETRIES):
+            try:
+                with self.engine.begin() as db:
+                    self._lock(db)
+                    current = db.execute(
+                        sa.select(state_table.c.value).where(state_table.c.key == key)
+                    ).scalar()
+                    if current is None:
+                        db.execute(
+                            state_table.insert().values(key=key, value=str(position))
+                        )
+                    elif int(current) < position:
+                        db.execute(
+                            state_table.update()
+                            .where(state_table.c.key == key)
+                            .values(value=str(position))
+                        )
+                    return
+            except (IntegrityError, OperationalError) as e:
+                if attempt == _RETRIES - 1:
+                    raise StoreError(f"acknowledge failed: {e}") from e
+            except SQLAlchemyError as e:
+                raise StoreError(f"acknowledge failed: {e}") from e
 
     def append(self, events: Sequence[Event]) -> list[Event]:
         """Store the batch in one transaction; nothing is written if it fails.
@@ -169,32 +478,12 @@ class SQLAlchemyStore:
         batch = checked_list(events)
         # Encode everything first: a failure here has touched nothing.
         rows = {id(e): to_row(e, pos) for pos, e in enumerate(batch)}
-        name = repr(self)
         for attempt in range(_RETRIES):
             try:
                 with self.engine.begin() as db:
-                    ids = [e.id for e in batch if e.id is not None]
-                    found: list[Any] = []
-                    for i in range(0, len(ids), _CHUNK):
-                        found += _select(
-                            db,
-                            sa.select(*_READ).where(
-                                events_table.c.event_id.in_(ids[i : i + _CHUNK])
-                            ),
-                        )
-                    stored, unusable = read_rows(found, name)
-                    refuse_rejected_ids(batch, unusable)
-                    new = check_batch(
-                        batch, {e.id: e for e in stored if e.id is not None}
-                    )
-                    if new:
-                        db.execute(
-                            events_table.insert(),
-                            [
-                                dict(zip(EVENT_COLUMNS, rows[id(e)], strict=True))
-                                for e in new
-                            ],
-                        )
+                    self._lock(db)
+                    new = self._new(db, batch)
+                    self._insert(db, new, rows)
                     return new
             except (IntegrityError, OperationalError) as e:
                 # A concurrent writer stored one of these ids first (or held a
@@ -225,15 +514,44 @@ class SQLAlchemyStore:
         return events
 
     def forget(self, contacts: Iterable[str]) -> int:
-        """Erase the contacts' events and the merges naming them.
+        """Erase the contacts' events, the merges naming them, their outbox rows.
 
         Quarantined rows whose ``contact`` or ``merged_from`` still reads as one
-        of the contacts are erased too, and counted.
+        of the contacts are erased too, and counted; their first-only markers
+        go. Kept: a keyed hash of each contact with the last instant of its
+        erased events (its events up to then are left out if sent again). On
+        PostgreSQL deleted rows stay in the table files until :meth:`vacuum`
+        (the documented maintenance step) rewrites them.
         """
         gone = sorted(set(contacts))
+        c, f = events_table.c, forgotten_table.c
         try:
             with self.engine.begin() as db:
+                self._lock(db)
                 erased = 0
+                for name in gone:
+                    until = db.execute(
+                        sa.select(sa.func.max(c.at_us)).where(
+                            (c.contact == name) | (c.merged_from == name)
+                        )
+                    ).scalar()
+                    if until is not None:
+                        key = digest(self._salt, name)
+                        old = db.execute(
+                            sa.select(f.until_us).where(f.digest == key)
+                        ).scalar()
+                        if old is None:
+                            db.execute(
+                                forgotten_table.insert().values(
+                                    digest=key, until_us=until
+                                )
+                            )
+                        elif old < until:
+                            db.execute(
+                                forgotten_table.update()
+                                .where(f.digest == key)
+                                .values(until_us=until)
+                            )
                 for table in (events_table, quarantine_table):
                     result = db.execute(
                         table.delete().where(
@@ -241,9 +559,39 @@ class SQLAlchemyStore:
                         )
                     )
                     erased += int(result.rowcount)
+                for other in (outbox_table, fired_table):
+                    db.execute(other.delete().where(other.c.contact.in_(gone)))
+                epoch = db.execute(
+                    sa.select(state_table.c.value).where(state_table.c.key == "epoch")
+                ).scalar_one()
+                db.execute(
+                    state_table.update()
+                    .where(state_table.c.key == "epoch")
+                    .values(value=str(int(epoch) + 1))
+                )
                 return erased
         except SQLAlchemyError as e:
             raise StoreError(f"forget failed: {e}") from e
+
+    def vacuum(self) -> None:
+        """Maintenance after ``forget``: rewrite leadscore's tables.
+
+        PostgreSQL: ``VACUUM FULL`` of each ``leadscore_*`` table (an exclusive
+        lock while it runs), so that no erased row stays in the table files.
+        SQLite: ``VACUUM`` and a truncating WAL checkpoint.
+        """
+        try:
+            with self.engine.connect() as db:
+                auto = db.execution_options(isolation_level="AUTOCOMMIT")
+                if db.dialect.name == "postgresql":
+                    for table in metadata.sorted_tables:
+                        auto.exec_driver_sql(f"VACUUM FULL {table.name}")
+                else:
+                    auto.exec_driver_sql("VACUUM")
+                    if db.dialect.name == "sqlite":
+                        auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except SQLAlchemyError as e:
+            raise StoreError(f"vacuum failed: {e}") from e
 
     def close(self) -> None:
         """Dispose of the connection pool."""

@@ -1,0 +1,255 @@
+"""Triggers that behave like triggers: thresholds, advance, next_due, set_model."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+import leadscore as ls
+from leadscore import Event, Rule, ScoringModel, Threshold
+from leadscore.engine import Engine
+from leadscore.exceptions import StoreError
+from leadscore.stores import MemoryStore, SQLiteStore
+
+T0 = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
+DAY = dt.timedelta(days=1)
+MODEL = ls.presets.highlevel()  # points expire after 90 days
+NAME = MODEL.name
+STORES = {"memory": MemoryStore, "sqlite": lambda: SQLiteStore(":memory:")}
+
+
+def form(contact, at, id):
+    return Event(contact, "form.submitted", at, id=id)
+
+
+def summary(reported):
+    return [(c.contact, c.at, c.before, c.after) for c in reported]
+
+
+# -- Threshold -----------------------------------------------------------------------
+
+
+def test_a_plain_number_is_every_crossing_both_ways():
+    assert Threshold.from_value(25) == Threshold(25.0, direction="both")
+    t = Threshold(25)
+    assert ("up", None) == (t.crossing(10, 25), t.crossing(25, 10))
+    both = Threshold.from_value(25.0)
+    assert ("up", "down") == (both.crossing(10, 25), both.crossing(25, 10))
+    down = Threshold(25, direction="down")
+    assert (None, "down") == (down.crossing(10, 25), down.crossing(25, 10))
+
+
+def test_strict_means_exceeds():
+    assert Threshold(50, strict=True).crossing(40, 50) is None
+    assert "up" == Threshold(50, strict=True).crossing(40, 50.5)
+    assert "up" == Threshold(50).crossing(40, 50)
+
+
+@pytest.mark.parametrize(
+    ("build", "path"),
+    [
+        (lambda: Threshold(float("nan")), "value"),
+        (lambda: Threshold("50"), "value"),
+        (lambda: Threshold(5, direction="sideways"), "direction"),
+        (lambda: Threshold(5, first_only=1), "first_only"),
+        (lambda: Threshold(5, strict="yes"), "strict"),
+        (lambda: Threshold.from_value("5"), "thresholds"),
+    ],
+)
+def test_a_bad_threshold_names_the_field(build, path):
+    with pytest.raises(ls.InvalidModelError) as info:
+        build()
+    assert path == info.value.path
+
+
+def test_thresholds_of_an_unknown_model_are_refused():
+    with pytest.raises(ls.InvalidModelError, match="no model named 'nope'"):
+        Engine([MODEL], MemoryStore(), thresholds={"nope": [5]})
+    with pytest.raises(ls.InvalidModelError, match="must be a list"):
+        Engine([MODEL], MemoryStore(), thresholds={NAME: 5})
+
+
+# -- first_only ----------------------------------------------------------------------
+
+
+def test_first_only_fires_once_per_contact_across_restarts_and_models(tmp_path):
+    """A first-only threshold is HighLevel's trigger (seed 001).
+
+    "trigger a workflow when a contact's score first exceeds a defined value
+    (e.g., notify a sales rep when score reaches 50)".
+    """
+    path = tmp_path / "s.db"
+    fifty = Threshold(50, first_only=True)
+    engine = Engine([MODEL], SQLiteStore(path), thresholds={NAME: [fifty]})
+    up = engine.ingest(
+        [form("ann", T0 + dt.timedelta(hours=h), f"a{h}") for h in range(5)]
+    )
+    assert [("ann", T0 + dt.timedelta(hours=4), 40.0, 50.0, "up")] == [
+        (c.contact, c.at, c.before, c.after, c.direction) for _, c in up.crossings
+    ]
+    assert [(NAME, fifty)] == [(m, t) for m, t, _ in up.fired]
+    # The points expire (a fall), then the score reaches 50 again: not again.
+    engine.advance(T0 + 100 * DAY)
+    later = T0 + 120 * DAY
+    again = engine.ingest(
+        [form("ann", later + dt.timedelta(hours=h), f"b{h}") for h in range(5)]
+    )
+    assert () == again.crossings
+    engine.close()
+    # A restart, a rebuild and a new version of the model: still never again.
+    richer = ScoringModel(NAME, [Rule("form.submitted", 60)])
+    with Engine([MODEL], SQLiteStore(path), thresholds={NAME: [fifty]}) as engine:
+        engine.set_model(richer, retroactive=True)
+        assert () == engine.ingest([form("ann", later + 200 * DAY, "c")]).crossings
+        # Another contact fires once; a threshold without first_only fires each time.
+        assert 1 == len(engine.ingest([form("bob", later, "d")]).crossings)
+    every = Threshold(50)
+    with Engine(
+        [MODEL], SQLiteStore(path), thresholds={NAME: [fifty, every]}
+    ) as engine:
+        crossed = engine.ingest(
+            [form("ann", later + 400 * DAY + h * DAY / 24, f"e{h}") for h in range(5)]
+        ).fired
+        assert [every] == [t for _, t, _ in crossed]
+
+
+# -- ingest and advance --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", STORES.values(), ids=STORES.keys())
+def test_ingest_reports_only_its_own_instants_and_advance_the_rest_once(make):
+    engine = Engine([MODEL], make(), thresholds={NAME: [15]})
+    first = engine.ingest([form("ann", T0, "1"), form("ann", T0 + DAY, "2")])
+    assert [("ann", T0, 0.0, 10.0), ("ann", T0 + DAY, 10.0, 20.0)] == summary(first)
+    assert [("up", T0 + DAY)] == [(c.direction, c.at) for _, c in first.crossings]
+    assert T0 + 90 * DAY == engine.next_due()
+    half = engine.advance(T0 + 90 * DAY)
+    assert [("ann", T0 + 90 * DAY, 20.0, 10.0)] == summary(half)
+    assert [("down", T0 + 90 * DAY)] == [(c.direction, c.at) for _, c in half.crossings]
+    assert T0 + 91 * DAY == engine.next_due()
+    rest = engine.advance(T0 + 200 * DAY)
+    assert [("ann", T0 + 91 * DAY, 10.0, 0.0)] == summary(rest)
+    assert engine.next_due() is None
+    assert [] == engine.advance(T0 + 300 * DAY)
+    assert [] == engine.advance(T0 + 10 * DAY)  # behind the watermark: nothing
+
+
+def test_before_the_first_advance_the_watermark_is_the_earliest_stored_instant():
+    engine = Engine([MODEL], MemoryStore())
+    engine.ingest([form("ann", T0, "1")])
+    engine.ingest([form("bob", T0 - 30 * DAY, "2")])  # a late event, earlier still
+    assert T0 - 30 * DAY + 90 * DAY == engine.next_due()
+    falls = engine.advance(T0 + 365 * DAY)
+    assert [("bob", T0 + 60 * DAY), ("ann", T0 + 90 * DAY)] == [
+        (c.contact, c.at) for c in falls
+    ]
+
+
+def test_an_event_at_an_expiry_instant_is_reported_once_by_ingest():
+    engine = Engine([MODEL], MemoryStore())
+    engine.ingest([form("ann", T0, "1")])
+    both = engine.ingest([Event("ann", "appointment.booked", T0 + 90 * DAY, id="2")])
+    assert [("ann", T0 + 90 * DAY, 10.0, 15.0)] == summary(both)  # +15, -10 at once
+    rest = engine.advance(T0 + 200 * DAY)
+    assert [("ann", T0 + 180 * DAY, 15.0, 0.0)] == summary(rest)
+
+
+def test_advance_is_exactly_once_across_restarts(tmp_path):
+    path = tmp_path / "s.db"
+    with Engine([MODEL], SQLiteStore(path), thresholds={NAME: [5]}) as engine:
+        engine.ingest([form(f"c{i}", T0 + i * DAY, str(i)) for i in range(10)])
+        assert 5 == len(engine.advance(T0 + 94 * DAY))
+    with Engine([MODEL], SQLiteStore(path), thresholds={NAME: [5]}) as engine:
+        assert [] == engine.advance(T0 + 94 * DAY)
+        rest = engine.advance(T0 + 200 * DAY)
+        assert [f"c{i}" for i in range(5, 10)] == [c.contact for c in rest]
+        assert 5 == len(rest.crossings)
+    with Engine([MODEL], SQLiteStore(path)) as engine:
+        records = engine.outbox().read(limit=1000)
+    ids = [r.id for r in records]
+    assert len(ids) == len(set(ids))
+    assert 10 + 10 + 10 + 10 == len(records)  # changes and crossings, up and down
+
+
+def test_a_scheduler_sleeping_until_next_due_sees_what_one_advance_sees():
+    def run(step_by_step):
+        engine = Engine([MODEL], MemoryStore(), thresholds={NAME: [12]})
+        engine.ingest([form(f"c{i % 3}", T0 + i * 7 * DAY, str(i)) for i in range(12)])
+        end = T0 + 400 * DAY
+        if not step_by_step:
+            return list(engine.advance(end))
+        seen = []
+        while (due := engine.next_due()) is not None and due <= end:
+            seen += engine.advance(due)
+        return seen + list(engine.advance(end))
+
+    assert run(step_by_step=False) == run(step_by_step=True)
+
+
+def test_decay_crossings_come_from_advance_at_the_first_whole_second():
+    model = ScoringModel(
+        "decay", [Rule("form.submitted", 100)], aging=ls.AgingPolicy.half_life(days=10)
+    )
+    engine = Engine(
+        [model], MemoryStore(), thresholds={"decay": [Threshold(50, direction="down")]}
+    )
+    engine.ingest([form("ann", T0, "1")])
+    expected = ls.crossings(
+        model, engine.store.events(), 50, first_only=False, until=T0 + 30 * DAY
+    )
+    assert (
+        T0 + 10 * DAY + dt.timedelta(seconds=1) == engine.next_due() == expected[1].at
+    )
+    fired = engine.advance(T0 + 30 * DAY).crossings
+    assert [("ann", expected[1].at, "down")] == [
+        (c.contact, c.at, c.direction) for _, c in fired
+    ]
+
+
+# -- models going forward ------------------------------------------------------------
+
+
+def test_a_model_set_going_forward_keeps_its_activation_across_a_restart(tmp_path):
+    path = tmp_path / "s.db"
+    with Engine([MODEL], SQLiteStore(path)) as engine:
+        engine.ingest([form("ann", T0, "1")])
+        model = engine.set_model(
+            ScoringModel("sales", [Rule("form.submitted", 5)]), at=T0 + DAY
+        )
+        engine.ingest([form("ann", T0 + 2 * DAY, "2")])
+        assert 5.0 == engine.score("sales", "ann", T0 + 3 * DAY)
+        assert 20.0 == engine.score(NAME, "ann", T0 + 3 * DAY)
+    with Engine([MODEL, model], SQLiteStore(path)) as engine:
+        assert 5.0 == engine.score("sales", "ann", T0 + 3 * DAY)
+    with pytest.raises(ls.InvalidModelError, match="retroactive"):
+        Engine([MODEL], MemoryStore()).set_model(MODEL, retroactive="yes")  # type: ignore[arg-type]
+
+
+# -- the engine as a context manager -------------------------------------------------
+
+
+def test_the_engine_closes_its_store_at_the_end_of_a_with_block(tmp_path):
+    with Engine([MODEL], SQLiteStore(tmp_path / "s.db")) as engine:
+        engine.ingest([form("ann", T0, "1")])
+    with pytest.raises(StoreError):
+        engine.store.events()
+
+
+def test_a_store_of_the_older_protocol_is_refused_with_the_migration_named():
+    class OldStore:
+        def append(self, events):
+            return list(events)
+
+        def events(self):
+            return []
+
+        def forget(self, contacts):
+            return 0
+
+        def close(self):
+            pass
+
+    with pytest.raises(StoreError, match="lacks commit, since, events_of") as info:
+        Engine([MODEL], OldStore())  # type: ignore[arg-type]
+    assert "Your own store" in str(info.value)
