@@ -20,13 +20,13 @@ def agree(model, events, as_of, table):
     close(expected, as_dict(frame.score(model, table, as_of)), scale_of(model, events))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(strategies.models(), event_tables(), strategies.instants(days=480))
 def test_frame_score_equals_score_on_duckdb(model, events, as_of):
     agree(model, events, as_of, to_pandas(events))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(models_using_everything(), event_tables(), strategies.instants(days=480))
 def test_every_feature_together_equals_score_on_duckdb(model, events, as_of):
     agree(model, events, as_of, to_arrow(events))
@@ -39,7 +39,7 @@ def polars_backend():
     return ibis.polars.connect()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(models_using_everything(), event_tables(), strategies.instants(days=480))
 def test_every_feature_together_equals_score_on_polars(
     polars_backend, model, events, as_of

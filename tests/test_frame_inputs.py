@@ -283,7 +283,7 @@ purchases = st.lists(
 )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(purchases, strategies.instants(days=480), st.sampled_from((3, 5)))
 def test_rfm_and_action_scores_equal_the_pure_ones(events, as_of, bins):
     table = to_arrow(events)

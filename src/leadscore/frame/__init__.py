@@ -94,21 +94,9 @@ def score(
 
 def facts(source: Source, model: ScoringModel, as_of_us: int) -> Columns:
     """What the compiler needs to know of the data, with the model's own checks."""
-    import ibis
-
     t = source.table
-    specials = sorted(SPECIAL_KINDS)
-    summary = t.aggregate(
-        _ls_ids=t["id"].count(),
-        _ls_first=t[AT].min(),
-        **{
-            f"_ls_k{i}": ibis.cases((t["kind"] == k, 1), else_=0).sum()
-            for i, k in enumerate(specials)
-        },
-    )
-    row = source.execute(summary)[0]
-    present = frozenset(k for i, k in enumerate(specials) if row[f"_ls_k{i}"])
-    has_ids = bool(row["_ls_ids"])
+    present = source.profile["specials"]
+    has_ids = source.profile["has_ids"]
     if has_ids:
         _check_ids(source)
     mine = _of_model(t, model, source.types)
@@ -127,7 +115,7 @@ def facts(source: Source, model: ScoringModel, as_of_us: int) -> Columns:
         specials=present,
         routes=routes,
         bytewise=source.bytewise,
-        first_us=int(row["_ls_first"] or 0),
+        first_us=source.profile["first_us"],
     )
 
 

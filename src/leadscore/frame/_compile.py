@@ -251,9 +251,10 @@ def weight(policy: AgingPolicy, at: Any, rank: Any, as_of_us: int) -> tuple[Any,
         if level <= 0:
             continue
         d0, tau, d1 = reaches(at_level, level, as_of_us)
-        test = at >= d1
-        if d0 < d1:
-            test |= (at >= d0) & (_mod(at, DAY_US) >= tau)
+        if d1 - d0 <= DAY_US:  # one clipped day at most: a single cut-off
+            test = at >= min(d0 + tau, d1)
+        else:
+            test = (at >= d1) | ((at >= d0) & (_mod(at, DAY_US) >= tau))
         branches.append((test, level))
     if not branches:
         return ibis.literal(0.0), False
@@ -417,9 +418,13 @@ class _Compiler:
         manual = cols.specials & {SCORE_SET, SCORE_RESET, SCORE_ADJUSTED}
         if manual:
             t, restarts, adjustments = self.manual(t)
-        scored = self.matches(t)
-        totals = self.totals(scored)
-        out = reported.left_join(totals, "contact").drop("contact_right")
+        if self.windowless:
+            # One GROUP BY over every row: unscored kinds add 0, and the groups are
+            # the contacts reported.
+            out = self.totals(self.matches(t, every_row=True))
+        else:
+            totals = self.totals(self.matches(t))
+            out = reported.left_join(totals, "contact").drop("contact_right")
         if manual:
             if restarts is not None:
                 out = out.left_join(restarts, "contact").drop("contact_right")
@@ -516,8 +521,29 @@ class _Compiler:
             adjustments = a.group_by("contact").aggregate(_ls_adjust=a["value"].sum())
         return t, restarts, adjustments
 
-    def matches(self, t: ir.Table) -> ir.Table:
-        """The events of scored kinds with one boolean column per rule (and ender)."""
+    @property
+    def windowless(self) -> bool:
+        """Whether the rules need no window: no stage, no rank."""
+        model = self.model
+        return not self.staged and not any(
+            model.policy(r).kind == "by_count" for r in model.rules
+        )
+
+    @property
+    def plain_sum(self) -> bool:
+        """Whether the score is initial plus one sum (no limit, no ratio)."""
+        m = self.model
+        return (
+            m.combine == "sum"
+            and all(r.limit is None for r in m.rules)
+            and all(g.limit is None for g in m.groups)
+        )
+
+    def matches(self, t: ir.Table, *, every_row: bool = False) -> ir.Table:
+        """The events of scored kinds with one boolean column per rule (and ender).
+
+        With *every_row*, the other events too (every flag false for them).
+        """
         import ibis
 
         model, cols = self.model, self.cols
@@ -532,6 +558,8 @@ class _Compiler:
             if rule.ended_by:
                 kinds.update(rule.ended_by)
                 flags[f"_ls_e{i}"] = t["kind"].isin(sorted(rule.ended_by))
+        if every_row:
+            return t.mutate(**flags)
         if not kinds:
             return t.filter(ibis.literal(value=False)).mutate(**flags)
         return t.filter(t["kind"].isin(sorted(kinds))).mutate(**flags)
@@ -565,13 +593,18 @@ class _Compiler:
             t = t.mutate(_ls_rank=rank_w)
             rank = t["_ls_rank"]
             counted = [t[f"_ls_m{i}"] for i in range(n)]
-        sums: dict[str, Any] = {}
+        terms: list[Any] = []
         for i, rule in enumerate(model.rules):
             w, _ = weight(model.policy(rule), t[AT], rank, self.as_of_us)
-            term = ibis.cases((counted[i], w * float(rule.points)), else_=0.0)
-            sums[f"_ls_t{i}"] = term.sum()
-        if not sums:
+            terms.append(ibis.cases((counted[i], w * float(rule.points)), else_=0.0))
+        if not terms:
             return t.select("contact").distinct()
+        if self.plain_sum:  # one sum of every rule's terms
+            total = terms[0]
+            for term in terms[1:]:
+                total += term
+            return t.group_by("contact").aggregate(_ls_sum=total.sum())
+        sums = {f"_ls_t{i}": term.sum() for i, term in enumerate(terms)}
         return t.group_by("contact").aggregate(**sums)
 
     def stages(self, t: ir.Table) -> ir.Table:
@@ -580,11 +613,20 @@ class _Compiler:
 
         model, cols = self.model, self.cols
 
+        # Ties at one instant decide nothing unless an event's rank, bucket, end
+        # or group rival depends on which one is kept: order by time alone then.
+        canonical = (
+            any(model.policy(r).kind == "by_count" for r in model.rules)
+            or any(g.once_per is not None for g in model.groups)
+            or any(r.ended_by or r.at_most for r in model.rules)
+        )
+
         def latest(t: ir.Table, flag: Any, keys: Sequence[str]) -> Any:
             """0 for the latest row (canonical order) per contact, flag and key."""
+            order = canonical_order(t, cols) if canonical else [t[AT]]
             return ibis.row_number().over(
                 group_by=[t["contact"], flag, *_key_cols(t, keys, cols)],
-                order_by=[ibis.desc(k) for k in canonical_order(t, cols)],
+                order_by=[ibis.desc(k) for k in order],
             )
 
         members: dict[str, list[int]] = {g.name: [] for g in model.groups}
@@ -651,6 +693,8 @@ class _Compiler:
         import ibis
 
         model = self.model
+        if "_ls_sum" in t.columns:
+            return base + t["_ls_sum"].fill_null(0.0)
         totals: list[Any] = [t[f"_ls_t{i}"].fill_null(0.0) for i in range(self.n)]
         for i, rule in enumerate(model.rules):
             if rule.limit is not None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from leadscore.exceptions import InvalidEventError
+from leadscore.model._events import SPECIAL_KINDS
 
 from ._compile import AT, PREFIX
 
@@ -52,6 +53,8 @@ class Source:
     deliver: Callable[[Any, ir.Table], Any]
     bytewise: bool = False
     lines: bool = False
+    #: Filled by the checks: ``has_ids``, ``first_us`` and the ``specials`` present.
+    profile: dict[str, Any] = attrs.field(factory=dict)
 
     def where(self, row: Mapping[str, Any]) -> str:
         """Where a row came from: file and line or row, or its position."""
@@ -112,7 +115,9 @@ class Source:
         deliver = self.deliver
         if deliver is _unexecuted:
             deliver = _in_memory
-        return Source(ibis.memtable(arrow), self.types, _duckdb(), deliver)
+        return Source(
+            ibis.memtable(arrow), self.types, _duckdb(), deliver, profile=self.profile
+        )
 
 
 def _module(x: object) -> str:
@@ -233,13 +238,14 @@ def _duckdb() -> Any:
 
 def _local(arrow: Any, mapping: dict[str, str], tz: str | None, deliver: Any) -> Source:
     """An in-memory Arrow table, numbered, on an embedded DuckDB."""
+    import ibis
+    import numpy as np
     import pyarrow as pa
 
     if ROW in arrow.column_names:
         arrow = arrow.drop_columns([ROW])
-    arrow = arrow.append_column(ROW, pa.array(range(arrow.num_rows), pa.int64()))
-    import ibis
-
+    rows = pa.array(np.arange(arrow.num_rows, dtype=np.int64))
+    arrow = arrow.append_column(ROW, rows)
     return _normalise(ibis.memtable(arrow), mapping, tz, _duckdb(), deliver)
 
 
@@ -524,10 +530,23 @@ def _check_rows(source: Source, names: dict[str, str | None]) -> None:
         "at": t[AT].isnull(),
         "value": t["value"].isinf(),
     }
+    specials = sorted(SPECIAL_KINDS)
     counts = t.aggregate(
-        **{f: ibis.cases((test, 1), else_=0).sum() for f, test in tests.items()}
+        # What the compiler needs to know, in the same scan as the checks.
+        _ls_ids=t["id"].count(),
+        _ls_first=t[AT].min(),
+        **{
+            f"_ls_k{i}": ibis.cases((t["kind"] == k, 1), else_=0).sum()
+            for i, k in enumerate(specials)
+        },
+        **{f: ibis.cases((test, 1), else_=0).sum() for f, test in tests.items()},
     )
     found = source.execute(counts)[0]
+    source.profile.update(
+        has_ids=bool(found["_ls_ids"]),
+        first_us=int(found["_ls_first"] or 0),
+        specials=frozenset(k for i, k in enumerate(specials) if found[f"_ls_k{i}"]),
+    )
     for field, test in tests.items():
         if found[field]:
             bad = t.filter(test)
