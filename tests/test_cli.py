@@ -505,3 +505,33 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(generated):
     _, files = generated
     out = run("score", HIGHLEVEL, files["csv"], "--as-of", "2024-06-01T00:00:00Z")
     assert "" == out.stderr
+
+
+def test_a_plain_parquet_file_is_scored_by_frame_and_a_bad_row_named(tmp_path):
+    """Parquet of plain columns goes through leadscore.frame (one query)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    at = pa.array(
+        [dt.datetime(2024, 5, 1, tzinfo=dt.UTC)] * 2, pa.timestamp("us", tz="UTC")
+    )
+    good = pa.table(
+        {"contact": ["ann", "bob"], "kind": ["form.submitted"] * 2, "at": at}
+    )
+    path = tmp_path / "events.parquet"
+    pq.write_table(good, path)
+    model = ls.config.load(HIGHLEVEL)
+    out = run("score", HIGHLEVEL, path, "--as-of", "2024-06-01T00:00:00Z")
+    expected = ls.score(
+        model,
+        [ls.Event(c, "form.submitted", "2024-05-01T00:00:00Z") for c in ("ann", "bob")],
+        "2024-06-01T00:00:00Z",
+    )
+    assert expected == {r["contact"]: float(r["score"]) for r in rows(out.stdout)}
+    bad = good.set_column(0, "contact", pa.array(["ann", ""]))
+    pq.write_table(bad, path)
+    done = run(
+        "score", HIGHLEVEL, path, "--as-of", "2024-06-01T00:00:00Z", check_status=2
+    )
+    assert "row 1" in done.stderr
+    assert "column 'contact'" in done.stderr  # frame's message, not the reader's
