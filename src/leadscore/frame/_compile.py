@@ -474,22 +474,25 @@ class _Compiler:
         return t.filter(t["id"].isnull()).union(with_ids)
 
     def route(self, t: ir.Table) -> ir.Table:
-        """Merged-away contacts' events count for their master from ``since`` on."""
+        """Merged-away contacts' events count for their master from ``since`` on.
+
+        The routes are few (merge chains resolved in Python): written into the
+        query as two CASE expressions, so that no engine has to receive a table.
+        """
         import ibis
 
         routes = self.cols.routes
-        table = ibis.memtable(
-            {
-                "_ls_from": list(routes),
-                "_ls_root": [root for root, _ in routes.values()],
-                "_ls_since": [since for _, since in routes.values()],
-            },
-            schema={"_ls_from": "string", "_ls_root": "string", "_ls_since": "int64"},
+        contact = t["contact"]
+        root = contact.substitute(
+            {c: r for c, (r, _) in routes.items()}, else_=ibis.null("string")
         )
-        j = t.left_join(table, t["contact"] == table["_ls_from"])
-        keep = j["_ls_root"].isnull() | (j[AT] >= j["_ls_since"])
-        j = j.filter(keep).mutate(contact=j["_ls_root"].fill_null(j["contact"]))
-        return j.drop("_ls_from", "_ls_root", "_ls_since")
+        since = contact.substitute(
+            {c: s for c, (_, s) in routes.items()}, else_=ibis.null("int64")
+        )
+        t = t.mutate(_ls_root=root, _ls_since=since)
+        keep = t["_ls_root"].isnull() | (t[AT] >= t["_ls_since"])
+        t = t.filter(keep).mutate(contact=t["_ls_root"].fill_null(t["contact"]))
+        return t.drop("_ls_root", "_ls_since")
 
     def manual(self, t: ir.Table) -> tuple[ir.Table, Any, Any]:
         """The latest set/reset cuts the contact's history; adjustments add up."""
