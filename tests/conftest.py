@@ -8,9 +8,11 @@ from leadscore.plan._strategy import forced
 collect_ignore = ["typing"]  # checked by mypy, not run
 
 settings.register_profile("dev", max_examples=60, deadline=None)
+# 150 examples (was 250): the suite grew by the columnar engines, the CLI and the
+# engine's stateful tests, and CI must stay well under 30 minutes on 2 cores.
 settings.register_profile(
     "ci",
-    max_examples=250,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
