@@ -18,6 +18,7 @@ only when such a source is read. ``import leadscore`` does not import this modul
 
 from __future__ import annotations
 
+from ._columnar import NotColumnar
 from ._exports import EXPORTS, ExportFormat, hubspot, mautic
 from ._read import BadRow, EventReader, Format, read_events
 from ._write import write_events
@@ -28,6 +29,7 @@ __all__ = [
     "EventReader",
     "ExportFormat",
     "Format",
+    "NotColumnar",
     "hubspot",
     "mautic",
     "read_events",

@@ -201,6 +201,55 @@ class EventReader:
             self.events += 1
             yield event
 
+    # -- columns -------------------------------------------------------------------
+
+    def to_arrow(self) -> Any:
+        """The events as one PyArrow Table, read as columns (no Event per row).
+
+        Columns ``contact``, ``kind``, ``at`` (``timestamp[us, tz=UTC]``), ``id``
+        (str, null for none), ``value`` (float64), then one column per attribute
+        (str, int64, float64 or bool; null where an event has no such
+        attribute): the layout :mod:`leadscore.frame` reads. CSV and JSON Lines
+        files are read by PyArrow's multithreaded readers, Parquet files and
+        DataFrames as the columns they are; ``columns=``, ``tz=``, ``epoch=``
+        and ``on_error=`` mean what they mean for iteration, and a bad row is
+        named (file, line, field, value) or listed in ``errors`` word for word
+        as iterating would. What the fast readers cannot read (a CSV row of the
+        wrong width, invalid UTF-8, a JSON document, mappings) is read row by
+        row and put into columns; the answer is the same.
+
+        Needs ``pyarrow`` (``pip install leadscore[io]``).
+
+        Raises:
+            InvalidEventError: as iterating does; and
+                :class:`~leadscore.io.NotColumnar` for events a table cannot
+                hold (an attribute that is text in one row and a number in
+                another, tuples).
+
+        >>> from leadscore import io
+        >>> rows = [{"contact": "ann", "kind": "page.viewed",
+        ...          "at": "2024-05-01T09:00:00+02:00", "page": "/pricing"}]
+        >>> io.read_events(rows).to_arrow().to_pylist()[0]["at"].isoformat()
+        '2024-05-01T07:00:00+00:00'
+        """
+        from ._columnar import read_table
+
+        return read_table(self)
+
+    def to_pandas(self) -> Any:
+        """The events as a pandas DataFrame (see :meth:`to_arrow`)."""
+        return self.to_arrow().to_pandas()
+
+    def to_polars(self) -> Any:
+        """The events as a Polars DataFrame (see :meth:`to_arrow`)."""
+        import polars as pl
+
+        return pl.from_arrow(self.to_arrow())
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        """The Arrow PyCapsule stream of :meth:`to_arrow` (``pa.table(reader)``)."""
+        return self.to_arrow().__arrow_c_stream__(requested_schema)
+
     # -- one record -> one event ---------------------------------------------------
 
     def _build(self, record: dict[str, Any]) -> Event:  # noqa: C901 - see comment

@@ -1,0 +1,924 @@
+"""The columnar reading of an EventReader: a file in, one Arrow table out.
+
+``EventReader.to_arrow()`` reads a CSV, JSON Lines or Parquet file (or a
+DataFrame, an Arrow table) as columns with PyArrow's multithreaded readers and
+types them without building one Python object per row. The table has the layout
+``leadscore.frame`` reads: ``contact``, ``kind`` (str), ``at``
+(``timestamp[us, tz=UTC]``), ``id`` (str or null), ``value`` (float64, never
+null), then one column per attribute (str, int64, float64 or bool; null where an
+event has no such attribute).
+
+The row path (iterating the reader) is the definition; this module must give
+the same events and name the same bad rows. It does so in two tiers:
+
+- Cells are converted by vectorised Arrow kernels where the result is known to
+  equal the row path's (``"2024-05-01T09:30:00+02:00"`` cast to a timestamp,
+  digits as epoch numbers, int and float columns); a column of few distinct
+  values (kinds, attribute cells, values) is converted value by value with the
+  row path's own cell functions, each distinct value once.
+- A row any tier cannot vouch for (an empty contact, a special kind, a cell the
+  kernels refuse) is *slow*: its record is rebuilt as the row path builds it and
+  handed to the row path's own ``_build``, which returns its event or the bad
+  row's error word for word.
+
+What a table cannot hold (an attribute that is text in one row and a number in
+another, tuples) raises :class:`NotColumnar`; a source the fast readers refuse
+(a CSV row with a wrong number of cells, invalid UTF-8, a JSON document) is read
+by the row path and its events put into columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import mmap
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from leadscore.exceptions import InvalidEventError
+from leadscore.model._events import SPECIAL_KINDS, Event, to_micros
+from leadscore.model._limits import shorten
+
+from ._cells import CellError, csv_attr, plain, to_at, to_number, to_text
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from ._read import BadRow, EventReader
+
+__all__ = ["NotColumnar", "read_table"]
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+#: The instants a datetime can hold, in microseconds since 1970 (UTC).
+_MIN_US = to_micros(dt.datetime.min.replace(tzinfo=dt.UTC))
+_MAX_US = to_micros(dt.datetime.max.replace(tzinfo=dt.UTC))
+_FIELDS = ("contact", "kind", "at", "id", "value")
+# With epoch="auto" the unit follows the magnitude (see _cells.to_at).
+_AUTO = ((100_000_000_000, "s"), (100_000_000_000_000, "ms"))
+_AUTO_US = 100_000_000_000_000_000
+_PER_US = {"s": 1_000_000, "ms": 1_000}
+
+
+class NotColumnar(InvalidEventError):  # noqa: N818 - a leaf of InvalidEventError
+    """The events cannot be one typed table: an attribute of mixed types, tuples.
+
+    Iterating the reader still gives every event; only the columnar reading
+    (``to_arrow``, ``leadscore.frame``) needs one type per column.
+    """
+
+
+class _Fallback(Exception):  # noqa: N818 - control flow, never leaves this module
+    """The fast readers cannot read this source: read it row by row instead."""
+
+
+# -- the entry point ------------------------------------------------------------------
+
+
+def read_table(reader: EventReader) -> pa.Table:
+    """The events of *reader* as one Arrow table (see the module docstring)."""
+    reader.errors, reader.rows, reader.events = [], 0, 0
+    try:
+        raw, text, lines = _raw(reader)
+    except _Fallback:
+        return _from_events(reader)
+    found = _jsonl_records if reader.format == "jsonl" else None
+    return _Columns(reader, raw, text=text, lines=lines, records=found).table()
+
+
+# -- sources as raw tables of cells --------------------------------------------------
+
+
+_Lines = Callable[[list[int]], dict[int, int | None]]
+
+
+def _no_lines(rows: list[int]) -> dict[int, int | None]:
+    del rows
+    return {}
+
+
+def _raw(reader: EventReader) -> tuple[pa.Table, bool, _Lines]:
+    """The source's cells as a table, whether they are CSV text, and its line finder.
+
+    Raises:
+        _Fallback: the fast readers cannot read it exactly as the row path does.
+    """
+    import pyarrow as pa
+
+    fmt = reader.format
+    if fmt == "csv":
+        return _csv(reader), True, lambda rows: _csv_lines(reader, rows)
+    if fmt == "jsonl":
+        return _jsonl(reader), False, lambda rows: _jsonl_lines(reader, rows)
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            schema = pq.read_schema(reader.source)
+        except (OSError, pa.ArrowException):
+            raise _Fallback from None  # the row path names the file
+        reader._check_header(schema.names)  # noqa: SLF001 - the reader's own check
+        try:
+            table = pq.read_table(reader.source)
+        except (OSError, pa.ArrowException):
+            raise _Fallback from None
+        return _flat(table), False, _no_lines
+    if fmt == "arrow":
+        source = reader.source
+        table = source if isinstance(source, pa.Table) else pa.table(source)
+    elif fmt == "polars":
+        table = reader.source.to_arrow()
+    elif fmt == "pandas":
+        names = [str(c) for c in reader.source.columns]
+        reader._check_header(names)  # noqa: SLF001
+        try:
+            table = pa.Table.from_pandas(reader.source, preserve_index=False)
+        except (pa.ArrowException, ValueError, TypeError):
+            raise _Fallback from None
+    else:
+        raise _Fallback
+    reader._check_header(table.column_names)  # noqa: SLF001
+    return _flat(table), False, _no_lines
+
+
+def _flat(table: pa.Table) -> pa.Table:
+    """Nested columns as dotted names, as the row path flattens them."""
+    import pyarrow as pa
+
+    while any(pa.types.is_struct(t) for t in table.schema.types):
+        table = table.flatten()
+    names = table.column_names
+    if len(set(names)) != len(names) or "" in names:
+        raise _Fallback
+    return table
+
+
+def _header(reader: EventReader) -> tuple[list[str], str]:
+    """The header row of a CSV file and its delimiter, as the row path reads them."""
+    from ._read import _sniff
+
+    with reader._open_text() as (text, _, _):  # noqa: SLF001
+        try:
+            sample = text.read(65536)
+        except UnicodeDecodeError:
+            raise _Fallback from None
+    tsv = ".tsv" in Path(reader.source).suffixes
+    delimiter = "\t" if tsv else _sniff(sample)
+    if "\n" not in sample and "\r" not in sample and len(sample) == 65536:
+        raise _Fallback  # a header longer than the sample
+    try:
+        header = next(csv.reader(sample.splitlines(), delimiter=delimiter), [])
+    except csv.Error:
+        raise _Fallback from None
+    return header, delimiter
+
+
+def _csv(reader: EventReader) -> pa.Table:
+    import pyarrow as pa
+    from pyarrow import csv as pcsv
+
+    header, delimiter = _header(reader)
+    reader._check_header(header)  # noqa: SLF001
+    if len(set(header)) != len(header) or "" in header or any('"' in h for h in header):
+        raise _Fallback
+    refused: list[object] = []
+
+    def invalid(row: object) -> str:
+        refused.append(row)
+        return "skip"
+
+    try:
+        table = pcsv.read_csv(
+            reader.source,
+            parse_options=pcsv.ParseOptions(
+                delimiter=delimiter,
+                newlines_in_values=True,
+                invalid_row_handler=invalid,
+            ),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=True,
+                null_values=[""],
+            ),
+        )
+    except (OSError, pa.ArrowException):
+        raise _Fallback from None  # invalid UTF-8, a broken gzip ...: the row path
+    if refused or table.column_names != header:
+        raise _Fallback  # a row of the wrong width: the row path names it
+    if _has_nul(reader, (b"\x00",)):
+        raise _Fallback  # NUL characters: rare, and the row path names them
+    return table
+
+
+def _jsonl(reader: EventReader) -> pa.Table:
+    import pyarrow as pa
+    from pyarrow import json as pjson
+
+    if _has_nul(reader, (b"\x00", b"\\u0000")):
+        raise _Fallback
+    try:
+        table = pjson.read_json(reader.source)
+    except (OSError, pa.ArrowException):
+        raise _Fallback from None  # not JSON, types changing within a key ...
+    texts = {
+        name
+        for name, kind in zip(table.column_names, table.schema.types, strict=True)
+        if not _json_kind(kind)
+    }
+    if texts:
+        raise _Fallback  # timestamps inferred from text, lists, nulls only ...
+    # No header check: the row path reads a record without "at" as a bad row.
+    return _flat(table)
+
+
+def _json_kind(kind: Any) -> bool:
+    """Whether a type the JSON reader inferred is what the row path reads there."""
+    import pyarrow as pa
+
+    t = pa.types
+    if t.is_struct(kind):
+        return all(_json_kind(f.type) for f in kind)
+    return bool(
+        t.is_string(kind)
+        or t.is_int64(kind)
+        or t.is_float64(kind)
+        or t.is_boolean(kind)
+        or t.is_null(kind)
+    )
+
+
+def _has_nul(reader: EventReader, needles: tuple[bytes, ...]) -> bool:
+    """Whether a file might hold a NUL character (compressed files: assume so)."""
+    path = Path(reader.source)
+    if path.suffix == ".gz":
+        return True
+    with path.open("rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return False
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return any(data.find(n) >= 0 for n in needles)
+
+
+def _csv_lines(reader: EventReader, rows: list[int]) -> dict[int, int | None]:
+    """The first line of each data row *rows* (from 1), counted as the row path does."""
+    wanted: set[int] = set(rows)
+    out: dict[int, int | None] = {}
+    last = max(rows, default=0)
+    with reader._open_text() as (text, _, _):  # noqa: SLF001
+        _, delimiter = _header(reader)
+        lines = csv.reader(text, delimiter=delimiter)
+        next(lines, None)
+        end, count = lines.line_num, 0
+        for cells in lines:
+            start, end = end + 1, lines.line_num
+            if not cells:
+                continue
+            count += 1
+            if count in wanted:
+                out[count] = start
+                if count >= last:
+                    break
+    return out
+
+
+def _jsonl_lines(reader: EventReader, rows: list[int]) -> dict[int, int | None]:
+    """The line of each data row *rows* (from 1) of a JSON Lines file."""
+    return {row: line for row, (line, _) in _jsonl_records(reader, rows).items()}
+
+
+def _jsonl_records(
+    reader: EventReader, rows: list[int]
+) -> dict[int, tuple[int | None, dict[str, Any]]]:
+    """The records of data rows *rows* (from 1), as the row path reads them.
+
+    Read from the file again: a key that is absent is not a key that is null.
+    """
+    import itertools
+
+    wanted, last = set(rows), max(rows, default=0)
+    records = reader._jsonl()  # noqa: SLF001 - the row path's own reading
+    picked = enumerate(itertools.islice(records, last), start=1)
+    return {count: record for count, record in picked if count in wanted}
+
+
+# -- cells to typed columns ---------------------------------------------------------
+
+
+class _Columns:
+    """The typing of one raw table: every field and attribute column, and slow rows."""
+
+    def __init__(
+        self,
+        reader: EventReader,
+        raw: pa.Table,
+        *,
+        text: bool,
+        lines: Callable[[list[int]], dict[int, int | None]],
+        records: Callable[..., dict[int, tuple[int | None, dict[str, Any]]]]
+        | None = None,
+    ) -> None:
+        self.reader, self.raw, self.text, self.lines = reader, raw, text, lines
+        #: Reads the records of rows from the file (JSON Lines), or None: from cells.
+        self.from_file = records
+        self.n = raw.num_rows
+        #: Masks of the rows a kernel could not vouch for.
+        self._slow: list[Any] = []
+        #: The rows kept (None: all), once the slow rows are built.
+        self.keep: Any = None
+
+    def _mark(self, mask: Any) -> None:
+        if mask is not None:
+            self._slow.append(mask)
+
+    def table(self) -> pa.Table:  # noqa: C901, PLR0912, PLR0915 - one pass, in order
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        reader, raw, n = self.reader, self.raw, self.n
+        fields = reader._fields
+        names = raw.column_names
+        out: dict[str, Any] = {}
+        for field in _FIELDS:
+            column = fields[field]
+            if column not in names:
+                out[field] = None
+                if field in {"contact", "kind", "at"} and n:  # every row is bad
+                    self._mark(pa.repeat(pa.scalar(value=True), n))
+                continue
+            cells = raw.column(column)
+            if field == "at":
+                out[field] = self._at(cells)
+            elif field == "value":
+                out[field] = self._value(cells)
+            else:
+                out[field] = self._text(field, cells)
+        if not self.text:  # NUL in text: the row path names it (CSV files: scanned)
+            for name, cells in zip(names, raw.columns, strict=True):
+                if name not in reader._mapped and _is_text(cells.type):  # noqa: SLF001
+                    self._mark(pc.match_substring(cells, "\x00"))
+        # The rows no kernel vouched for go through the row path's own _build.
+        slow = _any(self._slow, n)
+        picked = pc.indices_nonzero(slow).to_pylist() if slow is not None else []
+        good: dict[int, Event] = {}
+        bad: list[int] = []
+        errors: list[tuple[int, Any]] = []
+        build = reader._build  # noqa: SLF001
+        from ._read import _RowError
+
+        lines: dict[int, int | None] = {}
+        if self.from_file is not None:
+            read = self.from_file(reader, [row + 1 for row in picked])
+            lines = {row: line for row, (line, _) in read.items()}
+            records: Iterable[dict[str, Any]] = (read[r + 1][1] for r in picked)
+        else:
+            records = self._records(picked)
+        for row, record in zip(picked, records, strict=True):
+            try:
+                good[row] = build(record)
+            except _RowError as e:
+                bad.append(row)
+                errors.append((row, e))
+                if reader.on_error == "raise":
+                    break
+        if errors:
+            if self.from_file is None:
+                lines = self.lines([row + 1 for row, _ in errors])
+            found = [self._bad(row, e, lines.get(row + 1)) for row, e in errors]
+            if reader.on_error == "raise":
+                reader.rows, reader.events = errors[0][0] + 1, errors[0][0]
+                raise found[0].error() from None
+            reader.errors = found
+        reader.rows, reader.events = n, n - len(bad)
+        self.keep = pc.invert(_mask(bad, n)) if bad else None
+        attrs = self._attrs()  # typed by the values of the rows kept
+        # Fill the slow rows' cells from their events; leave the bad rows out.
+        fixes = sorted(good)
+        columns: dict[str, Any] = {}
+        for field, kind in (("contact", pa.string()), ("kind", pa.string())):
+            if out[field] is None:
+                out[field] = pa.nulls(n, kind)
+        micros = out["at"] if out["at"] is not None else pa.nulls(n, pa.int64())
+        columns["contact"] = self._fill(out["contact"], fixes, good, "contact")
+        columns["kind"] = self._fill(out["kind"], fixes, good, "kind")
+        columns["at"] = self._fill(micros, fixes, good, "_us", pa.int64()).cast(
+            pa.timestamp("us", tz="UTC")
+        )
+        ids = out["id"] if out["id"] is not None else pa.nulls(n, pa.string())
+        columns["id"] = self._fill(ids, fixes, good, "id")
+        values = out["value"]
+        if values is None:
+            values = pa.repeat(pa.scalar(0.0, pa.float64()), n)
+        columns["value"] = self._fill(values, fixes, good, "value", pa.float64())
+        columns.update(attrs)
+        table = pa.table(columns)
+        if self.keep is not None:
+            table = table.filter(self.keep)
+        return table
+
+    def _bad(self, row: int, e: Any, line: int | None) -> BadRow:
+        from ._read import BadRow
+
+        return BadRow(
+            self.reader.name, row + 1, line, e.field, e.column, e.value, str(e)
+        )
+
+    def _fill(
+        self,
+        column: Any,
+        rows: list[int],
+        events: dict[int, Event],
+        field: str,
+        kind: Any = None,
+    ) -> Any:
+        """*column* with the cells of *rows* taken from their events."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        column = _array(column)
+        if not rows:
+            return column
+        values = pa.array(
+            [getattr(events[r], field) for r in rows], kind or column.type
+        )
+        return pc.replace_with_mask(column, _mask(rows, self.n), values)
+
+    def _records(self, rows: list[int]) -> Iterator[dict[str, Any]]:
+        """The records of *rows* exactly as the row path builds them."""
+        if not rows:
+            return iter(())
+        import pyarrow as pa
+
+        picked = self.raw.take(pa.array(rows, pa.int64())).to_pylist()
+        mapped = set(self.reader._fields.values())
+        if self.text:  # CSV: fields as text (empty is None), attributes typed
+            return (
+                {k: v if k in mapped else csv_attr(v or "") for k, v in r.items()}
+                for r in picked
+            )
+        return ({k: plain(v) for k, v in r.items()} for r in picked)
+
+    # -- the fields --------------------------------------------------------------
+
+    def _text(self, field: str, cells: Any) -> Any:
+        """contact, kind or id: text, digits of a whole number; the rest is slow."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        kind = cells.type
+        if field == "kind" or not (_is_text(kind) or pa.types.is_integer(kind)):
+            return self._by_value(cells, self._text_cell(field), pa.string())
+        if pa.types.is_integer(kind):
+            if field == "contact":
+                self._mark(pc.is_null(cells))
+            return pc.cast(cells, pa.string())
+        cells = pc.cast(cells, pa.string()) if not pa.types.is_string(kind) else cells
+        if field == "id" and not self.text:
+            empty = pc.equal(cells, "")
+            cells = pc.if_else(empty, pa.scalar(None, pa.string()), cells)
+        elif not self.text:
+            self._mark(pc.equal(cells, ""))
+        if field != "id":
+            self._mark(pc.is_null(cells))
+        return cells
+
+    def _text_cell(self, field: str) -> Callable[[Any], Any]:
+        export = self.reader.export
+        kinds = export.kinds
+        text = self.text
+
+        def convert(cell: Any) -> Any:
+            cell = None if text and cell == "" else plain(cell)
+            if field == "id" and cell == "":
+                return None
+            if cell is None:
+                if field == "id":
+                    return None
+                raise CellError(field)
+            cell = to_text(cell, field)
+            if field == "kind":
+                cell = kinds.get(cell, cell)
+                if cell in SPECIAL_KINDS:
+                    raise CellError(field)  # checked with the attributes, per row
+            if not cell:
+                raise CellError(field)
+            return cell
+
+        return convert
+
+    def _at(self, cells: Any) -> Any:
+        """Microseconds since 1970 (int64); cells the kernels cannot read are slow."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        reader = self.reader
+        kind = cells.type
+        if pa.types.is_timestamp(kind) and kind.tz is not None:
+            try:
+                us = pc.cast(cells, pa.timestamp("us", tz="UTC"))
+            except pa.ArrowInvalid:  # sub-microsecond digits: the row path drops them
+                return self._at_by_value(cells)
+            us = pc.cast(us, pa.int64())
+            self._mark(pc.is_null(us))
+            return us
+        if pa.types.is_integer(kind):
+            try:
+                return self._epoch(pc.cast(cells, pa.int64()), reader.epoch)
+            except pa.ArrowInvalid:  # a uint64 beyond int64
+                return self._at_by_value(cells)
+        if not pa.types.is_string(kind):
+            return self._at_by_value(cells)
+        return self._at_text(cells)
+
+    def _at_text(self, chunk: Any) -> Any:
+        """Timestamp text: ISO 8601 with an offset, or digits; the rest by value."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        valid = chunk.drop_null()
+        # Python reads text with a colon by datetime.fromisoformat, the formats
+        # Arrow's ISO parser knows among them; digits are epoch numbers.
+        if len(valid) and pc.all(pc.match_substring(valid, ":")).as_py():
+            try:
+                at = pc.cast(chunk, pa.timestamp("us", tz="UTC"))
+            except pa.ArrowInvalid:
+                pass
+            else:
+                self._mark(pc.is_null(chunk))
+                return self._in_range(pc.cast(at, pa.int64()))
+        elif len(valid):
+            try:
+                number = pc.cast(chunk, pa.int64())
+            except pa.ArrowInvalid:
+                pass
+            else:
+                return self._epoch(number, self.reader.epoch)
+        return self._at_by_value(chunk)
+
+    def _in_range(self, us: Any) -> Any:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        ok = pc.and_(pc.greater_equal(us, _MIN_US), pc.less_equal(us, _MAX_US))
+        self._mark(pc.invert(ok.fill_null(fill_value=False)))
+        return pc.if_else(ok, us, pa.scalar(None, pa.int64()))
+
+    def _epoch(self, n: Any, epoch: str) -> Any:
+        """Numbers since 1970 in *epoch* units (or by magnitude) as microseconds."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        n = _array(n)
+        size = pc.abs(n)
+        # abs() of the smallest int64 is itself (negative): leave it to Python.
+        fits = pc.greater_equal(size, 0)
+        us = pa.nulls(len(n), pa.int64())
+        if epoch == "auto":
+            units = [
+                ("s", pc.less(size, _AUTO[0][0])),
+                (
+                    "ms",
+                    pc.and_(
+                        pc.greater_equal(size, _AUTO[0][0]), pc.less(size, _AUTO[1][0])
+                    ),
+                ),
+                (
+                    "us",
+                    pc.and_(
+                        pc.greater_equal(size, _AUTO[1][0]), pc.less(size, _AUTO_US)
+                    ),
+                ),
+                ("ns", pc.greater_equal(size, _AUTO_US)),
+            ]
+        else:
+            units = [(epoch, pc.is_valid(n))]
+        for unit, chosen in units:
+            where = pc.and_(chosen, fits)
+            if unit in _PER_US:
+                limit = _MAX_US // _PER_US[unit]
+                where = pc.and_(where, pc.less_equal(size, limit))
+                part = pc.multiply(pc.if_else(where, n, 0), _PER_US[unit])
+            elif unit == "us":
+                part = n
+            else:  # ns: to the nearest microsecond, half to even (as Decimal does)
+                where = pc.and_(where, pc.greater_equal(n, 0))
+                pos = pc.if_else(where, n, 0)
+                q = pc.divide(pos, 1000)
+                r = pc.subtract(pos, pc.multiply(q, 1000))
+                odd = pc.equal(pc.bit_wise_and(q, 1), 1)
+                up = pc.or_(pc.greater(r, 500), pc.and_(pc.equal(r, 500), odd))
+                part = pc.add(q, pc.cast(up, pa.int64()))
+            us = pc.if_else(where.fill_null(fill_value=False), part, us)
+        # Numbers outside the units' ranges, negative nanoseconds: Python decides.
+        self._mark(pc.and_(pc.is_valid(n), pc.is_null(us)))
+        self._mark(pc.is_null(n))
+        return self._in_range(us)
+
+    def _at_by_value(self, cells: Any) -> Any:
+        import pyarrow as pa
+
+        tz, epoch = self.reader.tz, self.reader.epoch
+
+        def convert(cell: Any) -> int:
+            return to_micros(to_at(plain(cell), tz, epoch))
+
+        return self._by_value(cells, convert, pa.int64())
+
+    def _value(self, cells: Any) -> Any:
+        """float64, null and NaN as 0.0; a cell that is not a finite number is slow."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        kind = cells.type
+        if pa.types.is_floating(kind) or pa.types.is_integer(kind):
+            number = pc.cast(cells, pa.float64(), safe=False)
+            number = pc.if_else(pc.is_nan(number), 0.0, number).fill_null(0.0)
+            self._mark(pc.is_inf(number))
+            return pc.add(number, 0.0)  # -0.0 is 0.0, as in Event
+        if _is_text(kind):
+            # Arrow's float parser reads the spellings Python's pattern accepts
+            # ("5", "-.5", "1e5", "+5.") and also "nan" and "inf", which Python
+            # refuses: those, and overflows, are left to the row path.
+            try:
+                number = pc.cast(cells, pa.float64())
+            except pa.ArrowInvalid:
+                pass
+            else:
+                self._mark(pc.invert(pc.is_finite(number)))
+                return pc.add(number.fill_null(0.0), 0.0)
+
+        def convert(cell: Any) -> float:
+            number = to_number(plain(cell) if not self.text else cell)
+            if number != number or number in {float("inf"), float("-inf")}:  # noqa: PLR0124
+                raise CellError("value")
+            return number + 0.0
+
+        return self._by_value(cells, convert, pa.float64())
+
+    # -- attributes ----------------------------------------------------------------
+
+    def _attrs(self) -> dict[str, Any]:
+        """The attribute columns under their names, renamed and dropped as exported."""
+        reader = self.reader
+        export = reader.export
+        mapped = reader._mapped  # noqa: SLF001
+        rename = export.rename
+        merged: dict[str, Any] = {}
+        for name, cells in zip(self.raw.column_names, self.raw.columns, strict=True):
+            if name in mapped:
+                continue
+            if rename and name in rename:
+                target, overrides = rename[name], False
+            elif export.drop and export.dropped(name):
+                continue
+            else:
+                target, overrides = name, True
+            column = self._attr(name, cells)
+            if column is None:
+                continue
+            if target in merged:
+                # A renamed column fills what is not set yet; a plain one overrides
+                # (as the row path's setdefault and assignment do).
+                a, b = (
+                    (column, merged[target]) if overrides else (merged[target], column)
+                )
+                column = _coalesce(target, a, b)
+            merged[target] = column
+        # A column no event has (every cell null) is no attribute.
+        return {k: v for k, v in merged.items() if v.null_count < len(v)}
+
+    def _attr(self, name: str, cells: Any) -> Any:  # noqa: C901, PLR0911 - by type
+        """One attribute column: str, int64, float64 or bool."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        kind = cells.type
+        if self.text:
+            return self._by_value(cells, lambda v: csv_attr(v or ""), None, name)
+        if pa.types.is_null(kind):
+            return None
+        if _is_text(kind):
+            return (
+                pc.cast(cells, pa.string()) if not pa.types.is_string(kind) else cells
+            )
+        if pa.types.is_boolean(kind):
+            return cells
+        if pa.types.is_integer(kind):
+            try:
+                return pc.cast(cells, pa.int64())
+            except pa.ArrowInvalid:
+                pass  # beyond int64: a NotColumnar below names it
+        if pa.types.is_floating(kind):
+            number = pc.cast(cells, pa.float64())
+            return pc.if_else(pc.is_nan(number), None, number)
+        if pa.types.is_dictionary(kind):
+            return self._attr(name, pc.cast(cells, kind.value_type))
+
+        def convert(cell: Any) -> Any:
+            value = plain(cell)
+            if value.__class__ not in {str, int, float, bool} and isinstance(
+                value, dt.date
+            ):
+                value = value.isoformat()
+            return value
+
+        return self._by_value(cells, convert, None, name)
+
+    # -- one Python call per distinct value ---------------------------------------
+
+    def _by_value(
+        self,
+        cells: Any,
+        convert: Callable[[Any], Any],
+        kind: Any,
+        attribute: str | None = None,
+    ) -> Any:
+        """*cells* converted one distinct value at a time by the row path's function.
+
+        A value *convert* refuses (CellError, InvalidEventError) makes its rows
+        slow. For an attribute (*kind* None) the column's type is that of the
+        converted values; values of several types raise NotColumnar.
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        encoded = pc.dictionary_encode(_array(cells))
+        distinct = encoded.dictionary.to_pylist()
+        indices = encoded.indices
+        values: list[Any] = []
+        refused: list[bool] = []
+        for cell in distinct:
+            try:
+                value = convert(cell)
+            except (CellError, InvalidEventError):
+                values.append(None)
+                refused.append(True)
+                continue
+            if attribute is not None and isinstance(value, str) and "\x00" in value:
+                values.append(None)
+                refused.append(True)
+                continue
+            values.append(value)
+            refused.append(False)
+        nulls = encoded.null_count
+        if nulls:  # the null cell, converted as the row path converts None
+            try:
+                none = convert(None)
+            except (CellError, InvalidEventError):
+                self._mark(pc.is_null(indices))
+                none = None
+            distinct.append(None)
+            values.append(none)
+            refused.append(False)
+            indices = indices.fill_null(len(distinct) - 1)
+        if any(refused):
+            self._mark(pc.take(pa.array(refused, pa.bool_()), indices))
+        if kind is None:
+            if self.keep is not None:  # the values of bad rows do not count
+                used = set(pc.unique(pc.filter(indices, self.keep)).to_pylist())
+                values = [v if i in used else None for i, v in enumerate(values)]
+            kind = _attr_type(attribute or "", values)
+            if kind is None:
+                return None
+        return pc.take(pa.array(values, kind), indices)
+
+
+def _attr_type(name: str, values: list[Any]) -> Any:
+    """The Arrow type of an attribute's values: str, int64, float64 or bool."""
+    import pyarrow as pa
+
+    kinds = {v.__class__ for v in values if v is not None}
+    if not kinds:
+        return None
+    if kinds == {int} and all(-(2**63) <= v < 2**63 for v in values if v is not None):
+        return pa.int64()
+    if kinds == {int, float} and all(
+        abs(v) < 2**53 for v in values if v.__class__ is int
+    ):
+        return pa.float64()
+    if kinds == {float}:
+        return pa.float64()
+    if kinds == {str}:
+        return pa.string()
+    if kinds == {bool}:
+        return pa.bool_()
+    raise _mixed(name, values)
+
+
+def _mixed(name: str, values: Iterable[Any]) -> NotColumnar:
+    seen: dict[type, Any] = {}
+    for v in values:
+        if v is not None:
+            seen.setdefault(v.__class__, v)
+    shown = " and ".join(
+        f"{t.__name__} {shorten(v)}" for t, v in list(seen.items())[:3]
+    )
+    return NotColumnar(
+        f"attribute {name!r} holds {shown}: a table column holds one type "
+        f"(numbers of one kind, text or booleans); iterate the reader for its "
+        f"events, or give the attribute one type",
+        field=f"attrs[{name!r}]",
+        value=next(iter(seen.values()), None),
+    )
+
+
+def _coalesce(name: str, a: Any, b: Any) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    a, b = _array(a), _array(b)
+    if a.type != b.type:
+        numeric = pa.types.is_integer(a.type) or pa.types.is_floating(a.type)
+        other = pa.types.is_integer(b.type) or pa.types.is_floating(b.type)
+        if not (numeric and other):
+            raise _mixed(
+                name, a.drop_null()[:1].to_pylist() + b.drop_null()[:1].to_pylist()
+            )
+        a, b = pc.cast(a, pa.float64()), pc.cast(b, pa.float64())
+    return pc.coalesce(a, b)
+
+
+# -- helpers ------------------------------------------------------------------------
+
+
+def _is_text(kind: Any) -> bool:
+    import pyarrow as pa
+
+    t = pa.types
+    return bool(t.is_string(kind) or t.is_large_string(kind) or t.is_string_view(kind))
+
+
+def _array(column: Any) -> Any:
+    """A chunked array as one array (the kernels here are per array)."""
+    import pyarrow as pa
+
+    if isinstance(column, pa.ChunkedArray):
+        if column.num_chunks == 1:
+            return column.chunk(0)
+        return column.combine_chunks()
+    return column
+
+
+def _mask(rows: list[int], n: int) -> Any:
+    """A boolean array of length *n*, true at *rows*."""
+    import pyarrow as pa
+
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover - pyarrow without numpy
+        chosen = set(rows)
+        return pa.array([i in chosen for i in range(n)], pa.bool_())
+    mask = np.zeros(n, dtype=bool)
+    mask[rows] = True
+    return pa.array(mask)
+
+
+def _any(masks: list[Any], n: int) -> Any:
+    import pyarrow.compute as pc
+
+    out = None
+    for each in masks:
+        mask = _array(each).fill_null(fill_value=False)
+        out = mask if out is None else pc.or_(out, mask)
+    if out is None or n == 0 or not pc.any(out).as_py():
+        return None
+    return out
+
+
+# -- the row path's events as columns -----------------------------------------------
+
+
+def _from_events(reader: EventReader) -> pa.Table:
+    """Read *reader* row by row and put its events into columns."""
+    import pyarrow as pa
+
+    contacts, kinds, ats, ids, values = [], [], [], [], []
+    attrs: dict[str, list[Any]] = {}
+    for count, event in enumerate(reader):
+        contacts.append(event.contact)
+        kinds.append(event.kind)
+        ats.append(to_micros(event.at))
+        ids.append(event.id)
+        values.append(event.value)
+        for key, value in event.attrs.items():
+            column = attrs.get(key)
+            if column is None:
+                column = attrs[key] = [None] * count
+            column.append(value)
+        for column in attrs.values():
+            if len(column) <= count:
+                column.append(None)
+    columns = {
+        "contact": pa.array(contacts, pa.string()),
+        "kind": pa.array(kinds, pa.string()),
+        "at": pa.array(ats, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
+        "id": pa.array(ids, pa.string()),
+        "value": pa.array(values, pa.float64()),
+    }
+    for key, column in attrs.items():
+        kind = _attr_type(key, column)
+        columns[key] = pa.array(
+            [float(v) if v is not None and kind == pa.float64() else v for v in column],
+            kind,
+        )
+    return pa.table(columns)
