@@ -188,12 +188,15 @@ def _csv(reader: EventReader) -> pa.Table:
         refused.append(row)
         return "skip"
 
+    # Quoted cells may hold line breaks; a file without quotes has none, and
+    # Arrow reads it faster knowing that.
+    quoted = _has(reader, (b'"',))
     try:
         table = pcsv.read_csv(
             reader.source,
             parse_options=pcsv.ParseOptions(
                 delimiter=delimiter,
-                newlines_in_values=True,
+                newlines_in_values=quoted,
                 invalid_row_handler=invalid,
             ),
             convert_options=pcsv.ConvertOptions(
@@ -206,7 +209,7 @@ def _csv(reader: EventReader) -> pa.Table:
         raise _Fallback from None  # invalid UTF-8, a broken gzip ...: the row path
     if refused or table.column_names != header:
         raise _Fallback  # a row of the wrong width: the row path names it
-    if _has_nul(reader, (b"\x00",)):
+    if _has(reader, (b"\x00",)):
         raise _Fallback  # NUL characters: rare, and the row path names them
     return table
 
@@ -215,7 +218,7 @@ def _jsonl(reader: EventReader) -> pa.Table:
     import pyarrow as pa
     from pyarrow import json as pjson
 
-    if _has_nul(reader, (b"\x00", b"\\u0000")):
+    if _has(reader, (b"\x00", b"\\u0000")):
         raise _Fallback
     try:
         table = pjson.read_json(reader.source)
@@ -248,8 +251,8 @@ def _json_kind(kind: Any) -> bool:
     )
 
 
-def _has_nul(reader: EventReader, needles: tuple[bytes, ...]) -> bool:
-    """Whether a file might hold a NUL character (compressed files: assume so)."""
+def _has(reader: EventReader, needles: tuple[bytes, ...]) -> bool:
+    """Whether a file might hold one of *needles* (compressed files: assume so)."""
     path = Path(reader.source)
     if path.suffix == ".gz":
         return True
@@ -435,9 +438,9 @@ class _Columns:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        column = _array(column)
         if not rows:
             return column
+        column = _array(column)
         values = pa.array(
             [getattr(events[r], field) for r in rows], kind or column.type
         )
@@ -469,7 +472,7 @@ class _Columns:
         if field == "kind" or not (_is_text(kind) or pa.types.is_integer(kind)):
             return self._by_value(cells, self._text_cell(field), pa.string())
         if pa.types.is_integer(kind):
-            if field == "contact":
+            if field == "contact" and cells.null_count:
                 self._mark(pc.is_null(cells))
             return pc.cast(cells, pa.string())
         cells = pc.cast(cells, pa.string()) if not pa.types.is_string(kind) else cells
@@ -478,7 +481,7 @@ class _Columns:
             cells = pc.if_else(empty, pa.scalar(None, pa.string()), cells)
         elif not self.text:
             self._mark(pc.equal(cells, ""))
-        if field != "id":
+        if field != "id" and cells.null_count:
             self._mark(pc.is_null(cells))
         return cells
 
@@ -535,18 +538,19 @@ class _Columns:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        valid = chunk.drop_null()
+        valid = len(chunk) - chunk.null_count
         # Python reads text with a colon by datetime.fromisoformat, the formats
         # Arrow's ISO parser knows among them; digits are epoch numbers.
-        if len(valid) and pc.all(pc.match_substring(valid, ":")).as_py():
+        if valid and _colons(chunk):
             try:
                 at = pc.cast(chunk, pa.timestamp("us", tz="UTC"))
             except pa.ArrowInvalid:
                 pass
             else:
-                self._mark(pc.is_null(chunk))
+                if chunk.null_count:
+                    self._mark(pc.is_null(chunk))
                 return self._in_range(pc.cast(at, pa.int64()))
-        elif len(valid):
+        elif valid:
             try:
                 number = pc.cast(chunk, pa.int64())
             except pa.ArrowInvalid:
@@ -559,6 +563,9 @@ class _Columns:
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        low, high = pc.min_max(us).values()
+        if low.is_valid and low.as_py() >= _MIN_US and high.as_py() <= _MAX_US:
+            return us
         ok = pc.and_(pc.greater_equal(us, _MIN_US), pc.less_equal(us, _MAX_US))
         self._mark(pc.invert(ok.fill_null(fill_value=False)))
         return pc.if_else(ok, us, pa.scalar(None, pa.int64()))
@@ -568,7 +575,6 @@ class _Columns:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        n = _array(n)
         size = pc.abs(n)
         # abs() of the smallest int64 is itself (negative): leave it to Python.
         fits = pc.greater_equal(size, 0)
@@ -742,26 +748,10 @@ class _Columns:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        encoded = pc.dictionary_encode(_array(cells))
-        distinct = encoded.dictionary.to_pylist()
-        indices = encoded.indices
-        values: list[Any] = []
-        refused: list[bool] = []
-        for cell in distinct:
-            try:
-                value = convert(cell)
-            except (CellError, InvalidEventError):
-                values.append(None)
-                refused.append(True)
-                continue
-            if attribute is not None and isinstance(value, str) and "\x00" in value:
-                values.append(None)
-                refused.append(True)
-                continue
-            values.append(value)
-            refused.append(False)
-        nulls = encoded.null_count
-        if nulls:  # the null cell, converted as the row path converts None
+        dictionary, indices = _encoded(cells)
+        distinct = dictionary.to_pylist()
+        values, refused = _converted(distinct, convert, text=attribute is not None)
+        if indices.null_count:  # the null cell, converted as the row path converts None
             try:
                 none = convert(None)
             except (CellError, InvalidEventError):
@@ -773,6 +763,12 @@ class _Columns:
             indices = indices.fill_null(len(distinct) - 1)
         if any(refused):
             self._mark(pc.take(pa.array(refused, pa.bool_()), indices))
+        elif (
+            values == distinct
+            and pa.types.is_string(cells.type)
+            and (kind is None or kind == pa.string())
+        ):
+            return cells  # text that converts to itself: kept as read, no copy
         if kind is None:
             if self.keep is not None:  # the values of bad rows do not count
                 used = set(pc.unique(pc.filter(indices, self.keep)).to_pylist())
@@ -781,6 +777,25 @@ class _Columns:
             if kind is None:
                 return None
         return pc.take(pa.array(values, kind), indices)
+
+
+def _converted(
+    distinct: list[Any], convert: Callable[[Any], Any], *, text: bool
+) -> tuple[list[Any], list[bool]]:
+    """Each value converted, or None and refused; with *text*, NUL is refused."""
+    values: list[Any] = []
+    refused: list[bool] = []
+    for cell in distinct:
+        try:
+            value = convert(cell)
+        except (CellError, InvalidEventError):
+            value = None
+            bad = True
+        else:
+            bad = text and isinstance(value, str) and "\x00" in value
+        values.append(None if bad else value)
+        refused.append(bad)
+    return values, refused
 
 
 def _attr_type(name: str, values: list[Any]) -> Any:
@@ -848,6 +863,42 @@ def _is_text(kind: Any) -> bool:
     return bool(t.is_string(kind) or t.is_large_string(kind) or t.is_string_view(kind))
 
 
+def _colons(text: Any) -> bool:
+    """Whether every timestamp text has a colon (Python's ISO branch reads it).
+
+    Arrow's ISO parser also reads colon-free forms ("2024-05-01T10Z",
+    "2024-05-01T10+0200", 18 characters at most), which Python reads otherwise:
+    texts of 19 characters or more that Arrow reads all have one, so the scan
+    for colons is only needed when a shorter text is there.
+    """
+    import pyarrow.compute as pc
+
+    shortest = pc.min(pc.binary_length(text)).as_py()
+    if shortest is not None and shortest >= 19:
+        return True
+    return bool(pc.all(pc.match_substring(text, ":")).as_py())
+
+
+def _encoded(cells: Any) -> tuple[Any, Any]:
+    """The distinct values of *cells* and, per row, the index of its value."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(cells)
+    if isinstance(encoded, pa.DictionaryArray):
+        return encoded.dictionary, encoded.indices
+    chunks = encoded.chunks
+    if not chunks:
+        return pa.array([], cells.type), pa.chunked_array([], pa.int32())
+    # Arrow encodes the chunks of a column with one memo table: every chunk
+    # holds the whole dictionary. Should a version not, encode one array.
+    dictionary = chunks[-1].dictionary
+    if any(not c.dictionary.equals(dictionary) for c in chunks[:-1]):
+        encoded = pc.dictionary_encode(_array(cells))
+        return encoded.dictionary, encoded.indices
+    return dictionary, pa.chunked_array([c.indices for c in chunks], pa.int32())
+
+
 def _array(column: Any) -> Any:
     """A chunked array as one array (the kernels here are per array)."""
     import pyarrow as pa
@@ -878,11 +929,11 @@ def _any(masks: list[Any], n: int) -> Any:
 
     out = None
     for each in masks:
-        mask = _array(each).fill_null(fill_value=False)
+        mask = each.fill_null(fill_value=False)
         out = mask if out is None else pc.or_(out, mask)
     if out is None or n == 0 or not pc.any(out).as_py():
         return None
-    return out
+    return _array(out)
 
 
 # -- the row path's events as columns -----------------------------------------------
