@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -12,13 +14,16 @@ import click
 
 import leadscore as ls
 from leadscore import config
+from leadscore import io as lsio
 
 from ._shell import (
     BadInput,
     Events,
+    _progress,
     as_of_option,
     duration,
     emit,
+    emit_columns,
     events_options,
     existing_file,
     load_model,
@@ -28,25 +33,106 @@ from ._shell import (
 
 # -- the scoring call ------------------------------------------------------------
 
+#: Files from this size up are read as columns and scored by ``leadscore.frame``
+#: when the frame extra is installed (``LEADSCORE_FRAME_BYTES`` overrides it; 0:
+#: always, when the events can be columns). Below it, importing Ibis and DuckDB
+#: costs more than the pure path spends on the whole file.
+FRAME_BYTES = 16 * 2**20
+
 
 def score_events(
     model: ls.ScoringModel, events: Events, as_of: dt.datetime
 ) -> dict[str, float]:
-    """Every contact's score: the one place the CLI scores a file of events.
+    """Every contact's score: the one place the CLI scores a file of events."""
+    contacts, scores = score_columns(model, events, as_of)
+    return dict(zip(contacts, scores, strict=True))
 
-    A Parquet file of plain columns (aware timestamps, no product preset, bad rows
-    refused) is scored by ``leadscore.frame`` on an embedded DuckDB when the frame
-    extra is installed: one query, no Python object per row. Anything else is read
-    once, streaming (bad rows as ``events`` says), and scored by ``ls.score``.
+
+def score_columns(
+    model: ls.ScoringModel, events: Events, as_of: dt.datetime
+) -> tuple[list[str], list[float]]:
+    """The contacts (sorted) and their scores, by the quickest path that can.
+
+    - A Parquet file of plain columns (aware timestamps, no product preset, bad
+      rows refused) is scored by ``leadscore.frame`` straight from the file:
+      one query on an embedded DuckDB, bad rows named by frame.
+    - A file of at least :data:`FRAME_BYTES` (CSV, JSON Lines, Parquet), when
+      the frame extra is installed, is read as columns
+      (``EventReader.to_arrow``: the reader's bad rows, word for word) and
+      scored by ``leadscore.frame``.
+    - Anything else, and events a table cannot hold (an attribute of mixed
+      types), is read once, streaming, and scored by ``ls.score``.
     """
     columns = _frame_columns(events)
     if columns is not None:
         from leadscore import frame
 
         table = frame.score(model, events.reader.source, as_of, columns=columns)
-        return dict(zip(table["contact"], map(float, table["score"]), strict=True))
+        return _sorted(table["contact"].tolist(), table["score"].tolist())
+    table = _as_columns(events)
+    if table is not None:
+        from leadscore import frame
+
+        result = frame.score(model, table, as_of)
+        return _sorted(
+            result.column("contact").to_pylist(), result.column("score").to_pylist()
+        )
     with events.reading("Scoring") as reader:
-        return ls.score(model, reader, as_of)
+        scores = ls.score(model, reader, as_of)
+    contacts = sorted(scores)
+    return contacts, [scores[c] for c in contacts]
+
+
+def _sorted(contacts: list[str], scores: list[float]) -> tuple[list[str], list[float]]:
+    """Both lists in the order of the contacts (frame sorts them already)."""
+    if all(a < b for a, b in itertools.pairwise(contacts)):
+        return contacts, scores
+    order = sorted(range(len(contacts)), key=contacts.__getitem__)
+    return [contacts[i] for i in order], [scores[i] for i in order]
+
+
+def _frame_installed() -> bool:
+    try:
+        import ibis  # noqa: F401 - only to know that the frame extra is there
+        import pyarrow as pa  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _frame_bytes() -> int:
+    text = os.environ.get("LEADSCORE_FRAME_BYTES")
+    if text is None:
+        return FRAME_BYTES
+    try:
+        return int(text)
+    except ValueError:
+        msg = f"LEADSCORE_FRAME_BYTES must be a number of bytes, got {text!r}"
+        raise BadInput(msg) from None
+
+
+def _as_columns(events: Events) -> Any:
+    """The events as an Arrow table for ``leadscore.frame``, or None: the pure path.
+
+    Bad rows are reported as the streaming reader reports them (every one listed;
+    with --on-error raise, exit 2).
+    """
+    reader = events.reader
+    if reader.format not in {"csv", "jsonl", "parquet"}:
+        return None
+    try:
+        size = Path(reader.source).stat().st_size
+    except OSError:
+        return None  # the reader names the file
+    if size < _frame_bytes() or not _frame_installed():
+        return None
+    with _progress(f"Reading {reader.name}"):
+        try:
+            table = reader.to_arrow()
+        except lsio.NotColumnar:
+            return None
+    events.report()
+    return table
 
 
 def _frame_columns(events: Events) -> dict[str, str] | None:
@@ -61,11 +147,10 @@ def _frame_columns(events: Events) -> dict[str, str] | None:
         or export.drop
     ):
         return None
-    try:
-        import ibis  # noqa: F401 - only to know that the frame extra is there
-        import pyarrow.parquet as pq
-    except ImportError:
+    if not _frame_installed():
         return None
+    import pyarrow.parquet as pq
+
     columns = dict(export.columns)
     try:
         at = pq.read_schema(reader.source).field(columns.get("at", "at")).type
@@ -103,9 +188,10 @@ def score(
           --format table --on-error skip
     """
     source = Events(events, **options)
-    scores = score_events(load_model(model), source, source.instant(as_of))
-    rows = [{"contact": c, "score": scores[c]} for c in sorted(scores)]
-    emit(rows, ["contact", "score"], out_format, out, title="Scores")
+    contacts, scores = score_columns(load_model(model), source, source.instant(as_of))
+    emit_columns(
+        {"contact": contacts, "score": scores}, out_format, out, title="Scores"
+    )
 
 
 @main.command()
