@@ -58,6 +58,7 @@ def close(a: dict[str, float], b: dict[str, float]) -> bool:
 
 class EngineMachine(RuleBasedStateMachine):
     durable = False
+    cache: int | None = 100_000
 
     def __init__(self) -> None:  # noqa: D107
         super().__init__()
@@ -75,7 +76,7 @@ class EngineMachine(RuleBasedStateMachine):
     def open(self) -> Engine:
         store = SQLiteStore(self.dir / "s.db") if self.durable else self.memory
         thresholds = {"m": [FIRST, EVERY, DOWN]}
-        return Engine([self.model], store, thresholds=thresholds)
+        return Engine([self.model], store, thresholds=thresholds, cache=self.cache)
 
     def next_id(self) -> str:
         self.serial += 1
@@ -276,11 +277,22 @@ class DurableEngineMachine(EngineMachine):
     durable = True
 
 
+class SmallCacheEngineMachine(EngineMachine):
+    """Two contacts cached at most: eviction, reading back and paged reads."""
+
+    durable = True
+    cache = 2
+
+
 TestEngineMachine = EngineMachine.TestCase
 TestEngineMachine.settings = settings(
     max_examples=60, stateful_step_count=25, deadline=None
 )
 TestDurableEngineMachine = DurableEngineMachine.TestCase
 TestDurableEngineMachine.settings = settings(
+    max_examples=25, stateful_step_count=20, deadline=None
+)
+TestSmallCacheEngineMachine = SmallCacheEngineMachine.TestCase
+TestSmallCacheEngineMachine.settings = settings(
     max_examples=25, stateful_step_count=20, deadline=None
 )

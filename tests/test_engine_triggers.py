@@ -250,6 +250,21 @@ def test_a_store_of_the_older_protocol_is_refused_with_the_migration_named():
         def close(self):
             pass
 
-    with pytest.raises(StoreError, match="lacks commit, since, events_of") as info:
+    with pytest.raises(
+        StoreError, match="lacks commit, since, head, events_of"
+    ) as info:
         Engine([MODEL], OldStore())  # type: ignore[arg-type]
     assert "Your own store" in str(info.value)
+
+
+def test_a_store_of_protocol_3_is_refused_naming_what_version_4_added():
+    """A v3 store (no head, contacts, earliest, due) is named as such, not used."""
+
+    class StoreOfVersion3(MemoryStore):
+        head = contacts = earliest = due = None  # type: ignore[assignment]
+
+    with pytest.raises(
+        StoreError, match="lacks head, contacts, earliest, due of"
+    ) as info:
+        Engine([MODEL], StoreOfVersion3())
+    assert "schema version 4" in str(info.value)

@@ -8,7 +8,8 @@ import struct
 
 import pytest
 
-from leadscore import Event
+from leadscore import Event, presets
+from leadscore.engine import Engine
 from leadscore.exceptions import InvalidEventError, LeadScoreWarning, StoreError
 from leadscore.stores import RejectedRow, SQLiteStore
 from leadscore.stores._sqlite import MIGRATIONS
@@ -150,9 +151,29 @@ def test_a_version_1_store_migrates_and_its_rows_stay_readable(tmp_path):
         sums = db.execute(
             "SELECT checksum FROM leadscore_events ORDER BY seq"
         ).fetchall()
-    assert [(1,), (2,), (3,)] == sorted(versions)
+    assert [(1,), (2,), (3,), (4,)] == sorted(versions)
     assert None is sums[0][0]
     assert 16 == len(sums[1][0])
+
+
+def test_a_version_3_store_migrates_and_its_first_advance_builds_the_due_index(
+    tmp_path,
+):
+    """A v3 file opens (v4 adds leadscore_due); advance reports what it would have."""
+    model = presets.highlevel()  # 90-day expiry
+    path = tmp_path / "events.db"
+    with Engine([model], SQLiteStore(path)) as engine:
+        engine.ingest([Event("ann", "form.submitted", T0, id="1")])
+    with sqlite3.connect(path) as db:  # back to what version 3 wrote
+        db.execute("DROP TABLE leadscore_due")
+        db.execute("DELETE FROM leadscore_state WHERE key = 'due'")
+        db.execute("DELETE FROM leadscore_schema WHERE version = 4")
+    with Engine([model], SQLiteStore(path)) as engine:
+        assert "leadscore_due" in _tables(path)
+        assert T0 + dt.timedelta(days=90) == engine.next_due()
+        drop = engine.advance(T0 + dt.timedelta(days=100))
+        assert [("ann", 10.0, 0.0)] == [(c.contact, c.before, c.after) for c in drop]
+        assert engine.next_due() is None
 
 
 def test_an_invalid_row_of_a_version_1_store_is_rejected_not_fatal(tmp_path):

@@ -312,6 +312,60 @@ class StoreContract(abc.ABC):
         )
         assert ["c"] == [r.id for r in later.rows]  # a new contact by that name
 
+    # -- what the engine needs to open without reading (schema version 4) ---------
+
+    def test_head_gives_the_mark_and_epoch_without_events(self, store: Store) -> None:
+        """head() says what since() would, without the events."""
+        assert 0 == store.head().mark
+        store.append([Event("ann", "form.submitted", T0, id="1")])
+        got = store.since(0)
+        assert (got.mark, (), got.epoch) == (
+            store.head().mark,
+            store.head().events,
+            store.head().epoch,
+        )
+
+    def test_events_of_reads_up_to_a_mark(self, store: Store) -> None:
+        """With upto, only what was stored at or before that mark."""
+        first = Event("ann", "form.submitted", T0, id="1")
+        store.append([first])
+        mark = store.head().mark
+        later = Event("ann", "page.viewed", T0, id="2")
+        store.append([later])
+        assert [first] == store.events_of(["ann"], upto=mark)
+        assert [first, later] == store.events_of(["ann"])
+
+    def test_contacts_pages_through_the_stored_contacts(self, store: Store) -> None:
+        """Distinct contacts, ascending, after a key: keyset paging."""
+        names = ["dee", "ann", "cy", "bob", "ann"]
+        store.append([Event(n, "x", T0) for n in names])
+        assert ["ann", "bob"] == store.contacts(None, 2)
+        assert ["cy", "dee"] == store.contacts("bob", 10)
+        assert [] == store.contacts("dee", 10)
+
+    def test_earliest_is_the_first_stored_instant(self, store: Store) -> None:
+        """None when empty; else the earliest instant, in microseconds."""
+        assert store.earliest() is None
+        store.append(
+            [Event("ann", "x", T0 + dt.timedelta(days=1)), Event("b", "x", T0)]
+        )
+        assert int(T0.timestamp()) * 1_000_000 == store.earliest()
+
+    def test_due_rows_are_written_by_commit_and_erased_by_forget(
+        self, store: Store
+    ) -> None:
+        """Effects.due sets and deletes rows; due() pages them by instant, key."""
+        store.append([Event("ann", "x", T0), Event("bob", "x", T0)])
+        rows = {"ann": 30, "bob": 20, "cy": 20, "dee": 10}
+        store.commit([], lambda _: Effects(due=rows), since=0)
+        everything = [(10, "dee"), (20, "bob"), (20, "cy"), (30, "ann")]
+        assert everything == store.due(None, 10)
+        assert everything[1:3] == store.due((10, "dee"), 2)
+        store.commit([], lambda _: Effects(due={"dee": None, "ann": 5}), since=0)
+        assert [(5, "ann"), (20, "bob"), (20, "cy")] == store.due(None, 10)
+        store.forget(["ann", "cy"])
+        assert [(20, "bob")] == store.due(None, 10)
+
     def test_an_engine_over_the_store_equals_the_pure_fold(self, store: Store) -> None:
         """Scores read through an engine equal score() over all events."""
         model = presets.highlevel()
@@ -379,8 +433,9 @@ class DurableStoreContract(StoreContract):
         row = self.corrupt_a_row(store)
         with pytest.raises(StoreError, match=rf"row {row}\b"):
             store.events()
+        engine = Engine([presets.highlevel()], store)  # opening reads no event
         with pytest.raises(StoreError, match=rf"row {row}\b"):
-            Engine([presets.highlevel()], store)
+            engine.scores(presets.highlevel().name, T0)
 
     def test_quarantine_moves_corrupt_rows_aside_and_the_store_opens(
         self, store: Store
@@ -400,7 +455,10 @@ class DurableStoreContract(StoreContract):
             left = again.events()
             assert 2 == len(left)
             assert set(left) < set(batch)
-            Engine([presets.highlevel()], again)
+            scores = Engine([presets.highlevel()], again).scores(
+                presets.highlevel().name, T0
+            )
+            assert {e.contact for e in left} == set(scores)
             assert [row] == [q.row for q in again.quarantined()]
         finally:
             again.close()
@@ -419,9 +477,9 @@ class DurableStoreContract(StoreContract):
         assert [row] == [r.row for r in rejected]
         assert "ann" == rejected[0].data["contact"]
         assert rejected[0].error
+        engine = Engine([presets.highlevel()], store)  # opening reads no event
         with pytest.warns(LeadScoreWarning):
-            engine = Engine([presets.highlevel()], store)
-        assert {"ann": 10.0} == engine.scores(presets.highlevel().name, T0)
+            assert {"ann": 10.0} == engine.scores(presets.highlevel().name, T0)
         again = self.reopen(store)
         try:
             with pytest.warns(LeadScoreWarning):

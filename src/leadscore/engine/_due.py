@@ -10,16 +10,17 @@ crossings of thresholds are reported, at the first whole second past them (as
 
 from __future__ import annotations
 
-import heapq
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from leadscore._triggers import Threshold
+from leadscore.model._aging import BEYOND_US
 from leadscore.model._events import EARLIEST_US
-from leadscore.paths._fold import Ledger
 from leadscore.paths._history import History
 
-__all__ = ["DueIndex", "Moment", "drift_crossings", "time_changes"]
+__all__ = ["Moment", "candidate", "drift_crossings", "next_change", "time_changes"]
+
+_CENTURY_US = 36_525 * 86_400 * 1_000_000
 
 #: ``(instant us, before, after)``: a change of a contact's score.
 Moment = tuple[int, float, float]
@@ -99,55 +100,65 @@ def drift_crossings(
     return out
 
 
-class DueIndex:
-    """Per model, the instants ahead at which time may change a contact's score.
+def candidate(
+    history: History, contact: str, low: int, thresholds: Sequence[Threshold]
+) -> int | None:
+    """A lower bound of the next instant after *low* at which time may change it.
 
-    A heap of ``(instant, contact)``: each contact's weight breakpoints, pushed
-    lazily (contacts touched since are *dirty* and pushed on the next look).
-    Entries may be stale (the score does not change there after all): whoever
-    pops one re-checks the contact. Never misses one: a contact whose events
-    change is dirty, and all its breakpoints ahead are pushed again.
+    The first weight breakpoint (or instant of the contact's group) after
+    *low*; under continuous aging with thresholds, also the first crossing by
+    drift (searched up to a century past the contact's last instant). None when
+    nothing is ahead. What the due index keeps: cheap, and never too late.
     """
-
-    def __init__(self, contacts: Iterable[str] = ()) -> None:
-        """An index with *contacts* dirty."""
-        self.heap: list[tuple[int, str]] = []
-        self.dirty: set[str] = set(contacts)
-        self.pending: set[str] = set()
-
-    def push_dirty(self, ledger: Ledger, after_us: int) -> None:
-        """Push the breakpoints after *after_us* of every dirty contact."""
-        if not self.dirty:
-            return
-        history = History(ledger)
-        ends = history.ends
-        heap = self.heap
-        for contact in self.dirty:
-            log = history.logs.get(contact)
-            if log is None:
-                continue
-            for e, rules in log.entries:
-                t = e._us  # noqa: SLF001
-                for i in rules:
-                    breaks = ends[i]
-                    if breaks is None:
-                        continue
+    if not history.merges and not (history.continuous and thresholds):
+        # The common case, written for speed: one log, no drift. Time changes a
+        # score only where a weight jumps (event instants are ingest's).
+        log = history.logs.get(contact)
+        if log is None:
+            return None
+        ends, best = history.ends, None
+        for e, rules in log.entries:
+            t = e._us  # noqa: SLF001
+            for i in rules:
+                breaks = ends[i]
+                if breaks is not None:
                     for b in breaks(t):
-                        if b > after_us:
-                            heapq.heappush(heap, (b, contact))
-        self.dirty.clear()
+                        if b > low and (best is None or b < best):
+                            best = b
+                            break
+        return best
+    instants = history.instants(_group(history, contact))
+    best = next((t for t in instants if t > low), None)
+    if history.continuous and thresholds and instants:
+        horizon = min(max(low, instants[-1]) + _CENTURY_US, BEYOND_US - 1)
+        for _, (t, _, _) in drift_crossings(history, contact, low, horizon, thresholds):
+            best = t if best is None else min(best, t)
+    return best
 
-    def take(self, until_us: int) -> set[str]:
-        """The contacts due at or before *until_us*, and those taken before.
 
-        Taken contacts stay pending until :meth:`settle` (after the commit that
-        reports them): a failed commit loses none.
-        """
-        heap, pending = self.heap, self.pending
-        while heap and heap[0][0] <= until_us:
-            pending.add(heapq.heappop(heap)[1])
-        return set(pending)
+def next_change(
+    history: History, contact: str, low: int, thresholds: Sequence[Threshold]
+) -> int | None:
+    """The next instant after *low* at which ``advance`` reports something for it.
 
-    def settle(self, contacts: Iterable[str]) -> None:
-        """Forget the pending *contacts*: their report is committed."""
-        self.pending.difference_update(contacts)
+    A change by time alone (of the contact, or of its master if it is merged
+    away by then), or a crossing of a threshold by drift. None if none is ahead.
+    """
+    best = None
+    for t in history.instants(_group(history, contact)):
+        if t <= low:
+            continue
+        owner = history.ledger._owner_us(contact, t)  # noqa: SLF001
+        if any(time_changes(history, who, t - 1, t) for who in {contact, owner}):
+            best = t
+            break
+    if history.continuous and thresholds:
+        instants = history.instants(_group(history, contact))
+        if instants:
+            last = max(low, instants[-1]) + _CENTURY_US
+            horizon = min(best if best is not None else last, BEYOND_US - 1)
+            for _, (t, _, _) in drift_crossings(
+                history, contact, low, horizon, thresholds
+            ):
+                best = t if best is None else min(best, t)
+    return best

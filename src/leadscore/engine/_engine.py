@@ -1,18 +1,18 @@
 """The engine: scores of several models over one store, reported as they change.
 
 The store keeps the events (the truth) and the engine's durable state (the
-``advance`` watermark, the outbox, first-only markers); the engine keeps, per
-model, a ledger folded from the events (a cache it can always rebuild). Scores
-are computed at read time for any ``as_of``.
+``advance`` watermark, the outbox, first-only markers, the due index); the
+engine keeps, per model, a ledger folded from the events of the contacts it has
+read lately (a bounded cache it can always rebuild: :mod:`._cache`). Scores are
+computed at read time for any ``as_of``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import heapq
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Self
 
 import attrs
@@ -20,9 +20,9 @@ import attrs
 from leadscore import _segments, _time, config
 from leadscore._triggers import Threshold
 from leadscore.exceptions import InvalidModelError, LeadScoreWarning, StoreError
-from leadscore.model._aging import BEYOND_US
 from leadscore.model._events import (
     CONTACT_MERGED,
+    EARLIEST_US,
     SCORE_ADJUSTED,
     SCORE_RESET,
     SCORE_SET,
@@ -38,19 +38,30 @@ from leadscore.paths._fold import explain as explain_events
 from leadscore.paths._history import History
 from leadscore.paths._stream import checked_list
 from leadscore.plan._compile import compile_model
-from leadscore.results import Contribution, Crossing, ScoreChange
+from leadscore.results import Contribution, Crossing, ScoreChange, Scores
 from leadscore.stores import Store
-from leadscore.stores._protocol import Effects, OutboxEntry, OutboxRow, Txn
+from leadscore.stores._protocol import Effects, OutboxEntry, OutboxRow, Txn, names_of
 from leadscore.typing import Instant
 
-from ._due import DueIndex, drift_crossings, time_changes
+from ._cache import ContactCache, names
+from ._due import candidate, drift_crossings, next_change, time_changes
 from ._outbox import Outbox, change_entry, crossing_entry
 
 __all__ = ["Engine", "Ingested", "SkippedEvent", "merged_into", "model_version"]
 
-_CENTURY_US = 36_525 * 86_400 * 1_000_000
-#: What the engine calls on a store (the Store protocol of schema version 3).
-_NEEDED = ("commit", "since", "events_of", "state", "outbox", "acknowledge")
+#: What the engine calls on a store (the Store protocol of schema version 4).
+_NEEDED = (
+    "commit",
+    "since",
+    "head",
+    "events_of",
+    "contacts",
+    "earliest",
+    "due",
+    "state",
+    "outbox",
+    "acknowledge",
+)
 
 #: ``(model name, threshold, crossing)``: one reported crossing.
 Fired = tuple[str, Threshold, Crossing]
@@ -129,6 +140,21 @@ class _Stale(Exception):  # noqa: N818 - private signal, never escapes
     """Another process erased events since the engine last read: read again."""
 
 
+class _Retry(Exception):  # noqa: N818 - private signal, never escapes
+    """Another process stored something the commit must see first: again."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.names = set(names)
+
+
+_UNKNOWN: Any = object()  # no due row this engine knows of
+#: The most contacts an engine keeps read by default (see ``Engine(cache=)``).
+DEFAULT_CACHE = 100_000
+_PAGE = 1_000  # contacts per page of a whole-population read
+_DUE_PAGE = 1_000  # due index rows per read
+
+
 class Engine:
     """Scores of several models over one store, updated as events arrive.
 
@@ -140,6 +166,15 @@ class Engine:
             (:mod:`leadscore.stores`).
         thresholds: ``{model name: [Threshold | float]}`` whose crossings are
             reported; a float ``v`` is ``Threshold(v, direction="both")``.
+        cache: The most contacts whose events the engine keeps read (folded,
+            per model), least recently used evicted first; None keeps every
+            contact it reads. Opening reads no event: a contact's events are
+            read from the store when an event of it comes in, when its score is
+            asked for, or when it is due for :meth:`advance`. Whole-population
+            reads (:meth:`scores`, :meth:`segment`) stream the store page by
+            page when it holds more contacts than this. Models with a
+            ``subject`` read every stored event at open instead (the subject is
+            an attribute, which the stores do not index).
 
     Give events ids: then re-sending a batch (a retry after a timeout, a replay)
     changes nothing. Id-less events are stored as new every time. Use it as a
@@ -152,16 +187,27 @@ class Engine:
         store: Store,
         *,
         thresholds: Mapping[str, Sequence[Threshold | float]] | None = None,
+        cache: int | None = DEFAULT_CACHE,
     ) -> None:
-        """Open the engine: read the stored events into each model's ledger."""
+        """Open the engine: read the store's high-water mark, not its events."""
         missing = [name for name in _NEEDED if not callable(getattr(store, name, None))]
         if missing:
             raise StoreError(
                 f"{shorten(store)} lacks {', '.join(missing)} of the Store protocol "
-                "(schema version 3): a store written for an older leadscore needs "
+                "(schema version 4): a store written for an older leadscore needs "
                 "them; see 'Your own store' in the engine how-to"
             )
+        if cache is not None and (
+            isinstance(cache, bool) or not isinstance(cache, int) or cache < 1
+        ):
+            raise InvalidModelError(
+                f"cache must be a positive number of contacts or None, got "
+                f"{shorten(cache)}",
+                path="cache",
+                value=cache,
+            )
         self.store = store
+        self._capacity = cache
         self._models: dict[str, ScoringModel] = {}
         for model in models:
             _check_model(model, "models")
@@ -185,7 +231,7 @@ class Engine:
             self.thresholds[name] = [Threshold.from_value(t) for t in values]
         #: Stored events a model could not fold (see :class:`SkippedEvent`).
         self.skipped: list[SkippedEvent] = []
-        self._load()
+        self._open()
 
     def __enter__(self) -> Self:
         """The engine itself."""
@@ -197,46 +243,166 @@ class Engine:
 
     # -- reading the store ---------------------------------------------------------
 
-    def _load(self) -> None:
-        """Read every stored event again (at open, and after an erasure)."""
-        got = self.store.since(0)
-        events = list(got.events)
-        self.skipped = []
-        self._ledgers = {
-            name: self._fold_stored(m, events) for name, m in self._models.items()
-        }
+    def _open(self) -> None:
+        """Start over from the store's head (at open, and after an erasure).
+
+        Reads no event, unless a model has a subject (then every event).
+        """
+        self._whole = any(m.subject is not None for m in self._models.values())
+        self._cache = ContactCache(
+            self._models, None if self._whole else self._capacity, self._fold_stored
+        )
+        if self._whole:
+            got = self.store.since(0)
+            self._cache.add(got.events, names_of(got.events))
+        else:
+            got = self.store.head()
         self._mark, self._epoch = got.mark, got.epoch
-        self._earliest = min((e._us for e in events), default=None)  # noqa: SLF001
-        self._due = {name: DueIndex(ledger) for name, ledger in self._ledgers.items()}
+        # Nothing stored, or everything read: a contact not cached has no events.
+        self._cache.complete = self._whole or got.mark == 0
 
     def _refresh(self) -> None:
-        """Fold in what other processes stored since the engine last read."""
+        """Take in what other processes stored since the engine last read."""
         got = self.store.since(self._mark)
         if got.epoch != self._epoch:
-            self._load()
+            self._open()
             return
         if got.events:
-            self._ledgers = self._absorb(self._ledgers, got.events)
+            self._absorb(got.events)
         self._mark = max(self._mark, got.mark)
 
-    def _absorb(
-        self, ledgers: dict[str, Ledger], events: Sequence[Event]
-    ) -> dict[str, Ledger]:
-        """*ledgers* with stored *events* folded in; their contacts made dirty."""
-        batch = list(events)
+    def _absorb(self, events: Sequence[Event]) -> None:
+        """Fold stored *events* into the cached contacts they are about.
+
+        Events about contacts not cached are left to be read when needed; a
+        merge linking a cached contact to one not cached evicts the cached
+        component (it is read again, whole, when needed).
+        """
+        cache = self._cache
+        taken: list[Event] = []
+        split: set[str] = set()
+        for e in events:
+            named = names(e)
+            cached = [n for n in named if n in cache]
+            if len(cached) == len(named):
+                taken.append(e)
+            elif cached:
+                split.update(cached)
+        if split:
+            cache.drop(split)
+            taken = [e for e in taken if all(n in cache for n in names(e))]
+        cache.add(taken, names_of(taken))
+        for model in self._models.values():
+            for k in _touched(model, events):  # others wrote their rows
+                cache.due.pop(k, None)
+
+    def _taken_in(
+        self, ledgers: dict[str, Ledger], others: Sequence[Event]
+    ) -> tuple[dict[str, Ledger], set[str]]:
+        """*ledgers* with the *others* about cached contacts folded in (a value).
+
+        Raises:
+            _Retry: for a merge linking a cached contact to one not cached.
+        """
+        cache = self._cache
+        taken: list[Event] = []
+        for e in others:
+            named = names(e)
+            cached = [n for n in named if n in cache]
+            if len(cached) == len(named):
+                taken.append(e)
+            elif cached:
+                raise _Retry(cached)
+        if not taken:
+            return ledgers, set()
         out = {
-            name: self._fold_stored(m, batch, ledgers[name])
+            name: self._fold_stored(m, taken, ledgers[name])
             for name, m in self._models.items()
         }
-        self._touch(batch)
-        return out
+        return out, names_of(taken)
 
-    def _touch(self, events: Sequence[Event]) -> None:
-        for name, model in self._models.items():
-            self._due[name].dirty.update(_touched(model, events))
-        first = min((e._us for e in events), default=None)  # noqa: SLF001
-        if first is not None and (self._earliest is None or first < self._earliest):
-            self._earliest = first
+    def _read(
+        self, wanted: Iterable[str], upto: int | None
+    ) -> tuple[list[Event], set[str]]:
+        """The events of the components of *wanted*, and every name read.
+
+        Follows merges both ways (a contact, the ids merged into it, its
+        master), reading each name once. With *upto*, only events stored at
+        or before that mark (consistent with the engine's mark).
+        """
+        todo = set(wanted)
+        read: set[str] = set()
+        found: list[Event] = []
+        while todo:
+            earlier = set(read)
+            read |= todo
+            batch = self.store.events_of(sorted(todo), upto=upto)
+            todo = set()
+            for e in batch:
+                named = names(e)
+                if any(n in earlier for n in named):
+                    continue  # read already, with a name read before
+                found.append(e)
+                todo.update(n for n in named if n not in read)
+        return found, read
+
+    def _load(self, wanted: Iterable[str]) -> None:
+        """Make sure the components of *wanted* are cached."""
+        cache = self._cache
+        todo = cache.missing(wanted)
+        if not todo:
+            cache.touch(n for n in wanted)
+            return
+        events, read = self._read(todo, self._mark)
+        stray = [n for n in read if n in cache]
+        if stray:  # a component the cache holds part of: read it whole again
+            cache.drop(stray)
+            events, read = self._read(read, self._mark)
+        cache.add(events, read)
+        cache.touch(wanted)
+
+    def _stream(self) -> Iterator[tuple[set[str] | None, dict[str, Ledger]]]:
+        """Ledgers of every stored contact, a page at a time: ``(page, ledgers)``.
+
+        *page* is None when *ledgers* hold every contact (the cache, complete);
+        else the contacts of the page, whose scores the page's ledgers give
+        (they also hold the rest of the page's components).
+        """
+        cache = self._cache
+        if cache.complete:
+            yield None, cache.ledgers
+            return
+        capacity = self._capacity
+        first = self.store.contacts(None, (capacity or _PAGE) + 1)
+        if capacity is None or len(first) <= capacity:
+            # Everything fits: read it into the cache, once.
+            after: str | None = first[-1] if first else None
+            everyone = list(first)
+            while capacity is None and after is not None:
+                page = self.store.contacts(after, _PAGE)
+                everyone += page
+                after = page[-1] if page else None
+            self._load(everyone)
+            if cache.capacity is None or len(cache) <= cache.capacity:
+                cache.complete = True
+                yield None, cache.ledgers
+                return
+        pending = first
+        after = None
+        while True:
+            page = pending or self.store.contacts(after, _PAGE)
+            pending = []
+            if not page:
+                return
+            for i in range(0, len(page), _PAGE):
+                chunk = page[i : i + _PAGE]
+                events, _ = self._read(chunk, None)
+                ledgers = {
+                    name: self._fold_stored(m, events, None)
+                    for name, m in self._models.items()
+                }
+                yield set(chunk), ledgers
+            after = page[-1]
 
     def _fold_stored(
         self, model: ScoringModel, events: list[Event], base: Ledger | None = None
@@ -251,20 +417,21 @@ class Engine:
         self, model: ScoringModel, events: list[Event], start: Ledger
     ) -> Ledger:
         # Fold one event at a time to leave out exactly those that fail, so that
-        # one bad stored row never keeps the engine from opening.
+        # one bad stored row never keeps the engine from reading a contact.
         ledger, skipped = start, []
         for e in events:
             try:
                 ledger = fold(model, (e,), ledger)
             except Exception as error:  # noqa: BLE001
                 skipped.append(SkippedEvent(model.name, e, f"{error}"))
-        if not skipped:  # the batch failed as a whole only: nothing to leave out
+        fresh = [s for s in skipped if s not in self.skipped]
+        if not fresh:  # failed as a whole only, or known already: nothing new
             return ledger
-        self.skipped.extend(skipped)
+        self.skipped.extend(fresh)
         warnings.warn(
-            f"model {model.name!r} could not fold {len(skipped)} stored event(s); "
+            f"model {model.name!r} could not fold {len(fresh)} stored event(s); "
             f"they are left out of its scores (Engine.skipped lists them). First: "
-            f"{shorten(skipped[0].event)}: {shorten(skipped[0].error)}",
+            f"{shorten(fresh[0].event)}: {shorten(fresh[0].error)}",
             LeadScoreWarning,
             stacklevel=5,
         )
@@ -316,9 +483,11 @@ class Engine:
         earlier events never count for it. With ``retroactive=True`` it scores
         every stored event instead (its own ``active_from``, if any, stands).
 
-        Nothing is reported: a new model is not an event. The new ledger is built
-        before it replaces the old one, so reads never see a half-built state.
-        First-only thresholds already fired for the model's name stay fired.
+        Nothing is reported: a new model is not an event. The cache is emptied
+        (contacts are read again under the new model as they are needed) and
+        the due index is rebuilt at the next :meth:`advance` or
+        :meth:`next_due`. First-only thresholds already fired for the model's
+        name stay fired.
 
         Returns:
             The model as the engine uses it (reopen the engine with it, from
@@ -335,24 +504,23 @@ class Engine:
             start = dt.datetime.now(dt.UTC) if at is None else to_utc(at, "at")
             if model.active_from is None or model.active_from < start:
                 model = attrs.evolve(model, active_from=start)
-        self._refresh()
-        ledger = self._fold_stored(model, list(self.store.since(0).events))
         self._models[model.name] = model
-        self._ledgers[model.name] = ledger
-        self._due[model.name] = DueIndex(ledger)
+        self._open()
         return model
 
     # -- writing -----------------------------------------------------------------
 
     def _commit(self, work: Callable[[], Ingested]) -> Ingested:
-        """Run *work* (a store commit) on fresh ledgers; again after an erasure."""
-        for _ in range(3):
+        """Run *work* (a store commit) on a fresh cache; again if it must."""
+        for _ in range(8):
             self._refresh()
             try:
                 return work()
             except _Stale:
-                self._load()
-        raise StoreError(  # pragma: no cover - three erasures during one batch
+                self._open()
+            except _Retry as again:
+                self._cache.drop(again.names)
+        raise StoreError(  # pragma: no cover - eight concurrent changes in a row
             f"{self.store!r} kept changing under the engine; try again"
         )
 
@@ -374,38 +542,64 @@ class Engine:
         return self._commit(lambda: self._ingest(batch))
 
     def _ingest(self, batch: list[Event]) -> Ingested:
+        named = names_of(batch)
+        if not self._whole:
+            self._load(named)
         outcome: dict[str, Any] = {}
+        key = self._due_key()
 
         def effects(txn: Txn) -> Effects:
             if txn.state.get("epoch") != self._epoch:
                 raise _Stale
-            ledgers = self._ledgers
+            ledgers, seen, stale = self._cache.ledgers, set[str](), set[str]()
             if txn.others:
-                ledgers = {
-                    name: self._fold_stored(m, list(txn.others), ledgers[name])
-                    for name, m in self._models.items()
-                }
+                ledgers, seen = self._taken_in(ledgers, txn.others)
+                for model in self._models.values():
+                    stale |= _touched(model, txn.others)
             changes: list[ScoreChange] = []
             fired: list[Fired] = []
+            due: dict[str, int | None] = {}
+            state: dict[str, str] = {}
             if txn.new:
-                ledgers = self._outcome(ledgers, list(txn.new), changes, fired)
-            outcome["ledgers"] = ledgers
+                new = list(txn.new)
+                ledgers = self._outcome(ledgers, new, changes, fired)
+                touched: set[str] = set()
+                for model in self._models.values():
+                    touched |= _touched(model, new)
+                due = self._dues(ledgers, touched, _low(txn.state))
+                known = self._cache.due
+                due = {
+                    k: t
+                    for k, t in due.items()
+                    if k in stale or known.get(k, _UNKNOWN) != t
+                }
+                if "due" not in txn.state and not txn.high:
+                    state["due"] = key  # a new store: its due index is ours
+            outcome.update(ledgers=ledgers, seen=seen, due=due, stale=stale)
             cause = f"ingest:{txn.state.get('epoch')}:{txn.high}"
-            return self._effects(outcome, cause, changes, fired, {})
+            return self._effects(outcome, cause, changes, fired, state, due)
 
         committed = self.store.commit(batch, effects, since=self._mark)
-        self._ledgers = outcome["ledgers"]
-        self._touch([*committed.others, *committed.new])
+        cache = self._cache
+        cache.ledgers = outcome["ledgers"]
+        cache.link(committed.others)
+        cache.link(committed.new)
+        cache.touch(outcome["seen"] | names_of(committed.new))
+        for k in outcome["stale"]:  # rows others may have written: unknown
+            cache.due.pop(k, None)
+        cache.due.update(outcome["due"])
         self._mark = committed.mark
+        cache.shrink(keep=named)
         return _report(outcome["entries"], committed.rows)
 
-    def _effects(
+    def _effects(  # noqa: PLR0917 - what one commit writes
         self,
         outcome: dict[str, Any],
         cause: str,
         changes: list[ScoreChange],
         fired: list[Fired],
         state: dict[str, str],
+        due: Mapping[str, int | None] | None = None,
     ) -> Effects:
         # In time order per contact: a change, then the crossings it makes.
         order: list[tuple[tuple[Any, ...], ScoreChange | Fired, OutboxEntry]] = [
@@ -418,7 +612,7 @@ class Engine:
         order.sort(key=lambda item: item[0])
         entries = {entry.id: (what, entry) for _, what, entry in order}
         outcome["entries"] = entries
-        return Effects(tuple(e for _, e in entries.values()), state)
+        return Effects(tuple(e for _, e in entries.values()), state, due or {})
 
     def _outcome(
         self,
@@ -456,11 +650,106 @@ class Engine:
         changes.sort(key=lambda c: (c.at, c.contact, c.model))
         return out
 
+    # -- time: the due index ----------------------------------------------------------
+
+    def _due_key(self) -> str:
+        """What the due index rows depend on: the models and their thresholds."""
+        text = "|".join(
+            f"{name}:{model_version(m)}:"
+            + ",".join(t.key for t in self.thresholds.get(name, ()))
+            for name, m in sorted(self._models.items())
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def _dues(
+        self, ledgers: Mapping[str, Ledger], keys: Iterable[str], low: int
+    ) -> dict[str, int | None]:
+        """The due index rows of *keys*: the soonest candidate over the models."""
+        wanted = sorted(set(keys))
+        out: dict[str, int | None] = dict.fromkeys(wanted)
+        for name, ledger in ledgers.items():
+            history = History(ledger)
+            thresholds = self.thresholds.get(name, ())
+            logs = history.logs
+            for key in wanted:
+                if key not in logs:
+                    continue
+                t = candidate(history, key, low, thresholds)
+                if t is not None:
+                    before = out[key]
+                    out[key] = t if before is None else min(before, t)
+        return out
+
+    def _ensure_due(self) -> None:
+        """Rebuild the due index if other models (or none) wrote it.
+
+        Reads every stored contact once, a page at a time, and writes their
+        rows; the last commit names the models it was built for.
+        """
+        for _ in range(8):
+            self._refresh()
+            key = self._due_key()
+            state = self.store.state()
+            if state.get("due") == key:
+                return
+            try:
+                self._build_due(key, _low(state))
+            except _Stale:
+                self._open()
+                continue
+            except _Retry:
+                continue
+            return
+        raise StoreError(  # pragma: no cover - eight concurrent changes in a row
+            f"{self.store!r} kept changing under the engine; try again"
+        )
+
+    def _build_due(self, key: str, low: int) -> None:
+        start = self._mark
+        for page, ledgers in self._stream():
+            keys: set[str] = set()
+            for ledger in ledgers.values():
+                keys.update(ledger)
+            if page is not None:
+                keys &= page
+            self._write_due(self._dues(ledgers, keys, low), None)
+        # The contacts others stored events of meanwhile: their rows again.
+        got = self.store.since(start)
+        if got.epoch != self._epoch:
+            raise _Stale
+        touched = names_of(got.events)
+        for model in self._models.values():
+            touched |= _touched(model, got.events)
+        self._refresh()
+        if not self._whole:
+            self._load(touched)
+        self._write_due(self._dues(self._cache.ledgers, touched, low), key)
+
+    def _write_due(self, rows: dict[str, int | None], key: str | None) -> None:
+        """Write due rows; with *key*, name the index built (nothing new since)."""
+        outcome: dict[str, Any] = {}
+
+        def effects(txn: Txn) -> Effects:
+            if txn.state.get("epoch") != self._epoch:
+                raise _Stale
+            if key is not None and txn.others:
+                raise _Retry
+            return self._effects(
+                outcome, "due", [], [], {"due": key} if key else {}, rows
+            )
+
+        committed = self.store.commit([], effects, since=self._mark)
+        if committed.others:
+            self._absorb(committed.others)
+        self._mark = committed.mark
+        for k in rows:
+            self._cache.due.pop(k, None)
+
     # -- time ------------------------------------------------------------------------
 
     def _watermark(self, state: Mapping[str, str]) -> int | None:
         text = state.get("watermark")
-        return int(text) if text is not None else self._earliest
+        return int(text) if text is not None else self.store.earliest()
 
     def advance(self, until: Instant) -> Ingested:
         """Report the changes and crossings time alone causes up to *until*.
@@ -472,57 +761,87 @@ class Engine:
         instant. Instants of a contact's own events are :meth:`ingest`'s. The
         reports and the new watermark are written in one transaction. An *until*
         at or before the watermark reports nothing.
+
+        Only the contacts the due index names due by *until* are read.
         """
         until_us = to_micros(to_utc(until, "until"))
+        self._ensure_due()
         return self._commit(lambda: self._advance(until_us))
 
     def _advance(self, until_us: int) -> Ingested:
-        outcome: dict[str, Any] = {"taken": {}}
+        state = self.store.state()
+        low = self._watermark(state)
+        changes: list[ScoreChange] = []
+        fired: list[Fired] = []
+        due: dict[str, int | None] = {}
+        if low is not None and until_us <= low:
+            # The first advance fixes the watermark, even when it reports
+            # nothing: later late events do not move it back.
+            mark = str(low)
+        else:
+            mark = str(until_us)
+            if low is not None:
+                keys = self._due_by(until_us)
+                step = max(1, (self._capacity or len(keys) or 1) // 2)
+                for i in range(0, len(keys), step):
+                    chunk = keys[i : i + step]
+                    if not self._whole:
+                        self._load(chunk)
+                    ledgers = self._cache.ledgers
+                    self._time_driven(ledgers, chunk, low, until_us, changes, fired)
+                    due.update(self._dues(ledgers, chunk, until_us))
+                    self._cache.shrink(keep=chunk)
+        outcome: dict[str, Any] = {}
+        cause = f"advance:{low}:{until_us}"
 
         def effects(txn: Txn) -> Effects:
             if txn.state.get("epoch") != self._epoch:
                 raise _Stale
-            ledgers = self._ledgers
-            if txn.others:
-                ledgers = self._absorb(ledgers, txn.others)
-            outcome["ledgers"] = ledgers
-            low = self._watermark(txn.state)
-            cause = f"advance:{low}:{until_us}"
-            if low is not None and until_us <= low:
-                # The first advance fixes the watermark, even when it reports
-                # nothing: later late events do not move it back.
-                return self._effects(outcome, cause, [], [], {"watermark": str(low)})
-            changes: list[ScoreChange] = []
-            fired: list[Fired] = []
-            if low is not None:
-                changes, fired = self._time_driven(
-                    ledgers, low, until_us, outcome["taken"]
-                )
-            state = {"watermark": str(until_us)}
-            return self._effects(outcome, cause, changes, fired, state)
+            if txn.others or txn.state.get("watermark") != state.get("watermark"):
+                raise _Retry  # something new came in: look again
+            return self._effects(
+                outcome, cause, changes, fired, {"watermark": mark}, due
+            )
 
         committed = self.store.commit([], effects, since=self._mark)
-        self._ledgers = outcome["ledgers"]
         self._mark = committed.mark
-        for name, taken in outcome["taken"].items():
-            self._due[name].settle(taken)
+        for k in due:
+            self._cache.due.pop(k, None)
         return _report(outcome["entries"], committed.rows)
 
-    def _time_driven(
-        self, ledgers: dict[str, Ledger], low: int, high: int, taken: dict[str, Any]
-    ) -> tuple[list[ScoreChange], list[Fired]]:
-        """What time alone changes in ``(low, high]``; the contacts taken, by model."""
-        changes: list[ScoreChange] = []
-        fired: list[Fired] = []
+    def _due_by(self, until_us: int) -> list[str]:
+        """The keys the due index names due at or before *until_us*."""
+        keys: list[str] = []
+        after: tuple[int, str] | None = None
+        while True:
+            rows = self.store.due(after, _DUE_PAGE)
+            for t, key in rows:
+                if t > until_us:
+                    return keys
+                keys.append(key)
+            if len(rows) < _DUE_PAGE:
+                return keys
+            after = rows[-1]
+
+    def _time_driven(  # noqa: PLR0917 - one step of advance
+        self,
+        ledgers: dict[str, Ledger],
+        keys: Sequence[str],
+        low: int,
+        high: int,
+        changes: list[ScoreChange],
+        fired: list[Fired],
+    ) -> None:
+        """What time alone changes in ``(low, high]`` for *keys* (and masters)."""
         for name in self._models:
-            ledger, index = ledgers[name], self._due[name]
-            index.push_dirty(ledger, low)
-            due = taken[name] = index.take(high)
+            ledger = ledgers[name]
             history = History(ledger)
             thresholds = self.thresholds.get(name, ())
-            if history.continuous and thresholds:
-                due = due | set(ledger)  # drift may cross anywhere
-            owners = due | {ledger._owner_us(c, high) for c in due}  # noqa: SLF001
+            present = [k for k in keys if k in history.logs]
+            owners = set(present) | {
+                ledger._owner_us(c, high)  # noqa: SLF001
+                for c in present
+            }
             for contact in sorted(owners):
                 for t, before, after in time_changes(history, contact, low, high):
                     at = from_micros(t)
@@ -538,54 +857,50 @@ class Engine:
                     way = "up" if after >= threshold.value else "down"
                     crossing = Crossing(contact, from_micros(t), before, after, way)
                     fired.append((name, threshold, crossing))
-        return changes, fired
 
     def next_due(self) -> dt.datetime | None:
         """The next instant at which :meth:`advance` would report something.
 
         None when nothing time-driven is ahead (no expiry, no step, no threshold
-        that decay will cross). A scheduler sleeps until then.
+        that decay will cross). A scheduler sleeps until then. Reads the due
+        index from the soonest row on, and only the contacts it names until
+        the answer is certain.
         """
-        self._refresh()
+        self._ensure_due()
         low = self._watermark(self.store.state())
         if low is None:
             return None
         best: int | None = None
-        for name in self._models:
-            ledger, index = self._ledgers[name], self._due[name]
-            index.push_dirty(ledger, low)
-            history = History(ledger)
-            heap = index.heap
-            while heap:
-                t, contact = heap[0]
+        after: tuple[int, str] | None = None
+        while True:
+            rows = self.store.due(after, _DUE_PAGE)
+            for t, key in rows:
                 if best is not None and t >= best:
-                    break
-                if t > low:
-                    owner = ledger._owner_us(contact, t)  # noqa: SLF001
-                    if any(
-                        time_changes(history, who, t - 1, t) for who in {contact, owner}
-                    ):
-                        best = t
-                        break
-                heapq.heappop(heap)  # past, or no change there after all
-            thresholds = self.thresholds.get(name, ())
-            if history.continuous and thresholds:
-                horizon = min(low + _CENTURY_US, BEYOND_US - 1)
-                for contact in ledger:
-                    found = drift_crossings(history, contact, low, horizon, thresholds)
-                    for _, (t, _, _) in found:
-                        best = t if best is None else min(best, t)
-        return None if best is None else from_micros(best)
+                    return from_micros(best)
+                if not self._whole:
+                    self._load([key])
+                for name, ledger in self._cache.ledgers.items():
+                    if key not in ledger._contacts:  # noqa: SLF001
+                        continue
+                    found = next_change(
+                        History(ledger), key, low, self.thresholds.get(name, ())
+                    )
+                    if found is not None and (best is None or found < best):
+                        best = found
+            if len(rows) < _DUE_PAGE:
+                return None if best is None else from_micros(best)
+            after = rows[-1]
+            self._cache.shrink()
 
     # -- erasure ---------------------------------------------------------------------
 
     def forget(self, contact: str) -> int:
         """Erase a contact and everything stored about it (a privacy request).
 
-        The ids merged into it go too, with their outbox rows and first-only
-        markers. The store keeps a keyed hash of each, so that their old events
-        are left out if they are sent again (see the store's ``forget``).
-        Returns the number of events erased.
+        The ids merged into it go too, with their outbox rows, first-only
+        markers and due rows. The store keeps a keyed hash of each, so that
+        their old events are left out if they are sent again (see the store's
+        ``forget``). Returns the number of events erased.
         """
         group, todo = {contact}, [contact]
         while todo:
@@ -602,7 +917,7 @@ class Engine:
                     group.add(source)
                     todo.append(source)
         erased = self.store.forget(group)
-        self._load()
+        self._open()
         return erased
 
     # -- manual changes ------------------------------------------------------------
@@ -675,35 +990,38 @@ class Engine:
     # -- reading -------------------------------------------------------------------
 
     def scores(self, model_name: str, as_of: Instant) -> dict[str, float]:
-        """Every reported contact's score under *model_name* at *as_of*."""
+        """Every reported contact's score under *model_name* at *as_of*.
+
+        Streams the store a page of contacts at a time when it holds more
+        contacts than the cache: memory grows with the answer, not the events.
+        """
         self._model(model_name)
+        now = to_utc(as_of, "as_of")
         self._refresh()
-        return self._ledgers[model_name].scores(to_utc(as_of, "as_of"))
+        found: dict[str, float] = {}
+        for page, ledgers in self._stream():
+            got = ledgers[model_name].scores(now)
+            if page is None:
+                return got
+            found.update((c, s) for c, s in got.items() if c in page)
+        return Scores(sorted(found.items()))
 
     def score(self, model_name: str, contact: str, as_of: Instant) -> float:
-        """One contact's score under *model_name* at *as_of*."""
+        """One contact's score under *model_name* at *as_of* (read if not cached)."""
         self._model(model_name)
+        now = to_utc(as_of, "as_of")
         self._refresh()
-        return self._ledgers[model_name].score(contact, to_utc(as_of, "as_of"))
+        if not self._whole:
+            self._load([contact])
+        value = self._cache.ledgers[model_name].score(contact, now)
+        self._cache.shrink(keep=[contact])
+        return value
 
     def _events_of(self, model: ScoringModel, contact: str) -> list[Event]:
         """The stored events that can bear on *contact*'s score under *model*."""
         if model.subject is not None:
             return self.store.events()  # the subject is not a stored column
-        group, todo, found = {contact}, [contact], []
-        while todo:
-            batch = self.store.events_of(todo)
-            found.extend(batch)
-            todo = []
-            for e in batch:
-                source = e.attrs.get("from")
-                if e.kind == CONTACT_MERGED and isinstance(source, str):
-                    for name in (e.contact, source):
-                        if name not in group:
-                            group.add(name)
-                            todo.append(name)
-        unique = {id(e): e for e in found}
-        return list(unique.values())
+        return self._read([contact], None)[0]
 
     def timeline(
         self,
@@ -756,19 +1074,32 @@ class Engine:
             raise InvalidModelError(
                 f"expected a Segment, got {seg!r:.200}", path="segment", value=seg
             )
-        self._refresh()
-        ledger = self._ledgers[model_name]
         now = to_utc(as_of, "as_of")
-        scores: dict[str, float]
-        if contact is None:
-            scores = ledger.scores(now)
-        else:
-            scores = {c: s for c, s in ledger.scores(now).items() if c == contact}
-        if seg.within is None:
-            return [c for c, s in scores.items() if seg.holds(s)]
         floor = dt.datetime.min.replace(tzinfo=dt.UTC)
-        then = now - seg.within if now - floor >= seg.within else floor
-        return [c for c, s in scores.items() if seg.holds(s, ledger.score(c, then))]
+        then = None
+        if seg.within is not None:
+            then = now - seg.within if now - floor >= seg.within else floor
+        self._refresh()
+        if contact is not None:
+            if not self._whole:
+                self._load([contact])
+            pages: Iterable[tuple[set[str] | None, dict[str, Ledger]]] = [
+                ({contact}, self._cache.ledgers)
+            ]
+        else:
+            pages = self._stream()
+        found: dict[str, bool] = {}
+        for page, ledgers in pages:
+            ledger = ledgers[model_name]
+            for c, s in ledger.scores(now).items():
+                if page is not None and c not in page:
+                    continue
+                found[c] = (
+                    seg.holds(s)
+                    if then is None
+                    else seg.holds(s, ledger.score(c, then))
+                )
+        return [c for c in sorted(found) if found[c]]
 
     def outbox(self, consumer: str = "default") -> Outbox:
         """The outbox as *consumer* reads it (see :class:`Outbox`)."""
@@ -777,6 +1108,15 @@ class Engine:
     def close(self) -> None:
         """Close the store."""
         self.store.close()
+
+
+def _low(state: Mapping[str, str]) -> int:
+    """The watermark in *state*; before the first advance, the earliest instant.
+
+    (A due candidate computed from there is never too late for any watermark.)
+    """
+    text = state.get("watermark")
+    return int(text) if text is not None else EARLIEST_US - 1
 
 
 def _check_model(model: Any, path: str) -> None:

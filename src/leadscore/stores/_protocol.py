@@ -81,10 +81,21 @@ class Txn:
 
 @attrs.frozen
 class Effects:
-    """What a commit writes beside the events: outbox entries and state keys."""
+    """What a commit writes beside the events: outbox entries, state keys, dues.
+
+    Attributes:
+        entries: Outbox entries (see :class:`OutboxEntry`).
+        state: Keys of the small key-value state to set.
+        due: ``{key: instant in microseconds, or None}``: the due index rows to
+            set (None deletes the row). The engine keeps there, per contact (or
+            subject), a lower bound of the next instant at which time alone may
+            change its score, so that ``advance`` and ``next_due`` visit only the
+            contacts due, never the whole store (schema version 4).
+    """
 
     entries: tuple[OutboxEntry, ...] = ()
     state: Mapping[str, str] = attrs.field(factory=dict)
+    due: Mapping[str, int | None] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -173,8 +184,44 @@ class Store(Protocol):
         """The events stored after *mark* (0: every event), and the new mark."""
         ...
 
-    def events_of(self, contacts: Iterable[str]) -> list[Event]:
-        """The events of *contacts* and the merges naming them, in stored order."""
+    def events_of(
+        self, contacts: Iterable[str], *, upto: int | None = None
+    ) -> list[Event]:
+        """The events of *contacts* and the merges naming them, in stored order.
+
+        With *upto* (a mark of :meth:`since`), only those stored at or before
+        it: the engine reads a contact as of the mark it has read up to, and
+        takes what came later from :meth:`since` (schema version 4).
+        """
+        ...
+
+    def head(self) -> Appended:
+        """The high-water mark and the epoch, without reading any event.
+
+        ``Appended(mark, (), epoch)``, as :meth:`since` would say for a mark at
+        the top. The engine opens with it: opening reads no event.
+        """
+        ...
+
+    def contacts(self, after: str | None, limit: int) -> list[str]:
+        """Up to *limit* distinct stored contacts (``Event.contact``), ascending.
+
+        Those greater than *after* (None: from the first): keyset paging, so
+        that whole-population reads stream contact by contact.
+        """
+        ...
+
+    def earliest(self) -> int | None:
+        """The earliest instant of any stored event (microseconds), or None."""
+        ...
+
+    def due(self, after: tuple[int, str] | None, limit: int) -> list[tuple[int, str]]:
+        """Up to *limit* due index rows ``(instant, key)`` after *after*, ascending.
+
+        Ordered by instant, then key; *after* is the last row of the previous
+        page (None: from the first). Rows are written by :meth:`commit` from
+        :attr:`Effects.due` and erased by :meth:`forget` with their contact.
+        """
         ...
 
     def state(self) -> dict[str, str]:
@@ -196,9 +243,9 @@ class Store(Protocol):
     def forget(self, contacts: Iterable[str]) -> int:
         """Erase the events of *contacts* and the merges naming them; count them.
 
-        Their outbox rows and first-only markers go too. What is kept is a keyed
-        hash of each contact with the last instant of its erased events: its old
-        events are left out when they come again.
+        Their outbox rows, first-only markers and due rows go too. What is kept
+        is a keyed hash of each contact with the last instant of its erased
+        events: its old events are left out when they come again.
         """
         ...
 

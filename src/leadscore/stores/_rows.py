@@ -24,6 +24,7 @@ from leadscore.model._limits import shorten
 from ._protocol import RejectedRow
 
 __all__ = [
+    "DUE_TABLES_SQL",
     "ENGINE_TABLES_SQL",
     "EVENT_COLUMNS",
     "QUARANTINE_SQL",
@@ -42,8 +43,10 @@ __all__ = [
 #: The schema the SQL stores create and migrate to. 2 added the ``checksum``
 #: column and the ``leadscore_quarantine`` table; 3 the engine's tables: the
 #: key-value ``leadscore_state``, the ``leadscore_outbox``, the first-only
-#: markers ``leadscore_fired`` and the keyed hashes ``leadscore_forgotten``.
-SCHEMA_VERSION = 3
+#: markers ``leadscore_fired`` and the keyed hashes ``leadscore_forgotten``; 4
+#: the due index ``leadscore_due`` (what lets the engine open without reading
+#: the events: ``advance`` and ``next_due`` read the contacts due from it).
+SCHEMA_VERSION = 4
 
 #: The columns written for an event, in :func:`to_row` order.
 EVENT_COLUMNS = (
@@ -76,6 +79,13 @@ ENGINE_TABLES_SQL = (
         "CREATE TABLE leadscore_forgotten (digest TEXT PRIMARY KEY, "
         "until_us BIGINT NOT NULL)"
     ),
+)
+
+#: The table of schema version 4: per contact (or subject), a lower bound of
+#: the next instant at which time alone may change its score (Effects.due).
+DUE_TABLES_SQL = (
+    "CREATE TABLE leadscore_due (key TEXT PRIMARY KEY, due_us BIGINT NOT NULL)",
+    "CREATE INDEX leadscore_due_at ON leadscore_due (due_us, key)",
 )
 
 _REPAIR = (

@@ -30,6 +30,7 @@ from ._protocol import (
     names_of,
 )
 from ._rows import (
+    DUE_TABLES_SQL,
     ENGINE_TABLES_SQL,
     EVENT_COLUMNS,
     QUARANTINE_SQL,
@@ -82,6 +83,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         )""",
         "CREATE INDEX leadscore_outbox_contact ON leadscore_outbox (contact)",
     ),
+    # The due index: the engine opens without reading the events, and advance
+    # visits only the contacts due. Empty after the migration: the engine
+    # fills it at its first advance (or next_due), reading the store once.
+    4: DUE_TABLES_SQL,
 }
 _READ = ", ".join(READ_COLUMNS)
 _WRITE = ", ".join(EVENT_COLUMNS)
@@ -351,6 +356,7 @@ class SQLiteStore:
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 list(done.state.items()),
             )
+            self._write_due(cursor, done)
             (mark,) = cursor.execute(
                 "SELECT coalesce(max(seq), 0) FROM leadscore_events"
             ).fetchone()
@@ -359,6 +365,18 @@ class SQLiteStore:
             )
 
         return self._write(run)
+
+    def _write_due(self, cursor: sqlite3.Cursor, done: Effects) -> None:
+        gone = [(k,) for k, t in done.due.items() if t is None]
+        if gone:
+            cursor.executemany("DELETE FROM leadscore_due WHERE key = ?", gone)
+        rows = [(k, t) for k, t in done.due.items() if t is not None]
+        if rows:
+            cursor.executemany(
+                "INSERT INTO leadscore_due VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET due_us = excluded.due_us",
+                rows,
+            )
 
     def _write_entries(self, cursor: sqlite3.Cursor, done: Effects) -> list[OutboxRow]:
         """Write the outbox entries (one executemany); return the rows written."""
@@ -421,9 +439,75 @@ class SQLiteStore:
             raise StoreError(f"SQLite store {self.path!r}: {e}") from e
         return Appended(max(high, mark), tuple(events), str(epoch))
 
-    def events_of(self, contacts: Iterable[str]) -> list[Event]:
-        """The events of *contacts* and the merges naming them, in stored order."""
+    def head(self) -> Appended:
+        """The high-water mark and epoch, reading no event."""
+        try:
+            cursor = self._db.cursor()
+            cursor.execute("BEGIN")
+            try:
+                (high,) = cursor.execute(
+                    "SELECT coalesce(max(seq), 0) FROM leadscore_events"
+                ).fetchone()
+                (epoch,) = cursor.execute(
+                    "SELECT value FROM leadscore_state WHERE key = 'epoch'"
+                ).fetchone()
+            finally:
+                cursor.execute("COMMIT")
+        except sqlite3.Error as e:
+            raise StoreError(f"SQLite store {self.path!r}: {e}") from e
+        return Appended(int(high), (), str(epoch))
+
+    def contacts(self, after: str | None, limit: int) -> list[str]:
+        """Up to *limit* stored contacts greater than *after*, ascending."""
+        try:
+            rows = self._select(
+                self._db.cursor(),
+                "SELECT DISTINCT contact FROM leadscore_events WHERE contact > ? "
+                "ORDER BY contact LIMIT ?",
+                ("" if after is None else after, limit),
+            )
+        except sqlite3.Error as e:
+            raise StoreError(f"SQLite store {self.path!r}: {e}") from e
+        return [str(c) for (c,) in rows]
+
+    def earliest(self) -> int | None:
+        """The earliest stored instant (one pass over the events), or None."""
+        try:
+            (t,) = self._db.execute(
+                "SELECT min(at_us) FROM leadscore_events"
+            ).fetchone()
+        except sqlite3.Error as e:
+            raise StoreError(f"SQLite store {self.path!r}: {e}") from e
+        return None if t is None else int(t)
+
+    def due(self, after: tuple[int, str] | None, limit: int) -> list[tuple[int, str]]:
+        """Up to *limit* due rows after *after*, by instant then key."""
+        try:
+            if after is None:
+                rows = self._db.execute(
+                    "SELECT due_us, key FROM leadscore_due "
+                    "ORDER BY due_us, key LIMIT ?",
+                    (limit,),
+                ).fetchall()
+            else:
+                rows = self._db.execute(
+                    "SELECT due_us, key FROM leadscore_due "
+                    "WHERE (due_us, key) > (?, ?) ORDER BY due_us, key LIMIT ?",
+                    (*after, limit),
+                ).fetchall()
+        except sqlite3.Error as e:
+            raise StoreError(f"SQLite store {self.path!r}: {e}") from e
+        return [(int(t), str(k)) for t, k in rows]
+
+    def events_of(
+        self, contacts: Iterable[str], *, upto: int | None = None
+    ) -> list[Event]:
+        """The events of *contacts* and the merges naming them, in stored order.
+
+        With *upto*, only the rows stored at or before that mark.
+        """
         wanted = sorted(set(contacts))
+        top = (1 << 63) - 1 if upto is None else upto
         rows: list[Any] = []
         try:
             for i in range(0, len(wanted), _CHUNK):
@@ -432,13 +516,16 @@ class SQLiteStore:
                 rows += self._select(
                     self._db.cursor(),
                     f"SELECT {_READ} FROM leadscore_events "  # noqa: S608
-                    f"WHERE contact IN ({marks}) OR merged_from IN ({marks})",
-                    chunk + chunk,
+                    f"WHERE (contact IN ({marks}) OR merged_from IN ({marks})) "
+                    "AND seq <= ?",
+                    [*chunk, *chunk, top],
                 )
         except sqlite3.Error as e:
             raise StoreError(f"SQLite store {self.path!r}: {e}") from e
         rows.sort(key=lambda r: r[0])
         events, rejected = read_rows(rows, repr(self))
+        known = {r.row for r in self.rejected}
+        self.rejected += [r for r in rejected if r.row not in known]
         warn_rejected(repr(self), rejected)
         return events
 
@@ -538,6 +625,7 @@ class SQLiteStore:
                         f"DELETE FROM {table} WHERE contact = ?",  # noqa: S608
                         (c,),
                     )
+                cursor.execute("DELETE FROM leadscore_due WHERE key = ?", (c,))
             cursor.execute(
                 "UPDATE leadscore_state SET value = CAST(CAST(value AS INTEGER) + 1 "
                 "AS TEXT) WHERE key = 'epoch'"

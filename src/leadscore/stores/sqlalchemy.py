@@ -112,6 +112,13 @@ forgotten_table = sa.Table(
     sa.Column("digest", sa.Text, primary_key=True),
     sa.Column("until_us", sa.BigInteger, nullable=False),
 )
+due_table = sa.Table(
+    "leadscore_due",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("due_us", sa.BigInteger, nullable=False),
+    sa.Index("leadscore_due_at", "due_us", "key"),
+)
 _ENGINE_TABLES = (state_table, outbox_table, fired_table, forgotten_table)
 _READ = [events_table.c[c] for c in READ_COLUMNS]
 #: Serialises writers on PostgreSQL, so that row ids commit in increasing order
@@ -136,8 +143,12 @@ def _migrate_to_3(db: sa.Connection) -> None:
         table.create(db, checkfirst=True)
 
 
+def _migrate_to_4(db: sa.Connection) -> None:
+    due_table.create(db, checkfirst=True)
+
+
 #: Migrations by target version, from a store at the version before.
-MIGRATIONS = {2: _migrate_to_2, 3: _migrate_to_3}
+MIGRATIONS = {2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4}
 
 
 def _select(db: sa.Connection, query: sa.Select[Any]) -> list[Any]:
@@ -199,6 +210,7 @@ class SQLAlchemyStore:
                     events_table.create(db, checkfirst=True)
                     _create_quarantine(db)
                     _migrate_to_3(db)
+                    _migrate_to_4(db)
                 else:
                     for version in range(current + 1, SCHEMA_VERSION + 1):
                         MIGRATIONS[version](db)
@@ -298,6 +310,7 @@ class SQLAlchemyStore:
                     done = effects(Txn(tuple(new), tuple(others), state, int(high)))
                     self._insert(db, new, rows)
                     written = self._write_entries(db, done)
+                    self._write_due(db, done)
                     for key, value in done.state.items():
                         updated = db.execute(
                             state_table.update()
@@ -320,6 +333,17 @@ class SQLAlchemyStore:
             except SQLAlchemyError as e:
                 raise StoreError(f"commit failed: {e}") from e
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _write_due(self, db: sa.Connection, done: Effects) -> None:
+        if not done.due:
+            return
+        keys = sorted(done.due)
+        d = due_table.c
+        for i in range(0, len(keys), _CHUNK):
+            db.execute(due_table.delete().where(d.key.in_(keys[i : i + _CHUNK])))
+        rows = [{"key": k, "due_us": t} for k, t in done.due.items() if t is not None]
+        if rows:
+            db.execute(due_table.insert(), rows)
 
     def _write_entries(self, db: sa.Connection, done: Effects) -> list[OutboxRow]:
         entries = list(done.entries)
@@ -393,8 +417,61 @@ class SQLAlchemyStore:
             raise StoreError(f"read failed: {e}") from e
         return Appended(max(int(high), mark), tuple(events), str(epoch))
 
-    def events_of(self, contacts: Iterable[str]) -> list[Event]:
-        """The events of *contacts* and the merges naming them, in stored order."""
+    def head(self) -> Appended:
+        """The high-water mark and epoch, reading no event."""
+        try:
+            with self.engine.begin() as db:
+                high = db.execute(
+                    sa.select(sa.func.coalesce(sa.func.max(events_table.c.seq), 0))
+                ).scalar_one()
+                epoch = db.execute(
+                    sa.select(state_table.c.value).where(state_table.c.key == "epoch")
+                ).scalar_one()
+        except SQLAlchemyError as e:
+            raise StoreError(f"read failed: {e}") from e
+        return Appended(int(high), (), str(epoch))
+
+    def contacts(self, after: str | None, limit: int) -> list[str]:
+        """Up to *limit* stored contacts greater than *after*, ascending."""
+        c = events_table.c
+        query = sa.select(c.contact).distinct().order_by(c.contact).limit(limit)
+        if after is not None:
+            query = query.where(c.contact > after)
+        try:
+            with self.engine.connect() as db:
+                return [str(x) for x in db.execute(query).scalars()]
+        except SQLAlchemyError as e:
+            raise StoreError(f"read failed: {e}") from e
+
+    def earliest(self) -> int | None:
+        """The earliest stored instant (one pass over the events), or None."""
+        try:
+            with self.engine.connect() as db:
+                t = db.execute(sa.select(sa.func.min(events_table.c.at_us))).scalar()
+        except SQLAlchemyError as e:
+            raise StoreError(f"read failed: {e}") from e
+        return None if t is None else int(t)
+
+    def due(self, after: tuple[int, str] | None, limit: int) -> list[tuple[int, str]]:
+        """Up to *limit* due rows after *after*, by instant then key."""
+        d = due_table.c
+        query = sa.select(d.due_us, d.key).order_by(d.due_us, d.key).limit(limit)
+        if after is not None:
+            query = query.where(sa.tuple_(d.due_us, d.key) > sa.tuple_(*after))
+        try:
+            with self.engine.connect() as db:
+                rows = db.execute(query).all()
+        except SQLAlchemyError as e:
+            raise StoreError(f"read failed: {e}") from e
+        return [(int(t), str(k)) for t, k in rows]
+
+    def events_of(
+        self, contacts: Iterable[str], *, upto: int | None = None
+    ) -> list[Event]:
+        """The events of *contacts* and the merges naming them, in stored order.
+
+        With *upto*, only the rows stored at or before that mark.
+        """
         wanted = sorted(set(contacts))
         rows: list[Any] = []
         c = events_table.c
@@ -402,16 +479,18 @@ class SQLAlchemyStore:
             with self.engine.connect() as db:
                 for i in range(0, len(wanted), _CHUNK):
                     chunk = wanted[i : i + _CHUNK]
-                    rows += _select(
-                        db,
-                        sa.select(*_READ).where(
-                            c.contact.in_(chunk) | c.merged_from.in_(chunk)
-                        ),
+                    query = sa.select(*_READ).where(
+                        c.contact.in_(chunk) | c.merged_from.in_(chunk)
                     )
+                    if upto is not None:
+                        query = query.where(c.seq <= upto)
+                    rows += _select(db, query)
         except SQLAlchemyError as e:
             raise StoreError(f"read failed: {e}") from e
         rows.sort(key=lambda r: r[0])
         events, rejected = read_rows(rows, repr(self))
+        known = {r.row for r in self.rejected}
+        self.rejected += [r for r in rejected if r.row not in known]
         warn_rejected(repr(self), rejected)
         return events
 
@@ -561,6 +640,7 @@ class SQLAlchemyStore:
                     erased += int(result.rowcount)
                 for other in (outbox_table, fired_table):
                     db.execute(other.delete().where(other.c.contact.in_(gone)))
+                db.execute(due_table.delete().where(due_table.c.key.in_(gone)))
                 epoch = db.execute(
                     sa.select(state_table.c.value).where(state_table.c.key == "epoch")
                 ).scalar_one()
