@@ -26,6 +26,9 @@ from leadscore.stores._protocol import OutboxEntry, OutboxRow
 
 __all__ = ["Outbox", "OutboxRecord", "change_entry", "crossing_entry", "record_of"]
 
+#: One encoder for every entry: ``json.dumps`` with options builds one per call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
 
 @attrs.frozen
 class OutboxRecord:
@@ -98,7 +101,7 @@ def change_entry(change: ScoreChange, cause: str) -> OutboxEntry:
             change.after,
         ),
         change.contact,
-        json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
+        _ENCODE(payload),
     )
 
 
@@ -139,7 +142,7 @@ def crossing_entry(
             crossing.after,
         ),
         crossing.contact,
-        json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
+        _ENCODE(payload),
         once,
     )
 

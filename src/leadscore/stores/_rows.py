@@ -144,9 +144,13 @@ def _reject(field: str, value: Any, reason: str, pos: int | None) -> InvalidEven
     )
 
 
+#: One encoder for every row: ``json.dumps`` with options builds one per call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _attrs_json(e: Event, pos: int | None) -> str:
     try:
-        text = json.dumps(dict(e.attrs), ensure_ascii=False, separators=(",", ":"))
+        text = _ENCODE(dict(e.attrs)) if e.attrs else "{}"
     except (ValueError, TypeError, OverflowError, RecursionError):
         text = None
     if text is not None and _unstorable(text) is None:
