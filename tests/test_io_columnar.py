@@ -571,3 +571,53 @@ def test_integer_timestamps_equal_the_row_path(folder, epochs, epoch, on_error):
         }
     )
     assert_same(io.read_events(table, epoch=epoch, on_error=on_error))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet", ".csv.gz"])
+def test_a_well_formed_file_is_read_by_arrow_not_row_by_row(
+    tmp_path, monkeypatch, suffix
+):
+    """ISO times, epochs, bad rows: no fallback to the row path (the fast path)."""
+    from leadscore.io import _columnar
+
+    def refuse(reader):
+        raise AssertionError(f"{reader!r} was read row by row")
+
+    events = [
+        ls.Event(
+            "ann", "page.viewed", "2024-05-01T09:00:00+02:00", {"d": "2024-05-01"}
+        ),
+        ls.Event("bob", "score.set", "2024-05-02T00:00:00Z", {"n": 3}, 10.0, "e2"),
+    ]
+    path = tmp_path / f"e{suffix}"
+    io.write_events(events, path)
+    monkeypatch.setattr(_columnar, "_from_events", refuse)
+    assert events == list(io.read_events(io.read_events(path).to_arrow()))
+
+
+def test_nul_characters_are_bad_rows_on_both_paths(tmp_path):
+    """NUL in a cell (CSV, gzip, Parquet, JSON escapes): the same bad rows."""
+    import gzip
+
+    text = "contact,kind,at,note\nann,k,1714557600,x\nb\x00b,k,1714557600,y\ncy,k,1714557600,\x00\n"
+    (tmp_path / "n.csv").write_text(text, encoding="utf-8")
+    (tmp_path / "n.csv.gz").write_bytes(gzip.compress(text.encode()))
+    lines = [
+        {"contact": "ann", "kind": "k", "at": 1714557600, "note": "a\u0000"},
+        {"contact": "bob", "kind": "k", "at": 1714557600},
+    ]
+    (tmp_path / "n.jsonl").write_text("\n".join(map(json.dumps, lines)) + "\n")
+    table = pa.table(
+        {
+            "contact": ["ann", "b\x00b", "cy"],
+            "kind": ["k"] * 3,
+            "at": [1714557600] * 3,
+            "note": ["x", None, "\x00"],
+        }
+    )
+    pq.write_table(table, tmp_path / "n.parquet")
+    for name in ("n.csv", "n.csv.gz", "n.jsonl", "n.parquet"):
+        reader = io.read_events(tmp_path / name, on_error="skip")
+        assert_same(reader)
+        assert reader.errors
+        assert_same(io.read_events(tmp_path / name))

@@ -13,14 +13,15 @@ records row 2: at (column 'created') is not a timestamp: 'yesterday'; use ISO-86
 
 CSV and JSON are read with the standard library; Parquet, Arrow, pandas and
 Polars sources need ``pyarrow`` (``pip install leadscore[io]``) and are imported
-only when such a source is read. ``import leadscore`` does not import this module.
+only when such a source is read. ``reader.to_arrow()`` reads the same events as
+typed columns with PyArrow's multithreaded readers, for ``leadscore.frame`` and
+files of millions of rows. ``import leadscore`` does not import this module.
 """  # noqa: E501
 
 from __future__ import annotations
 
-from ._columnar import NotColumnar
 from ._exports import EXPORTS, ExportFormat, hubspot, mautic
-from ._read import BadRow, EventReader, Format, read_events
+from ._read import BadRow, EventReader, Format, NotColumnar, read_events
 from ._write import write_events
 
 __all__ = [

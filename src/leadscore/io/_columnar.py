@@ -42,13 +42,14 @@ from leadscore.model._events import SPECIAL_KINDS, Event, to_micros
 from leadscore.model._limits import shorten
 
 from ._cells import CellError, csv_attr, plain, to_at, to_number, to_text
+from ._read import NotColumnar
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from ._read import BadRow, EventReader
 
-__all__ = ["NotColumnar", "read_table"]
+__all__ = ["read_table"]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 #: The instants a datetime can hold, in microseconds since 1970 (UTC).
@@ -59,14 +60,6 @@ _FIELDS = ("contact", "kind", "at", "id", "value")
 _AUTO = ((100_000_000_000, "s"), (100_000_000_000_000, "ms"))
 _AUTO_US = 100_000_000_000_000_000
 _PER_US = {"s": 1_000_000, "ms": 1_000}
-
-
-class NotColumnar(InvalidEventError):  # noqa: N818 - a leaf of InvalidEventError
-    """The events cannot be one typed table: an attribute of mixed types, tuples.
-
-    Iterating the reader still gives every event; only the columnar reading
-    (``to_arrow``, ``leadscore.frame``) needs one type per column.
-    """
 
 
 class _Fallback(Exception):  # noqa: N818 - control flow, never leaves this module
@@ -209,9 +202,18 @@ def _csv(reader: EventReader) -> pa.Table:
         raise _Fallback from None  # invalid UTF-8, a broken gzip ...: the row path
     if refused or table.column_names != header:
         raise _Fallback  # a row of the wrong width: the row path names it
-    if _has(reader, (b"\x00",)):
-        raise _Fallback  # NUL characters: rare, and the row path names them
+    # NUL characters: rare, and the row path names them. A compressed file is
+    # not scanned: its text columns are.
+    compressed = Path(reader.source).suffix == ".gz"
+    if _has(reader, (b"\x00",)) if not compressed else _nul_in(table):
+        raise _Fallback
     return table
+
+
+def _nul_in(table: pa.Table) -> bool:
+    import pyarrow.compute as pc
+
+    return any(pc.any(pc.match_substring(c, "\x00")).as_py() for c in table.columns)
 
 
 def _jsonl(reader: EventReader) -> pa.Table:
@@ -221,18 +223,44 @@ def _jsonl(reader: EventReader) -> pa.Table:
     if _has(reader, (b"\x00", b"\\u0000")):
         raise _Fallback
     try:
-        table = pjson.read_json(reader.source)
+        # Arrow's JSON reader takes text that looks like a date for a timestamp;
+        # the row path keeps it as text: read such keys as text.
+        inferred = _json_schema(reader.source)
+        schema = pa.schema([f.with_type(_as_text(f.type)) for f in inferred])
+        table = pjson.read_json(
+            reader.source,
+            parse_options=pjson.ParseOptions(
+                explicit_schema=schema, unexpected_field_behavior="infer"
+            ),
+        )
     except (OSError, pa.ArrowException):
         raise _Fallback from None  # not JSON, types changing within a key ...
-    texts = {
-        name
-        for name, kind in zip(table.column_names, table.schema.types, strict=True)
-        if not _json_kind(kind)
-    }
-    if texts:
-        raise _Fallback  # timestamps inferred from text, lists, nulls only ...
+    if not all(_json_kind(kind) for kind in table.schema.types):
+        raise _Fallback  # lists, timestamps inferred in later blocks ...
     # No header check: the row path reads a record without "at" as a bad row.
     return _flat(table)
+
+
+def _json_schema(path: Any) -> pa.Schema:
+    """The types Arrow infers for a JSON Lines file (from its first block)."""
+    from pyarrow import json as pjson
+
+    if hasattr(pjson, "open_json"):  # pyarrow 19: a streaming reader
+        with pjson.open_json(path) as stream:
+            return stream.schema
+    return pjson.read_json(path).schema  # pragma: no cover - older pyarrow
+
+
+def _as_text(kind: Any) -> Any:
+    """*kind* with every date, time and timestamp type made text."""
+    import pyarrow as pa
+
+    t = pa.types
+    if t.is_timestamp(kind) or t.is_date(kind) or t.is_time(kind):
+        return pa.string()
+    if t.is_struct(kind):
+        return pa.struct([f.with_type(_as_text(f.type)) for f in kind])
+    return kind
 
 
 def _json_kind(kind: Any) -> bool:
@@ -356,9 +384,10 @@ class _Columns:
                 out[field] = self._value(cells)
             else:
                 out[field] = self._text(field, cells)
-        if not self.text:  # NUL in text: the row path names it (CSV files: scanned)
-            for name, cells in zip(names, raw.columns, strict=True):
-                if name not in reader._mapped and _is_text(cells.type):  # noqa: SLF001
+        if reader.format not in {"csv", "jsonl"}:
+            # NUL in text: the row path names the row (files were scanned for it).
+            for cells in raw.columns:
+                if _is_text(cells.type):
                     self._mark(pc.match_substring(cells, "\x00"))
         # The rows no kernel vouched for go through the row path's own _build.
         slow = _any(self._slow, n)

@@ -36,7 +36,7 @@ from ._cells import (
 )
 from ._exports import ExportFormat, resolve
 
-__all__ = ["BadRow", "EventReader", "Format", "read_events"]
+__all__ = ["BadRow", "EventReader", "Format", "NotColumnar", "read_events"]
 
 Format: TypeAlias = Literal["csv", "jsonl", "json", "parquet"]
 OnError: TypeAlias = Literal["raise", "skip"]
@@ -100,6 +100,15 @@ class BadRow:
         return InvalidEventError(
             self.message, field=self.field, value=self.value, where=self.where
         )
+
+
+class NotColumnar(InvalidEventError):  # noqa: N818 - a kind of InvalidEventError
+    """The events cannot be one typed table: an attribute of mixed types, tuples.
+
+    Raised by :meth:`EventReader.to_arrow`. Iterating the reader still gives
+    every event; only the columnar reading (``to_arrow``, ``leadscore.frame``)
+    needs one type per column.
+    """
 
 
 class _RowError(Exception):
