@@ -245,6 +245,11 @@ class SQLAlchemyStore:
         stored, unusable = read_rows(found, repr(self))
         refuse_rejected_ids(batch, unusable)
         new = check_batch(batch, {e.id: e for e in stored if e.id is not None})
+        anyone = db.execute(
+            sa.select(sa.exists().select_from(forgotten_table))
+        ).scalar()
+        if not anyone:  # nobody forgotten: no hash to compute, nothing to look up
+            return new
         names = {n: digest(self._salt, n) for n in names_of(new)}
         hashes = sorted(set(names.values()))
         forgotten: dict[str, int] = {}
