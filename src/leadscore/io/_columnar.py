@@ -105,34 +105,37 @@ def _raw(reader: EventReader) -> tuple[pa.Table, bool, _Lines]:
     if fmt == "jsonl":
         return _jsonl(reader), False, lambda rows: _jsonl_lines(reader, rows)
     if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            schema = pq.read_schema(reader.source)
-        except (OSError, pa.ArrowException):
-            raise _Fallback from None  # the row path names the file
-        reader._check_header(schema.names)  # noqa: SLF001 - the reader's own check
-        try:
-            table = pq.read_table(reader.source)
-        except (OSError, pa.ArrowException):
-            raise _Fallback from None
-        return _flat(table), False, _no_lines
+        return _parquet(reader), False, _no_lines
     if fmt == "arrow":
         source = reader.source
         table = source if isinstance(source, pa.Table) else pa.table(source)
     elif fmt == "polars":
         table = reader.source.to_arrow()
     elif fmt == "pandas":
-        names = [str(c) for c in reader.source.columns]
-        reader._check_header(names)  # noqa: SLF001
         try:
             table = pa.Table.from_pandas(reader.source, preserve_index=False)
         except (pa.ArrowException, ValueError, TypeError):
-            raise _Fallback from None
+            raise _Fallback from None  # mixed objects ...: the row path reads them
     else:
         raise _Fallback
-    reader._check_header(table.column_names)  # noqa: SLF001
+    if fmt == "pandas" or table.to_batches():  # as the row path: on a first batch
+        reader._check_header(table.column_names)  # noqa: SLF001
     return _flat(table), False, _no_lines
+
+
+def _parquet(reader: EventReader) -> pa.Table:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(reader.source)
+    except (OSError, pa.ArrowException):
+        raise _Fallback from None  # the row path names the file
+    reader._check_header(schema.names)  # noqa: SLF001 - the reader's own check
+    try:
+        return _flat(pq.read_table(reader.source))
+    except (OSError, pa.ArrowException):
+        raise _Fallback from None
 
 
 def _flat(table: pa.Table) -> pa.Table:
