@@ -7,6 +7,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import leadscore as ls
 from leadscore import frame, strategies
@@ -32,6 +33,39 @@ def test_every_feature_together_equals_score_on_duckdb(model, events, as_of):
     agree(model, events, as_of, to_arrow(events))
 
 
+def once_per_models():
+    """Models whose only stage is a rule's own once_per: compiled to GROUP BYs.
+
+    No rank, bucket, end or group once_per: the latest event per key is the one
+    with the greatest instant, and equal ones count the same.
+    """
+    policy = strategies.aging_policies().filter(lambda p: p.kind != "by_count")
+    rule = st.builds(
+        ls.Rule,
+        st.sampled_from(strategies.KINDS),
+        st.sampled_from((-3.0, 1.0, 5.0, 2.5)),
+        when=st.none() | strategies.conditions(),
+        aging=st.none() | policy,
+        once_per=st.sampled_from((None, (), ("message",), ("message", "path"))),
+        limit=st.sampled_from((None, 12.0)),
+    )
+    return st.builds(
+        ls.ScoringModel,
+        st.just("sales"),
+        st.lists(rule, min_size=1, max_size=4).map(tuple),
+        aging=policy,
+        combine=st.sampled_from(("sum", "ratio")),
+        initial=st.sampled_from((0.0, 2.0)),
+        bounds=st.sampled_from((None, (0.0, 100.0))),
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(once_per_models(), event_tables(), strategies.instants(days=480))
+def test_a_rules_own_once_per_by_aggregation_equals_score(model, events, as_of):
+    agree(model, events, as_of, to_arrow(events))
+
+
 @pytest.fixture(scope="module")
 def polars_backend():
     import ibis
@@ -51,6 +85,23 @@ def test_every_feature_together_equals_score_on_polars(
     close(expected, got, scale_of(model, events))
 
 
+@settings(max_examples=25, deadline=None)
+@given(once_per_models(), event_tables(), strategies.instants(days=480))
+def test_a_rules_own_once_per_runs_on_polars_itself(
+    polars_backend, model, events, as_of
+):
+    import ibis
+
+    table = polars_backend.create_table("events", to_arrow(events), overwrite=True)
+    result = frame.score(model, table, as_of)
+    restarts = {e.kind for e in events} & {"score.set", "score.reset"}
+    # The latest restart per contact needs a window: that runs on DuckDB.
+    backend = ibis.get_backend(result)
+    assert (backend is polars_backend) == (not restarts)
+    got = as_dict(backend.to_pyarrow(result))
+    close(ls.score(model, events, as_of), got, scale_of(model, events))
+
+
 def test_the_result_is_the_kind_given():
     model = ls.ScoringModel("m", [ls.Rule("email.opened", 5)])
     events = [ls.Event("ann", "email.opened", "2024-05-01T10:00:00Z")]
@@ -63,7 +114,7 @@ def test_the_result_is_the_kind_given():
 
 
 def test_the_polars_backend_runs_what_it_can_and_duckdb_the_rest(polars_backend):
-    """Ibis's Polars backend has no window functions: once_per falls back."""
+    """Ibis's Polars backend has no window functions: by_count falls back."""
     import ibis
 
     events = [
@@ -76,7 +127,15 @@ def test_the_polars_backend_runs_what_it_can_and_duckdb_the_rest(polars_backend)
     result = frame.score(plain, table, as_of)
     assert ibis.get_backend(result) is polars_backend
     assert {"ann": 10.0} == as_dict(polars_backend.to_pyarrow(result))
+    # A rule's own once_per is a GROUP BY (the latest instant per key): no window.
     once = ls.ScoringModel("m", [ls.Rule("email.opened", 5, once_per="message")])
     result = frame.score(once, table, as_of)
+    assert ibis.get_backend(result) is polars_backend
+    assert {"ann": 5.0} == as_dict(polars_backend.to_pyarrow(result))
+    # Ranks need a window: by_count runs on DuckDB.
+    ranked = ls.ScoringModel(
+        "m", [ls.Rule("email.opened", 4)], aging=ls.AgingPolicy.by_count(0.5)
+    )
+    result = frame.score(ranked, table, as_of)
     assert ibis.get_backend(result) is not polars_backend
-    assert {"ann": 5.0} == as_dict(result.to_pyarrow())
+    assert {"ann": 6.0} == as_dict(result.to_pyarrow())

@@ -412,6 +412,13 @@ class _Compiler:
             t = self.unique(t)
         if cols.routes:
             t = self.route(t)
+        if self.staged and self.canonical:
+            # One sort by the canonical order; every later window orders by its
+            # rank (one integer) instead of sorting by the dozen keys again.
+            order = canonical_order(t, cols)
+            t = t.mutate(
+                _ls_ord=ibis.row_number().over(group_by="contact", order_by=order)
+            )
         reported = t.select("contact").distinct()
         base: Any = ibis.literal(float(model.initial))
         adjust: Any = ibis.literal(0.0)
@@ -422,6 +429,8 @@ class _Compiler:
             # One GROUP BY over every row: unscored kinds add 0, and the groups are
             # the contacts reported.
             out = self.totals(self.matches(t, every_row=True))
+        elif self.grouped:
+            out = self.latest_totals(self.matches(t, every_row=True))
         else:
             totals = self.totals(self.matches(t))
             out = reported.left_join(totals, "contact").drop("contact_right")
@@ -502,7 +511,7 @@ class _Compiler:
         restarts = None
         if cols.specials & {SCORE_SET, SCORE_RESET}:
             r = t.filter(t["kind"].isin([SCORE_SET, SCORE_RESET]))
-            order = [ibis.desc(k) for k in canonical_order(r, cols)]
+            order = [ibis.desc(k) for k in self.order(r)]
             r = r.mutate(
                 _ls_n=ibis.row_number().over(group_by="contact", order_by=order)
             )
@@ -523,6 +532,76 @@ class _Compiler:
             a = t.filter(t["kind"] == SCORE_ADJUSTED)
             adjustments = a.group_by("contact").aggregate(_ls_adjust=a["value"].sum())
         return t, restarts, adjustments
+
+    def order(self, t: ir.Table) -> list[Any]:
+        """The canonical order's sort keys: its rank when computed, else the keys."""
+        if "_ls_ord" in t.columns:
+            return [t["_ls_ord"]]
+        return canonical_order(t, self.cols)
+
+    @property
+    def canonical(self) -> bool:
+        """Whether ties at one instant decide a stage.
+
+        They do when an event's rank, bucket, end or group rival depends on which
+        one is kept; a rule's own ``once_per`` alone keeps one of equal events.
+        """
+        model = self.model
+        return (
+            any(model.policy(r).kind == "by_count" for r in model.rules)
+            or any(g.once_per is not None for g in model.groups)
+            or any(bool(r.ended_by or r.at_most) for r in model.rules)
+        )
+
+    @property
+    def grouped(self) -> bool:
+        """Whether rule ``once_per`` is the only stage: then no window is needed.
+
+        The latest event per key is the one with the greatest instant (ties
+        are equal in what they count), found by a GROUP BY.
+        """
+        return self.staged and not self.canonical
+
+    def latest_totals(self, t: ir.Table) -> ir.Table:
+        """:meth:`totals` for :attr:`grouped` models, by aggregation alone.
+
+        Every row adds its rules' terms, except for the ``once_per`` rules, whose
+        terms come from one row per contact and key (the latest instant); the
+        parts are stacked (UNION ALL) and summed per contact.
+        """
+        import ibis
+
+        model, n = self.model, self.n
+        once = {i for i, r in enumerate(model.rules) if r.once_per is not None}
+        zero = ibis.literal(0.0).cast("float64")
+
+        def columns(terms: dict[int, Any]) -> dict[str, Any]:
+            if self.plain_sum:
+                total: Any = zero
+                for term in terms.values():
+                    total += term
+                return {"_ls_sum": total.cast("float64")}
+            return {f"_ls_t{i}": terms.get(i, zero).cast("float64") for i in range(n)}
+
+        terms = {}
+        for i, rule in enumerate(model.rules):
+            if i not in once:
+                w, _ = weight(model.policy(rule), t[AT], 0, self.as_of_us)
+                terms[i] = ibis.cases(
+                    (t[f"_ls_m{i}"], w * float(rule.points)), else_=0.0
+                )
+        parts = [t.select("contact", **columns(terms))]
+        for i in sorted(once):
+            rule = model.rules[i]
+            keys = _key_cols(t, rule.once_per or (), self.cols)
+            names = {f"_ls_k{j}": k for j, k in enumerate(keys)}
+            s = t.filter(t[f"_ls_m{i}"]).mutate(**names)
+            last = s.group_by(["contact", *names]).aggregate(**{AT: s[AT].max()})
+            w, _ = weight(model.policy(rule), last[AT], 0, self.as_of_us)
+            parts.append(last.select("contact", **columns({i: w * float(rule.points)})))
+        stacked = ibis.union(*parts, distinct=False)
+        sums = {c: stacked[c].sum() for c in stacked.columns if c != "contact"}
+        return stacked.group_by("contact").aggregate(**sums)
 
     @property
     def windowless(self) -> bool:
@@ -618,15 +697,11 @@ class _Compiler:
 
         # Ties at one instant decide nothing unless an event's rank, bucket, end
         # or group rival depends on which one is kept: order by time alone then.
-        canonical = (
-            any(model.policy(r).kind == "by_count" for r in model.rules)
-            or any(g.once_per is not None for g in model.groups)
-            or any(r.ended_by or r.at_most for r in model.rules)
-        )
+        canonical = self.canonical
 
         def latest(t: ir.Table, flag: Any, keys: Sequence[str]) -> Any:
             """0 for the latest row (canonical order) per contact, flag and key."""
-            order = canonical_order(t, cols) if canonical else [t[AT]]
+            order = self.order(t) if canonical else [t[AT]]
             return ibis.row_number().over(
                 group_by=[t["contact"], flag, *_key_cols(t, keys, cols)],
                 order_by=[ibis.desc(k) for k in order],
@@ -654,10 +729,13 @@ class _Compiler:
                 t = t.mutate(_ls_n=latest(t, t[m], r.once_per))
                 t = t.mutate(**{m: t[m] & (t["_ls_n"] == 0)})
         if any(r.ended_by for r in model.rules):
-            seq = ibis.row_number().over(
-                group_by=t["contact"], order_by=canonical_order(t, cols)
-            )
-            t = t.mutate(_ls_seq=seq)
+            if "_ls_ord" in t.columns:
+                t = t.mutate(_ls_seq=t["_ls_ord"])
+            else:
+                seq = ibis.row_number().over(
+                    group_by=t["contact"], order_by=canonical_order(t, cols)
+                )
+                t = t.mutate(_ls_seq=seq)
             for i, r in enumerate(model.rules):
                 if not r.ended_by:
                     continue
@@ -679,8 +757,7 @@ class _Compiler:
             m = f"_ls_m{i}"
             keys = bucket(t[AT], r.at_most.per, zone, self.span)
             nth = ibis.row_number().over(
-                group_by=[t["contact"], t[m], *keys],
-                order_by=canonical_order(t, cols),
+                group_by=[t["contact"], t[m], *keys], order_by=self.order(t)
             )
             t = t.mutate(_ls_n=nth)
             t = t.mutate(**{m: t[m] & (t["_ls_n"] < r.at_most.count)})
