@@ -116,9 +116,31 @@ def _binner(values: list[Any], bins: int) -> Any:
     return lambda v: 1 + bins * bisect_left(ordered, v) // n
 
 
-def _on_five(score: int, bins: int) -> int:
+def on_five(score: int, bins: int) -> int:
+    """A bin of *bins* on the classic 1-5 scale (rounded half to even)."""
     # The classic table is written for 5 bins; other bin counts map onto it.
     return round(1 + (score - 1) * 4 / (bins - 1))
+
+
+def name_of(
+    rfm: tuple[int, ...],
+    bins: int,
+    table: Sequence[SegmentRule],
+    *,
+    classic: bool,
+) -> str | None:
+    """The first segment of *table* that the scores match, or None.
+
+    With *classic*, the rules are on the 1-5 scale, and *bins* of another number
+    are mapped onto it first.
+
+    >>> name_of((5, 1, 3), 5, CLASSIC_SEGMENTS, classic=True)
+    'New'
+    >>> name_of((3, 1, 1), 3, CLASSIC_SEGMENTS, classic=True)  # 3 of 3 is 5 of 5
+    'New'
+    """
+    key = tuple(on_five(s, bins) for s in rfm) if classic else rfm
+    return next((rule.name for rule in table if rule.matches(*key)), None)
 
 
 def check_bins(bins: Any) -> None:
@@ -218,8 +240,7 @@ def segments_of(
     for c in sorted(last):
         rfm = r_bin(last[c]), f_bin(count[c]), m_bin(spend[c])
         if rfm not in names:
-            key = rfm if segments is not None else tuple(_on_five(s, bins) for s in rfm)
-            names[rfm] = next((rule.name for rule in table if rule.matches(*key)), None)
+            names[rfm] = name_of(rfm, bins, table, classic=segments is None)
         out[c] = RFMSegment(
             *rfm,
             "".join(map(str, rfm)),
