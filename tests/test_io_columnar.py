@@ -621,3 +621,45 @@ def test_nul_characters_are_bad_rows_on_both_paths(tmp_path):
         assert_same(reader)
         assert reader.errors
         assert_same(io.read_events(tmp_path / name))
+
+
+NAIVE = st.one_of(
+    st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)),
+    st.datetimes(min_value=dt.datetime(1890, 1, 1), max_value=dt.datetime(2050, 1, 1)),
+    # around the 2024 transitions of Paris and New York: gaps and repeated hours
+    st.sampled_from(
+        [
+            dt.datetime(2024, 3, 31, 2),
+            dt.datetime(2024, 10, 27, 2),
+            dt.datetime(2024, 3, 10, 2),
+            dt.datetime(2024, 11, 3, 1),
+            dt.datetime(2036, 10, 26, 2),
+            dt.datetime(2037, 3, 29, 2),
+        ]
+    ).flatmap(
+        lambda d: st.integers(0, 7199).map(lambda s: d + dt.timedelta(seconds=s))
+    ),
+)
+
+
+@settings(max_examples=min(settings().max_examples, 100))
+@given(
+    times=st.lists(NAIVE, min_size=1, max_size=8),
+    tz=st.sampled_from(
+        [
+            "Europe/Paris",
+            "America/New_York",
+            "UTC",
+            "Australia/Lord_Howe",
+            dt.timezone(dt.timedelta(hours=5, minutes=30)),
+            dt.timezone(-dt.timedelta(hours=3)),
+        ]
+    ),
+    sep=st.sampled_from(["T", " "]),
+    on_error=st.sampled_from(["raise", "skip"]),
+)
+def test_naive_times_in_a_zone_equal_the_row_path(folder, times, tz, sep, on_error):
+    """A column of times without offset, read in tz: gaps and folds as Python has them."""
+    rows = [["ann", "k", d.isoformat(sep=sep)] for d in times]
+    path = write_csv(folder / "naive.csv", ["contact", "kind", "at"], rows)
+    assert_same(io.read_events(path, tz=tz, on_error=on_error))

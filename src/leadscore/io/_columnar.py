@@ -60,6 +60,9 @@ _FIELDS = ("contact", "kind", "at", "id", "value")
 _AUTO = ((100_000_000_000, "s"), (100_000_000_000_000, "ms"))
 _AUTO_US = 100_000_000_000_000_000
 _PER_US = {"s": 1_000_000, "ms": 1_000}
+#: The local times Arrow's named zones are trusted for (see _local_text).
+_NAMED_FROM = to_micros(dt.datetime(1900, 1, 1, tzinfo=dt.UTC))
+_NAMED_UNTIL = to_micros(dt.datetime(2037, 1, 1, tzinfo=dt.UTC))
 
 
 class _Fallback(Exception):  # noqa: N818 - control flow, never leaves this module
@@ -577,8 +580,8 @@ class _Columns:
             try:
                 at = pc.cast(chunk, pa.timestamp("us", tz="UTC"))
             except pa.ArrowInvalid:
-                pass
-            else:
+                at = self._local_text(chunk)
+            if at is not None:
                 if chunk.null_count:
                     self._mark(pc.is_null(chunk))
                 return self._in_range(pc.cast(at, pa.int64()))
@@ -590,6 +593,43 @@ class _Columns:
             else:
                 return self._epoch(number, self.reader.epoch)
         return self._at_by_value(chunk)
+
+    def _local_text(self, text: Any) -> Any:
+        """Timestamps without an offset, in the reader's tz; None if not all are.
+
+        Python attaches the zone with fold=0: a time that occurs twice is its first
+        occurrence (Arrow's "earliest"); a time that does not occur (a spring
+        gap) has no Arrow equivalent, so those rows are left to the row path.
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        zone = _arrow_zone(self.reader.tz)
+        if zone is None:
+            return None
+        try:
+            naive = pc.cast(text, pa.timestamp("us"))
+        except pa.ArrowInvalid:
+            return None  # offsets and none mixed, or other formats: by value
+        if "/" in zone:
+            # Arrow's zone rules stop at 2037 (later summers are read as winter
+            # time); Python's follow the zone's rule for ever. Times outside
+            # 1900-2036 in a named zone are left to the row path.
+            us = pc.cast(naive, pa.int64())
+            low, high = pc.min_max(us).values()
+            if low.as_py() < _NAMED_FROM or high.as_py() >= _NAMED_UNTIL:
+                self._mark(
+                    pc.or_(pc.less(us, _NAMED_FROM), pc.greater_equal(us, _NAMED_UNTIL))
+                )
+        at = pc.assume_timezone(
+            naive, timezone=zone, ambiguous="earliest", nonexistent="earliest"
+        )
+        if "/" in zone:  # a time in a gap does not read back as itself
+            back = pc.cast(pc.local_timestamp(at), pa.int64())
+            gap = pc.not_equal(back, pc.cast(naive, pa.int64()))
+            if pc.any(gap).as_py():
+                self._mark(gap)
+        return at
 
     def _in_range(self, us: Any) -> Any:
         import pyarrow as pa
@@ -893,6 +933,24 @@ def _is_text(kind: Any) -> bool:
 
     t = pa.types
     return bool(t.is_string(kind) or t.is_large_string(kind) or t.is_string_view(kind))
+
+
+def _arrow_zone(tz: dt.tzinfo | None) -> str | None:
+    """The name Arrow knows *tz* by (IANA key, "UTC", "+02:00"), or None."""
+    import zoneinfo
+
+    if tz is None:
+        return None
+    if isinstance(tz, zoneinfo.ZoneInfo):
+        return tz.key
+    if isinstance(tz, dt.timezone):
+        offset = tz.utcoffset(None)
+        if offset % dt.timedelta(minutes=1):
+            return None  # seconds in the offset: Arrow's zones have none
+        minutes = int(offset.total_seconds()) // 60
+        sign = "-" if minutes < 0 else "+"
+        return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    return None
 
 
 def _colons(text: Any) -> bool:
