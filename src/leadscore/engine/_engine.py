@@ -152,7 +152,8 @@ _UNKNOWN: Any = object()  # no due row this engine knows of
 #: The most contacts an engine keeps read by default (see ``Engine(cache=)``).
 DEFAULT_CACHE = 100_000
 _PAGE = 1_000  # contacts per page of a whole-population read
-_DUE_PAGE = 1_000  # due index rows per read
+_DUE_PAGE = 1_000  # due index rows per read by advance
+_NEXT_PAGE = 100  # due index rows per read by next_due (it stops early)
 
 
 class Engine:
@@ -873,7 +874,7 @@ class Engine:
         best: int | None = None
         after: tuple[int, str] | None = None
         while True:
-            rows = self.store.due(after, _DUE_PAGE)
+            rows = self.store.due(after, _NEXT_PAGE)
             for t, key in rows:
                 if best is not None and t >= best:
                     return from_micros(best)
@@ -887,7 +888,7 @@ class Engine:
                     )
                     if found is not None and (best is None or found < best):
                         best = found
-            if len(rows) < _DUE_PAGE:
+            if len(rows) < _NEXT_PAGE:
                 return None if best is None else from_micros(best)
             after = rows[-1]
             self._cache.shrink()
