@@ -66,6 +66,62 @@ def test_a_rules_own_once_per_by_aggregation_equals_score(model, events, as_of):
     agree(model, events, as_of, to_arrow(events))
 
 
+@st.composite
+def engagement_streams(draw):
+    """Email events, some acted on twice at one instant (ties the order decides)."""
+    events = draw(st.lists(strategies.email_events(), max_size=30))
+    for e in draw(st.lists(st.sampled_from(events), max_size=4)) if events else []:
+        other = draw(strategies.email_events())
+        events.append(ls.Event(e.contact, other.kind, e.at, e.attrs))
+    return events
+
+
+def engagement_table(events):
+    return pa.Table.from_pylist(
+        [
+            {
+                "contact": e.contact,
+                "kind": e.kind,
+                "at": e.at,
+                "message": e.attrs.get("message"),
+                "list": e.attrs.get("list"),
+            }
+            for e in events
+        ],
+        schema=pa.schema(
+            [
+                ("contact", pa.string()),
+                ("kind", pa.string()),
+                ("at", pa.timestamp("us", tz="UTC")),
+                ("message", pa.string()),
+                ("list", pa.string()),
+            ]
+        ),
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(engagement_streams(), strategies.instants(days=480), st.sampled_from((0.5, 1.0)))
+def test_the_email_engagement_preset_equals_score(events, as_of, factor):
+    """Its once_per stages (a group and four rules) share one window."""
+    model = ls.presets.email_engagement(factor=factor)
+    agree(model, events, as_of, engagement_table(events))
+
+
+def test_the_email_engagement_preset_compiles_to_two_windows():
+    """One for the once_per stages, one for the ranks: what a hand query needs."""
+    from leadscore.frame._compile import compile_score
+    from leadscore.frame._sources import load
+    from leadscore.model._events import to_utc
+
+    events = [ls.Event("ann", "email.opened", "2024-05-01T10:00:00Z", {"message": "m"})]
+    source = load(engagement_table(events))
+    as_of = to_utc("2024-06-01T00:00:00Z", "as_of")
+    cols = frame.facts(source, ls.presets.email_engagement(), 0)
+    expr = compile_score(ls.presets.email_engagement(), source.table, as_of, cols)
+    assert str(source.backend.compile(expr)).count(" OVER ") == 2
+
+
 @pytest.fixture(scope="module")
 def polars_backend():
     import ibis

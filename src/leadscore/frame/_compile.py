@@ -412,7 +412,7 @@ class _Compiler:
             t = self.unique(t)
         if cols.routes:
             t = self.route(t)
-        if self.staged and self.canonical:
+        if self.staged and self.canonical and self.ordered_windows(cols) > 1:
             # One sort by the canonical order; every later window orders by its
             # rank (one integer) instead of sorting by the dozen keys again.
             order = canonical_order(t, cols)
@@ -552,6 +552,15 @@ class _Compiler:
             or any(g.once_per is not None for g in model.groups)
             or any(bool(r.ended_by or r.at_most) for r in model.rules)
         )
+
+    def ordered_windows(self, cols: Columns) -> int:
+        """How many windows sort by the canonical order (stages and restarts)."""
+        model = self.model
+        families, nested = self.families()
+        n = 1 if self.disjoint(families) else len(families)
+        n += len(nested) + sum(1 for r in model.rules if r.at_most is not None)
+        n += 1 if any(r.ended_by for r in model.rules) else 0
+        return n + (1 if cols.specials & {SCORE_SET, SCORE_RESET} else 0)
 
     @property
     def grouped(self) -> bool:
@@ -699,35 +708,33 @@ class _Compiler:
         # or group rival depends on which one is kept: order by time alone then.
         canonical = self.canonical
 
+        def latest_order(t: ir.Table) -> list[Any]:
+            return [ibis.desc(k) for k in (self.order(t) if canonical else [t[AT]])]
+
         def latest(t: ir.Table, flag: Any, keys: Sequence[str]) -> Any:
             """0 for the latest row (canonical order) per contact, flag and key."""
-            order = self.order(t) if canonical else [t[AT]]
             return ibis.row_number().over(
                 group_by=[t["contact"], flag, *_key_cols(t, keys, cols)],
-                order_by=[ibis.desc(k) for k in order],
+                order_by=latest_order(t),
             )
 
-        members: dict[str, list[int]] = {g.name: [] for g in model.groups}
-        for i, r in enumerate(model.rules):
-            if r.group is not None:
-                members[r.group].append(i)
-        for g in model.groups:
-            inside = members[g.name]
-            if g.once_per is None or not inside:
-                continue
-            flag: Any = ibis.literal(value=False)
-            for i in inside:
-                flag |= t[f"_ls_m{i}"]
-            t = t.mutate(_ls_in=flag)
-            t = t.mutate(_ls_n=latest(t, t["_ls_in"], g.once_per))
-            t = t.mutate(
-                **{f"_ls_m{i}": t[f"_ls_m{i}"] & (t["_ls_n"] == 0) for i in inside}
-            )
-        for i, r in enumerate(model.rules):
+        families, nested = self.families()
+        if self.disjoint(families):
+            t = self.latest_of_families(t, families, latest_order=latest_order)
+        else:
+            for inside, on in families:
+                flag: Any = ibis.literal(value=False)
+                for i in inside:
+                    flag |= t[f"_ls_m{i}"]
+                t = t.mutate(_ls_in=flag)
+                t = t.mutate(_ls_n=latest(t, t["_ls_in"], on))
+                t = t.mutate(
+                    **{f"_ls_m{i}": t[f"_ls_m{i}"] & (t["_ls_n"] == 0) for i in inside}
+                )
+        for i in nested:
             m = f"_ls_m{i}"
-            if r.once_per is not None:
-                t = t.mutate(_ls_n=latest(t, t[m], r.once_per))
-                t = t.mutate(**{m: t[m] & (t["_ls_n"] == 0)})
+            t = t.mutate(_ls_n=latest(t, t[m], model.rules[i].once_per or ()))
+            t = t.mutate(**{m: t[m] & (t["_ls_n"] == 0)})
         if any(r.ended_by for r in model.rules):
             if "_ls_ord" in t.columns:
                 t = t.mutate(_ls_seq=t["_ls_ord"])
@@ -762,6 +769,85 @@ class _Compiler:
             t = t.mutate(_ls_n=nth)
             t = t.mutate(**{m: t[m] & (t["_ls_n"] < r.at_most.count)})
         return t
+
+    def families(self) -> tuple[list[tuple[list[int], tuple[str, ...]]], list[int]]:
+        """The once_per stages: ``([(member rules, keys)], nested rules)``.
+
+        A family is a group with ``once_per`` (its rules) or a rule with its own
+        ``once_per`` outside such a group; groups come first, as in DESIGN. A
+        rule with its own ``once_per`` inside such a group is *nested*: its stage
+        runs after its group's.
+        """
+        model = self.model
+        members: dict[str, list[int]] = {g.name: [] for g in model.groups}
+        for i, r in enumerate(model.rules):
+            if r.group is not None:
+                members[r.group].append(i)
+        families = [
+            (members[g.name], tuple(g.once_per))
+            for g in model.groups
+            if g.once_per is not None and members[g.name]
+        ]
+        grouped = {i for inside, _ in families for i in inside}
+        nested = []
+        for i, r in enumerate(model.rules):
+            if r.once_per is None:
+                continue
+            if i in grouped:
+                nested.append(i)
+            else:
+                families.append(([i], tuple(r.once_per)))
+        return families, nested
+
+    def disjoint(self, families: list[tuple[list[int], tuple[str, ...]]]) -> bool:
+        """Whether no event can belong to two families (their kinds differ)."""
+        if len(families) < 2:  # one family needs no merging
+            return False
+        seen: set[str] = set()
+        for inside, _ in families:
+            kinds = {k for i in inside for k in self.model.rules[i].kinds}
+            if kinds & seen:
+                return False
+            seen |= kinds
+        return True
+
+    def latest_of_families(
+        self,
+        t: ir.Table,
+        families: list[tuple[list[int], tuple[str, ...]]],
+        *,
+        latest_order: Callable[[ir.Table], list[Any]],
+    ) -> ir.Table:
+        """Every family's once_per in one window (an event is in one family at most).
+
+        The window is partitioned by the contact, the event's family and that
+        family's keys (null in the other families' key slots).
+        """
+        import ibis
+
+        arms = []
+        for f, (inside, _) in enumerate(families):
+            flag: Any = ibis.literal(value=False)
+            for i in inside:
+                flag |= t[f"_ls_m{i}"]
+            arms.append((flag, f))
+        t = t.mutate(_ls_f=ibis.cases(*arms, else_=ibis.null("int64")))
+        slots = [
+            ibis.cases((t["_ls_f"] == f, k), else_=ibis.null(k.type()))
+            for f, (_, keys) in enumerate(families)
+            for k in _key_cols(t, keys, self.cols)
+        ]
+        nth = ibis.row_number().over(
+            group_by=[t["contact"], t["_ls_f"], *slots], order_by=latest_order(t)
+        )
+        t = t.mutate(_ls_n=nth)
+        return t.mutate(
+            **{
+                f"_ls_m{i}": t[f"_ls_m{i}"] & (t["_ls_n"] == 0)
+                for inside, _ in families
+                for i in inside
+            }
+        )
 
     @property
     def span(self) -> tuple[int, int]:
