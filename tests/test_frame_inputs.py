@@ -112,6 +112,57 @@ def test_parquet_files_a_directory_and_a_glob(tmp_path):
         assert expected == as_dict(out)
 
 
+@settings(max_examples=40, deadline=None)
+@given(strategies.event_lists(max_size=20), st.integers(1, 8))
+def test_parquet_statistics_prove_only_what_a_scan_finds(
+    tmp_path_factory, events, rows
+):
+    """Row-group statistics replace the checking scan when they prove it clean.
+
+    When they do, they say what the scan says (ids present, special kinds, the
+    earliest instant as a lower bound); when a row group may hold a special
+    kind, they defer to the scan.
+    """
+    from leadscore.frame import _sources
+
+    path = tmp_path_factory.mktemp("stats") / "events.parquet"
+    pq.write_table(to_arrow(events), path, row_group_size=rows)
+    names = {"contact": "contact", "kind": "kind", "at": "at", "id": "id"}
+    names["value"] = "value"
+    proved = _sources._from_statistics([str(path)], names)
+    scanned = _sources.load(to_arrow(events)).profile
+    if proved is not None and proved["specials"] is not None:
+        assert scanned["specials"] == frozenset()
+    read = _sources.load(path).profile
+    assert read["specials"] == scanned["specials"]
+    assert read["has_ids"] == scanned["has_ids"]
+    if events:
+        assert read["first_us"] == scanned["first_us"]
+    assert ls.score(MODEL, events, AS_OF) == as_dict(frame.score(MODEL, path, AS_OF))
+
+
+def test_a_bad_row_in_parquet_is_found_when_statistics_cannot_clear_it(tmp_path):
+    """An empty contact, an infinite value, a special kind: each seen, none skipped."""
+    table = to_arrow([ls.Event("ann", "form.submitted", "2024-05-02T09:15:00Z")] * 3)
+    path = tmp_path / "events.parquet"
+    bad = table.set_column(0, "contact", pa.array(["ann", "", "bob"]))
+    pq.write_table(bad, path, row_group_size=2)
+    error = refused(path)
+    assert ("contact", "") == (error.field, error.value)
+    assert f"{path}, row 1" == error.where
+    bad = table.set_column(4, "value", pa.array([1.0, 2.0, float("inf")]))
+    pq.write_table(bad, path, row_group_size=2)
+    assert refused(path).field == "value"
+    events = [
+        ls.Event("ann", "form.submitted", "2024-05-01T09:00:00Z"),
+        ls.Event("ann", "score.set", "2024-05-02T09:00:00Z", value=3.0),
+        ls.Event("ann", "form.submitted", "2024-05-03T09:00:00Z"),
+    ]
+    pq.write_table(to_arrow(events), path)
+    assert {"ann": 13.0} == ls.score(MODEL, events, AS_OF)
+    assert {"ann": 13.0} == as_dict(frame.score(MODEL, path, AS_OF))
+
+
 def test_a_csv_file_with_iso_instants(tmp_path):
     path = tmp_path / "events.csv"
     path.write_text(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -145,8 +145,10 @@ def load(
     mapping = _mapping(columns)
     kind = _module(events)
     if isinstance(events, str | os.PathLike):
-        con, table, lines = _files(events)
-        source = _normalise(table, mapping, tz, con, _to_pandas, lines=lines)
+        con, table, lines, parquet = _files(events)
+        source = _normalise(
+            table, mapping, tz, con, _to_pandas, lines=lines, parquet=parquet
+        )
     elif kind == "pandas":
         import pyarrow as pa  # every input kind passes through Arrow
 
@@ -256,8 +258,12 @@ def _local(arrow: Any, mapping: dict[str, str], tz: str | None, deliver: Any) ->
     return _normalise(ibis.memtable(arrow), mapping, tz, _duckdb(), deliver)
 
 
-def _files(path: str | os.PathLike[str]) -> tuple[Any, Any, bool]:
-    """Parquet or CSV files (a path, a directory or a glob) on an embedded DuckDB."""
+def _files(path: str | os.PathLike[str]) -> tuple[Any, Any, bool, list[str]]:
+    """Parquet or CSV files (a path, a directory or a glob) on an embedded DuckDB.
+
+    Returns the connection, the table, whether rows are CSV lines, and the
+    Parquet files (none for CSV).
+    """
     text = os.fspath(path)
     p = Path(text)
     pattern = str(p / "**" / "*") if p.is_dir() else text
@@ -281,10 +287,10 @@ def _files(path: str | os.PathLike[str]) -> tuple[Any, Any, bool]:
         )
     con = _duckdb()
     if next(iter(suffixes)) == ".csv":
-        return con, _csv(names), True
+        return con, _csv(names), True, []
     table = con.read_parquet(names, filename=True, file_row_number=True)
     table = table.rename({FILE: "filename", ROW: "file_row_number"})
-    return con, table, False
+    return con, table, False, names
 
 
 def _csv(names: list[str]) -> Any:
@@ -353,6 +359,7 @@ def _normalise(
     *,
     lines: bool = False,
     bytewise: bool = False,
+    parquet: Sequence[str] = (),
 ) -> Source:
     import ibis
 
@@ -440,7 +447,13 @@ def _normalise(
             out[extra] = t[extra]
     table = t.select(**out)
     source = Source(table, types, backend, deliver, bytewise=bytewise, lines=lines)
-    _check_rows(source, names)
+    known = _from_statistics(parquet, names) if parquet else None
+    if known is None:
+        _check_rows(source, names)
+    else:
+        if known["specials"] is None:
+            known["specials"] = _specials(source)
+        source.profile.update(known)
     return source
 
 
@@ -524,6 +537,98 @@ def epoch_us(at: Any, engine: str) -> Any:
         return at.epoch_seconds().cast("int64") * 1_000_000 + at.microsecond()
     epoch = ibis.literal(dt.datetime(1970, 1, 1, tzinfo=dt.UTC), type=at.type())
     return at.delta(epoch, unit="microsecond")
+
+
+def _from_statistics(
+    files: Sequence[str], names: dict[str, str | None]
+) -> dict[str, Any] | None:
+    """The checks and profile of Parquet files from their statistics alone.
+
+    Every row group's statistics (null counts, min and max) can prove that no
+    contact or kind is missing or empty, that no instant is missing, that no
+    value is infinite; the profile's earliest instant is the least min. The
+    special kinds are known absent when none lies between any row group's min
+    and max kind (``"specials"`` is None otherwise: a scan of the kind column
+    finds them). Returns None when they prove less (then a scan checks every
+    row): files without statistics, text instants, a row group that may hold a
+    bad row.
+    """
+    import math
+
+    import pyarrow.parquet as pq
+
+    from leadscore.model._events import to_micros
+
+    specials = sorted(SPECIAL_KINDS)
+    first: int | None = None
+    ids = maybe = False
+    for name in files:
+        meta = pq.read_metadata(name)
+        for r in range(meta.num_row_groups):
+            group = meta.row_group(r)
+            if not group.num_rows:
+                continue
+            stats = {}
+            for j in range(group.num_columns):
+                column = group.column(j)
+                stats[column.path_in_schema] = column.statistics
+            for field in ("contact", "kind", "at"):
+                st = stats.get(names[field] or "")
+                if st is None or not st.has_null_count or st.null_count:
+                    return None
+                if not st.has_min_max or isinstance(st.min, bytes):
+                    return None
+                if isinstance(st.min, str) and not st.min:
+                    return None  # maybe an empty string
+            kind = stats[names["kind"] or ""]
+            if not isinstance(kind.min, str):
+                return None
+            if any(kind.min <= k <= kind.max for k in specials):
+                maybe = True
+            at = stats[names["at"] or ""].min
+            if not isinstance(at, dt.datetime) or at.tzinfo is None:
+                return None
+            first = min(to_micros(at), first if first is not None else to_micros(at))
+            if names["id"] is not None:
+                st = stats.get(names["id"])
+                if st is None or not st.has_null_count:
+                    return None
+                ids = ids or st.null_count < group.num_rows
+            if names["value"] is not None:
+                st = stats.get(names["value"])
+                if st is None or not st.has_null_count:
+                    return None
+                if st.null_count < group.num_rows:
+                    if not st.has_min_max:
+                        return None
+                    low, high = st.min, st.max
+                    if isinstance(low, float) and not (
+                        math.isfinite(low) and math.isfinite(high)
+                    ):
+                        return None
+    # Special kinds a row group's range may hold are looked for by the caller.
+    return {
+        "has_ids": ids,
+        "first_us": first or 0,
+        "specials": None if maybe else frozenset(),
+    }
+
+
+def _specials(source: Source) -> frozenset[str]:
+    """The special kinds present: a scan of the kind column alone."""
+    import ibis
+
+    t = source.table
+    kinds = sorted(SPECIAL_KINDS)
+    found = source.execute(
+        t.aggregate(
+            **{
+                f"_ls_k{i}": ibis.cases((t["kind"] == k, 1), else_=0).sum()
+                for i, k in enumerate(kinds)
+            }
+        )
+    )[0]
+    return frozenset(k for i, k in enumerate(kinds) if found[f"_ls_k{i}"])
 
 
 def _check_rows(source: Source, names: dict[str, str | None]) -> None:
