@@ -338,12 +338,7 @@ def test_frame_scores_the_columns_as_ls_score_scores_the_events(tmp_path):
     assert expected == dict(
         zip(got["contact"].to_pylist(), got["score"].to_pylist(), strict=True)
     )
-    try:
-        direct = frame.score(model, io.read_events(path, on_error="skip"), as_of)
-    except ls.InvalidEventError as e:
-        if "must be a pandas or Polars DataFrame" not in str(e):
-            raise
-        pytest.skip("frame._sources.load() does not yet read __arrow_c_stream__")
+    direct = frame.score(model, io.read_events(path, on_error="skip"), as_of)
     assert expected == dict(
         zip(direct["contact"].to_pylist(), direct["score"].to_pylist(), strict=True)
     )

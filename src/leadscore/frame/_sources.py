@@ -167,6 +167,10 @@ def load(
         source = _normalise(
             events, mapping, tz, backend, _unexecuted, bytewise=name == "postgres"
         )
+    elif hasattr(events, "__arrow_c_stream__"):
+        # leadscore.io.read_events(...) (typed columns, bad rows named by file and
+        # line), DuckDB relations, any Arrow stream: an Arrow table out.
+        source = _local(pa.table(events), mapping, tz, _to_arrow)
     else:
         raise InvalidEventError(
             f"events must be a pandas or Polars DataFrame, a PyArrow Table, an Ibis "
