@@ -163,7 +163,8 @@ def _names(
 
 def _cell(r: Any, f: Any, m: Any, bins: int) -> Any:
     """The 0-based place of (r, f, m) among ``itertools.product`` of the bins."""
-    return ((r - 1) * bins + (f - 1)) * bins + (m - 1)
+    # int32: Spark's element_at takes an INT.
+    return (((r - 1) * bins + (f - 1)) * bins + (m - 1)).cast("int32")
 
 
 def _counted(per: Any, col: str, name: str, *, at_most: bool = False) -> Any:
