@@ -1,14 +1,13 @@
 """RFM segments and Action Scores from a table, binned and ranked by the engine.
 
 RFM is one query: the per-contact sums (last purchase, count, exact net spend),
-then window ranks, bins, codes and segment names, sorted by contact, so the
-answer stays on the input's engine (an Ibis caller gets it unexecuted, a Spark
-caller a Spark DataFrame). The rules are the pure functions' own, written as
-expressions: a bin is ``1 + bins * (values smaller) // contacts``, where the
-number of smaller values is ``RANK() - 1``, and a percentile rank is ``(values at
-most v) / contacts``, ``contacts - (values larger)``, a descending rank. The
-segment table becomes one ``CASE``, each rule's 1-5 ranges turned into ranges of
-bins beforehand (see :func:`_bin_ranges`).
+then bins, codes and segment names, sorted by contact, so the answer stays on the
+input's engine (an Ibis caller gets it unexecuted, a Spark caller a Spark
+DataFrame). The rules are the pure functions' own: a bin is ``1 + bins * (values
+smaller) // contacts`` and a percentile rank ``(values at most v) / contacts``,
+both counted per distinct value and joined back (:func:`_counted`); codes and
+segment names are looked up in arrays that the pure naming rule fills for every
+(r, f, m) (:func:`_names`).
 
 Action Scores are one query too (the per-contact features and the two percentile
 ranks); recency is an aging policy's weight, which must equal the pure float, so
