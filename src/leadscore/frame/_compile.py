@@ -361,12 +361,12 @@ def canonical_order(t: ir.Table, cols: Columns) -> list[Any]:
     """
     import ibis
 
-    keys: list[Any] = [
-        t[AT],
-        t["id"].notnull(),
-        _collated(t["id"].fill_null(""), cols),
-        _collated(t["kind"], cols),
-    ]
+    # Every window using this order is partitioned by contact: the order's last
+    # key, the contact, is left out, and so are the ids when no event has one.
+    keys: list[Any] = [t[AT]]
+    if cols.has_ids:
+        keys += [t["id"].notnull(), _collated(t["id"].fill_null(""), cols)]
+    keys.append(_collated(t["kind"], cols))
     names = sorted(cols.types)
     for i, name in enumerate(names):
         later = [t[n].notnull() for n in names[i + 1 :]]
@@ -376,7 +376,7 @@ def canonical_order(t: ir.Table, cols: Columns) -> list[Any]:
         flag = ibis.cases((t[name].notnull(), 1), (any_later, 2), else_=0)
         value = t[name]
         keys += [flag, _collated(value, cols) if cols.types[name] == "str" else value]
-    keys += [t["value"], _collated(t["contact"], cols)]
+    keys.append(t["value"])
     return keys
 
 
