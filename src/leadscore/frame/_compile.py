@@ -425,7 +425,9 @@ class _Compiler:
         manual = cols.specials & {SCORE_SET, SCORE_RESET, SCORE_ADJUSTED}
         if manual:
             t, restarts, adjustments = self.manual(t)
-        if self.windowless:
+        if self.windowless and self.plain_sum and self.exclusive and model.rules:
+            out = self.direct_sum(t)
+        elif self.windowless:
             # One GROUP BY over every row: unscored kinds add 0, and the groups are
             # the contacts reported.
             out = self.totals(self.matches(t, every_row=True))
@@ -620,6 +622,35 @@ class _Compiler:
             model.policy(r).kind == "by_count" for r in model.rules
         )
 
+    def direct_sum(self, t: ir.Table) -> ir.Table:
+        """One GROUP BY of one CASE: rules of disjoint kinds, no window, a sum.
+
+        The rule tests are written into the CASE rather than computed as columns
+        first, so that an event stops at the first rule it matches.
+        """
+        import ibis
+
+        model = self.model
+        arms = []
+        for rule in model.rules:
+            test = t["kind"].isin(sorted(rule.kinds))
+            if rule.when is not None:
+                test &= condition(rule.when, t, self.cols)
+            w, _ = weight(model.policy(rule), t[AT], 0, self.as_of_us)
+            arms.append((test, w * float(rule.points)))
+        total = ibis.cases(*arms, else_=0.0)
+        return t.group_by("contact").aggregate(_ls_sum=total.sum())
+
+    @property
+    def exclusive(self) -> bool:
+        """Whether no event can match two rules (their kinds are disjoint)."""
+        seen: set[str] = set()
+        for rule in self.model.rules:
+            if seen & set(rule.kinds):
+                return False
+            seen |= set(rule.kinds)
+        return True
+
     @property
     def plain_sum(self) -> bool:
         """Whether the score is initial plus one sum (no limit, no ratio)."""
@@ -685,11 +716,17 @@ class _Compiler:
             rank = t["_ls_rank"]
             counted = [t[f"_ls_m{i}"] for i in range(n)]
         terms: list[Any] = []
+        arms: list[tuple[Any, Any]] = []
         for i, rule in enumerate(model.rules):
             w, _ = weight(model.policy(rule), t[AT], rank, self.as_of_us)
-            terms.append(ibis.cases((counted[i], w * float(rule.points)), else_=0.0))
+            arms.append((counted[i], w * float(rule.points)))
+            terms.append(ibis.cases(arms[-1], else_=0.0))
         if not terms:
             return t.select("contact").distinct()
+        if self.plain_sum and self.exclusive:
+            # An event matches one rule at most: one CASE picks its term.
+            total = ibis.cases(*arms, else_=0.0)
+            return t.group_by("contact").aggregate(_ls_sum=total.sum())
         if self.plain_sum:  # one sum of every rule's terms
             total = terms[0]
             for term in terms[1:]:
