@@ -163,6 +163,58 @@ def test_a_bad_row_in_parquet_is_found_when_statistics_cannot_clear_it(tmp_path)
     assert {"ann": 13.0} == as_dict(frame.score(MODEL, path, AS_OF))
 
 
+def test_parquet_statistics_that_prove_nothing_leave_the_checks_to_the_scan(tmp_path):
+    """A float16 value (its statistics are bytes) and an instant before year 1."""
+    import numpy as np
+
+    at = pa.array([1_704_070_800_000_000] * 2, pa.timestamp("us", tz="UTC"))
+    table = pa.table(
+        {
+            "contact": ["c", "c"],
+            "kind": ["form.submitted", "score.adjusted"],
+            "at": at,
+            "value": pa.array(np.array([1.0, np.inf], dtype=np.float16)),
+        }
+    )
+    path = tmp_path / "f16.parquet"
+    pq.write_table(table, path)
+    error = refused(path)
+    assert ("value", f"{path}, row 1") == (error.field, error.where)
+    year_minus_249 = pa.array(
+        [-70_000_000_000_000_000, 1_704_070_800_000_000], pa.timestamp("us", tz="UTC")
+    )
+    early = table.drop_columns(["value"]).set_column(2, "at", year_minus_249)
+    pq.write_table(early, path)  # the same answer as from the table (no statistics)
+    assert as_dict(frame.score(MODEL, early, AS_OF)) == as_dict(
+        frame.score(MODEL, path, AS_OF)
+    )
+
+
+def test_a_pandas_subclass_is_read_as_pandas():
+    class Events(pd.DataFrame):
+        @property
+        def _constructor(self):
+            return Events
+
+    events = [
+        ls.Event("ann", "form.submitted", "2024-05-02T09:15:00Z"),
+        ls.Event("bob", "page.viewed", "2024-05-03T08:02:00Z", {"path": "/pricing"}),
+    ]
+    df = to_pandas(events)
+    df.index = [7, 3]
+    out = frame.score(MODEL, Events(df), AS_OF)
+    assert isinstance(out, pd.DataFrame)
+    assert ls.score(MODEL, events, AS_OF) == as_dict(out)
+
+
+def test_equal_events_end_none_of_each_other():
+    """ended_by: an event ends the earlier ones; its twin is not earlier."""
+    model = ls.ScoringModel("m", [ls.Rule(("a", "b"), 1, ended_by="b")])
+    events = [ls.Event("c", "b", "2024-05-01T00:00:00Z")] * 2
+    assert {"c": 2.0} == ls.score(model, events, AS_OF)
+    assert {"c": 2.0} == as_dict(frame.score(model, to_arrow(events), AS_OF))
+
+
 def test_a_csv_file_with_iso_instants(tmp_path):
     path = tmp_path / "events.csv"
     path.write_text(

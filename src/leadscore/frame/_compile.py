@@ -414,11 +414,10 @@ class _Compiler:
             t = self.route(t)
         if self.staged and self.canonical and self.ordered_windows(cols) > 1:
             # One sort by the canonical order; every later window orders by its
-            # rank (one integer) instead of sorting by the dozen keys again.
+            # rank (one integer; equal events share it) instead of sorting by the
+            # dozen keys again.
             order = canonical_order(t, cols)
-            t = t.mutate(
-                _ls_ord=ibis.row_number().over(group_by="contact", order_by=order)
-            )
+            t = t.mutate(_ls_ord=ibis.rank().over(group_by="contact", order_by=order))
         reported = t.select("contact").distinct()
         base: Any = ibis.literal(float(model.initial))
         adjust: Any = ibis.literal(0.0)
@@ -776,7 +775,8 @@ class _Compiler:
             if "_ls_ord" in t.columns:
                 t = t.mutate(_ls_seq=t["_ls_ord"])
             else:
-                seq = ibis.row_number().over(
+                # Equal events (twins) share a rank: neither is before the other.
+                seq = ibis.rank().over(
                     group_by=t["contact"], order_by=canonical_order(t, cols)
                 )
                 t = t.mutate(_ls_seq=seq)

@@ -124,7 +124,16 @@ class Source:
         )
 
 
+#: The libraries whose tables ``load`` reads in their own way.
+_KNOWN = frozenset({"pandas", "polars", "pyarrow", "pyspark"})
+
+
 def _module(x: object) -> str:
+    """The library of *x*'s class, or of the first known one it derives from."""
+    for cls in type(x).__mro__:
+        name = cls.__module__.split(".")[0]
+        if name in _KNOWN:
+            return name
     return type(x).__module__.split(".")[0]
 
 
@@ -558,6 +567,7 @@ def _from_statistics(
     bad row.
     """
     import math
+    from decimal import Decimal
 
     import pyarrow.parquet as pq
 
@@ -576,20 +586,30 @@ def _from_statistics(
             for j in range(group.num_columns):
                 column = group.column(j)
                 stats[column.path_in_schema] = column.statistics
+            try:  # a min or max Python cannot hold (years past 9999) raises
+                bounds = {
+                    name: (st.min, st.max)
+                    for name, st in stats.items()
+                    if st is not None and st.has_min_max
+                }
+            except (OverflowError, ValueError):
+                return None
             for field in ("contact", "kind", "at"):
-                st = stats.get(names[field] or "")
+                col = names[field] or ""
+                st = stats.get(col)
                 if st is None or not st.has_null_count or st.null_count:
                     return None
-                if not st.has_min_max or isinstance(st.min, bytes):
+                low, _ = bounds.get(col, (None, None))
+                if low is None or isinstance(low, bytes):
                     return None
-                if isinstance(st.min, str) and not st.min:
+                if isinstance(low, str) and not low:
                     return None  # maybe an empty string
-            kind = stats[names["kind"] or ""]
-            if not isinstance(kind.min, str):
+            kmin, kmax = bounds[names["kind"] or ""]
+            if not isinstance(kmin, str):
                 return None
-            if any(kind.min <= k <= kind.max for k in specials):
+            if any(kmin <= k <= kmax for k in specials):
                 maybe = True
-            at = stats[names["at"] or ""].min
+            at = bounds[names["at"] or ""][0]
             if not isinstance(at, dt.datetime) or at.tzinfo is None:
                 return None
             first = min(to_micros(at), first if first is not None else to_micros(at))
@@ -603,13 +623,12 @@ def _from_statistics(
                 if st is None or not st.has_null_count:
                     return None
                 if st.null_count < group.num_rows:
-                    if not st.has_min_max:
-                        return None
-                    low, high = st.min, st.max
-                    if isinstance(low, float) and not (
-                        math.isfinite(low) and math.isfinite(high)
+                    low, high = bounds.get(names["value"], (None, None))
+                    if not all(
+                        isinstance(x, int | float | Decimal) and math.isfinite(x)
+                        for x in (low, high)
                     ):
-                        return None
+                        return None  # no bounds, or not numbers (float16: bytes)
     # Special kinds a row group's range may hold are looked for by the caller.
     return {
         "has_ids": ids,
