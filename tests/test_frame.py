@@ -129,16 +129,24 @@ def polars_backend():
     return ibis.polars.connect()
 
 
+def agree_on_polars(backend, model, events, as_of):
+    """frame.score of an Ibis Polars table equals score(); the result's backend."""
+    import ibis
+
+    table = backend.create_table("events", to_arrow(events), overwrite=True)
+    result = frame.score(model, table, as_of)
+    ran_on = ibis.get_backend(result)
+    got = as_dict(ran_on.to_pyarrow(result))
+    close(ls.score(model, events, as_of), got, scale_of(model, events))
+    return ran_on
+
+
 @settings(max_examples=30, deadline=None)
 @given(models_using_everything(), event_tables(), strategies.instants(days=480))
 def test_every_feature_together_equals_score_on_polars(
     polars_backend, model, events, as_of
 ):
-    table = polars_backend.create_table("events", to_arrow(events), overwrite=True)
-    result = frame.score(model, table, as_of)
-    expected = ls.score(model, events, as_of)
-    got = as_dict(polars_backend.to_pyarrow(result))
-    close(expected, got, scale_of(model, events))
+    agree_on_polars(polars_backend, model, events, as_of)
 
 
 @settings(max_examples=25, deadline=None)
@@ -146,16 +154,10 @@ def test_every_feature_together_equals_score_on_polars(
 def test_a_rules_own_once_per_runs_on_polars_itself(
     polars_backend, model, events, as_of
 ):
-    import ibis
-
-    table = polars_backend.create_table("events", to_arrow(events), overwrite=True)
-    result = frame.score(model, table, as_of)
-    restarts = {e.kind for e in events} & {"score.set", "score.reset"}
+    ran_on = agree_on_polars(polars_backend, model, events, as_of)
     # The latest restart per contact needs a window: that runs on DuckDB.
-    backend = ibis.get_backend(result)
-    assert (backend is polars_backend) == (not restarts)
-    got = as_dict(backend.to_pyarrow(result))
-    close(ls.score(model, events, as_of), got, scale_of(model, events))
+    restarts = {e.kind for e in events} & {"score.set", "score.reset"}
+    assert (ran_on is polars_backend) == (not restarts)
 
 
 def test_the_result_is_the_kind_given():
