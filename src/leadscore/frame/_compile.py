@@ -39,7 +39,7 @@ from leadscore.model._events import (
     SCORE_SET,
     to_micros,
 )
-from leadscore.model._rules import ScoringModel
+from leadscore.model._rules import Rule, ScoringModel
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -369,15 +369,32 @@ def canonical_order(t: ir.Table, cols: Columns) -> list[Any]:
     keys.append(_collated(t["kind"], cols))
     names = sorted(cols.types)
     for i, name in enumerate(names):
-        later = [t[n].notnull() for n in names[i + 1 :]]
-        any_later: Any = ibis.literal(value=False)
-        for x in later:
-            any_later |= x
+        any_later = _any([t[n].notnull() for n in names[i + 1 :]])
         flag = ibis.cases((t[name].notnull(), 1), (any_later, 2), else_=0)
         value = t[name]
         keys += [flag, _collated(value, cols) if cols.types[name] == "str" else value]
     keys.append(t["value"])
     return keys
+
+
+def _any(flags: Sequence[Any]) -> Any:
+    """The OR of boolean expressions (false for none)."""
+    import ibis
+
+    either: Any = ibis.literal(value=False)
+    for flag in flags:
+        either |= flag
+    return either
+
+
+def _disjoint(kind_sets: Sequence[Sequence[str]]) -> bool:
+    """Whether no kind is in two of the sets (so no event matches two)."""
+    seen: set[str] = set()
+    for kinds in kind_sets:
+        if seen & set(kinds):
+            return False
+        seen |= set(kinds)
+    return True
 
 
 def _key_cols(t: ir.Table, keys: Sequence[str], cols: Columns) -> list[Any]:
@@ -632,23 +649,15 @@ class _Compiler:
         model = self.model
         arms = []
         for rule in model.rules:
-            test = t["kind"].isin(sorted(rule.kinds))
-            if rule.when is not None:
-                test &= condition(rule.when, t, self.cols)
             w, _ = weight(model.policy(rule), t[AT], 0, self.as_of_us)
-            arms.append((test, w * float(rule.points)))
+            arms.append((self.test(rule, t), w * float(rule.points)))
         total = ibis.cases(*arms, else_=0.0)
         return t.group_by("contact").aggregate(_ls_sum=total.sum())
 
     @property
     def exclusive(self) -> bool:
         """Whether no event can match two rules (their kinds are disjoint)."""
-        seen: set[str] = set()
-        for rule in self.model.rules:
-            if seen & set(rule.kinds):
-                return False
-            seen |= set(rule.kinds)
-        return True
+        return _disjoint([rule.kinds for rule in self.model.rules])
 
     @property
     def plain_sum(self) -> bool:
@@ -660,6 +669,13 @@ class _Compiler:
             and all(g.limit is None for g in m.groups)
         )
 
+    def test(self, rule: Rule, t: ir.Table) -> Any:
+        """Whether an event matches *rule*: its kind, then its ``when``."""
+        test = t["kind"].isin(sorted(rule.kinds))
+        if rule.when is not None:
+            test &= condition(rule.when, t, self.cols)
+        return test
+
     def matches(self, t: ir.Table, *, every_row: bool = False) -> ir.Table:
         """The events of scored kinds with one boolean column per rule (and ender).
 
@@ -667,15 +683,12 @@ class _Compiler:
         """
         import ibis
 
-        model, cols = self.model, self.cols
+        model = self.model
         kinds: set[str] = set()
         flags: dict[str, Any] = {}
         for i, rule in enumerate(model.rules):
             kinds.update(rule.kinds)
-            test = t["kind"].isin(sorted(rule.kinds))
-            if rule.when is not None:
-                test &= condition(rule.when, t, cols)
-            flags[f"_ls_m{i}"] = test
+            flags[f"_ls_m{i}"] = self.test(rule, t)
             if rule.ended_by:
                 kinds.update(rule.ended_by)
                 flags[f"_ls_e{i}"] = t["kind"].isin(sorted(rule.ended_by))
@@ -704,10 +717,7 @@ class _Compiler:
         counted = [t[f"_ls_m{i}"] for i in range(n)]
         rank: Any = ibis.literal(0)
         if any(model.policy(r).kind == "by_count" for r in model.rules):
-            anyc: Any = ibis.literal(value=False)
-            for c in counted:
-                anyc |= c
-            t = t.mutate(_ls_any=anyc)
+            t = t.mutate(_ls_any=_any(counted))
             rank_w = ibis.rank().over(
                 group_by=[t["contact"], t["_ls_any"]], order_by=ibis.desc(t[AT])
             )
@@ -759,10 +769,7 @@ class _Compiler:
             t = self.latest_of_families(t, families, latest_order=latest_order)
         else:
             for inside, on in families:
-                flag: Any = ibis.literal(value=False)
-                for i in inside:
-                    flag |= t[f"_ls_m{i}"]
-                t = t.mutate(_ls_in=flag)
+                t = t.mutate(_ls_in=_any([t[f"_ls_m{i}"] for i in inside]))
                 t = t.mutate(_ls_n=latest(t, t["_ls_in"], on))
                 t = t.mutate(
                     **{f"_ls_m{i}": t[f"_ls_m{i}"] & (t["_ls_n"] == 0) for i in inside}
@@ -838,15 +845,11 @@ class _Compiler:
 
     def disjoint(self, families: list[tuple[list[int], tuple[str, ...]]]) -> bool:
         """Whether no event can belong to two families (their kinds differ)."""
-        if len(families) < 2:  # one family needs no merging
-            return False
-        seen: set[str] = set()
-        for inside, _ in families:
-            kinds = {k for i in inside for k in self.model.rules[i].kinds}
-            if kinds & seen:
-                return False
-            seen |= kinds
-        return True
+        rules = self.model.rules
+        # One family needs no merging.
+        return len(families) > 1 and _disjoint(
+            [[k for i in inside for k in rules[i].kinds] for inside, _ in families]
+        )
 
     def latest_of_families(
         self,
@@ -862,12 +865,10 @@ class _Compiler:
         """
         import ibis
 
-        arms = []
-        for f, (inside, _) in enumerate(families):
-            flag: Any = ibis.literal(value=False)
-            for i in inside:
-                flag |= t[f"_ls_m{i}"]
-            arms.append((flag, f))
+        arms = [
+            (_any([t[f"_ls_m{i}"] for i in inside]), f)
+            for f, (inside, _) in enumerate(families)
+        ]
         t = t.mutate(_ls_f=ibis.cases(*arms, else_=ibis.null("int64")))
         slots = [
             ibis.cases((t["_ls_f"] == f, k), else_=ibis.null(k.type()))

@@ -639,18 +639,23 @@ def _from_statistics(
 
 def _specials(source: Source) -> frozenset[str]:
     """The special kinds present: a scan of the kind column alone."""
+    t = source.table
+    return _present(source.execute(t.aggregate(**_special_counts(t)))[0])
+
+
+def _special_counts(t: ir.Table) -> dict[str, Any]:
+    """Aggregates counting each special kind's rows (read by :func:`_present`)."""
     import ibis
 
-    t = source.table
+    return {
+        f"_ls_k{i}": ibis.cases((t["kind"] == k, 1), else_=0).sum()
+        for i, k in enumerate(sorted(SPECIAL_KINDS))
+    }
+
+
+def _present(found: Mapping[str, Any]) -> frozenset[str]:
+    """The special kinds with rows, from the :func:`_special_counts` of a scan."""
     kinds = sorted(SPECIAL_KINDS)
-    found = source.execute(
-        t.aggregate(
-            **{
-                f"_ls_k{i}": ibis.cases((t["kind"] == k, 1), else_=0).sum()
-                for i, k in enumerate(kinds)
-            }
-        )
-    )[0]
     return frozenset(k for i, k in enumerate(kinds) if found[f"_ls_k{i}"])
 
 
@@ -665,22 +670,18 @@ def _check_rows(source: Source, names: dict[str, str | None]) -> None:
         "at": t[AT].isnull(),
         "value": t["value"].isinf(),
     }
-    specials = sorted(SPECIAL_KINDS)
     counts = t.aggregate(
         # What the compiler needs to know, in the same scan as the checks.
         _ls_ids=t["id"].count(),
         _ls_first=t[AT].min(),
-        **{
-            f"_ls_k{i}": ibis.cases((t["kind"] == k, 1), else_=0).sum()
-            for i, k in enumerate(specials)
-        },
+        **_special_counts(t),
         **{f: ibis.cases((test, 1), else_=0).sum() for f, test in tests.items()},
     )
     found = source.execute(counts)[0]
     source.profile.update(
         has_ids=bool(found["_ls_ids"]),
         first_us=int(found["_ls_first"] or 0),
-        specials=frozenset(k for i, k in enumerate(specials) if found[f"_ls_k{i}"]),
+        specials=_present(found),
     )
     for field, test in tests.items():
         if found[field]:
