@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from typing import Literal, NamedTuple
@@ -113,7 +114,7 @@ def _plain_int(value: object) -> object:
     return value if whole is None else whole
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, cache_hash=True)
 class AgingPolicy:
     """How a point loses weight with age. Build one with a named constructor.
 
@@ -472,17 +473,60 @@ def end_us(policy: AgingPolicy) -> Callable[[int], int] | None:
         return lambda at: min(at + ages(at)[k], BEYOND_US)
     if policy.kind != "expire_after":
         return None
-    months, period = policy.months, policy.period
+    return _calendar_end(policy.months, policy.period)
+
+
+#: Days remembered per calendar shift before its cache starts over (~180 years).
+_DAYS_KEPT = 1 << 16
+
+
+@functools.lru_cache(maxsize=256)
+def _calendar_end(months: int, period: dt.timedelta) -> Callable[[int], int]:
+    """``at_us -> at + months + period`` (at most ``BEYOND_US``), shared per shape.
+
+    Within one UTC day the shift keeps the time of day, so each day's is
+    computed once (``relativedelta`` is slow) and kept for every model, scorer
+    and engine read that expires points by the same months and period.
+    """
     midnights: dict[int, int] = {}
 
     def end(at: int) -> int:
         day = at // _DAY_US
         expiry = midnights.get(day)
         if expiry is None:
+            if len(midnights) >= _DAYS_KEPT:
+                midnights.clear()
             expiry = midnights[day] = _shifted_us(day * _DAY_US, months, period)
         return min(expiry + (at - day * _DAY_US), BEYOND_US)
 
     return end
+
+
+@functools.lru_cache(maxsize=256)
+def _calendar_start(months: int) -> Callable[[int], int | None]:
+    """``at_us -> at - months`` in microseconds (None before year 1), shared.
+
+    Cached per UTC day like :func:`_calendar_end`: subtracting months keeps the
+    time of day too.
+    """
+    midnights: dict[int, int | None] = {}
+    back = relativedelta(months=months)
+
+    def start(at: int) -> int | None:
+        day = at // _DAY_US
+        if day in midnights:
+            shifted = midnights[day]
+        else:
+            if len(midnights) >= _DAYS_KEPT:
+                midnights.clear()
+            try:
+                shifted = to_micros(from_micros(day * _DAY_US) - back)
+            except (OverflowError, ValueError):  # year 0 is out of range
+                shifted = None
+            midnights[day] = shifted
+        return None if shifted is None else shifted + (at - day * _DAY_US)
+
+    return start
 
 
 def _first_zero(policy: AgingPolicy) -> Step | None:
@@ -595,27 +639,13 @@ def expiry_window(policy: AgingPolicy, as_of_us: int) -> Window:
     if policy.months == 0:
         cut = as_of_us - policy.period // _US
         return Window(cut, cut, lambda at: at > cut)
-    months, period = policy.months, policy.period
     # c + months + period <= as_of, and month clipping moves a date by at most
     # three days: every point 4 days before c is gone, 7 days after c alive.
     # When as_of - period - months is before datetime.min, no point of the
     # range of instants has expired: the window is empty and all are alive.
-    try:
-        c = to_micros(from_micros(as_of_us) - period - relativedelta(months=months))
-    except (OverflowError, ValueError):  # year 0 is out of range
+    c = _calendar_start(policy.months)(as_of_us - policy.period // _US)
+    if c is None:
         return Window(_NEVER, _NEVER, lambda _at: True)
-    lo, hi = c - 4 * _DAY_US, c + 7 * _DAY_US
-    thresholds: dict[int, int] = {}
-
-    def alive(at: int) -> bool:
-        # Within one UTC day, at + months + period keeps the time of day, so
-        # each day has one exact threshold; compute it once per day. An expiry
-        # past datetime.max (BEYOND_US) puts the threshold before the day.
-        day = at // _DAY_US
-        threshold = thresholds.get(day)
-        if threshold is None:
-            expiry = _shifted_us(day * _DAY_US, months, period)
-            threshold = thresholds[day] = day * _DAY_US + (as_of_us - expiry)
-        return at > threshold
-
-    return Window(lo, hi, alive)
+    end = _calendar_end(policy.months, policy.period)
+    # Exact: alive while as_of is before the point's own expiry.
+    return Window(c - 4 * _DAY_US, c + 7 * _DAY_US, lambda at: as_of_us < end(at))

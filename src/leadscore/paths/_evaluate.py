@@ -8,6 +8,7 @@ key, and the ``by_count`` ranks. Nothing depends on the order the events arrived
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -30,6 +31,13 @@ __all__ = ["MergeIndex", "Scorer", "later"]
 
 #: (grouped log of one contact, the earliest instant of it that still counts)
 Source: TypeAlias = tuple[Grouped, int]
+
+
+def _at(
+    kernel: Callable[[int, int, int], float], at: int, rank: int, *, as_of_us: int
+) -> float:
+    """*kernel* at *as_of_us* (a weigher made of a kernel)."""
+    return kernel(at, rank, as_of_us)
 
 
 def later(a: Event, b: Event) -> bool:
@@ -109,7 +117,7 @@ class Scorer:
         if self.uses_rank:
             return self._fast_ranked(entries)
         if self.keyed:
-            return self._fast_keyed(entries)
+            return self._fast_keyed(entries, kernel=True)
         as_of_us, points, kernels = self.as_of_us, self.points, self.kernels
         totals = [0.0] * len(points)
         for e, rules in entries:
@@ -199,10 +207,22 @@ class Scorer:
                     totals[i] += points[i]
         return self.combine(self.initial, totals, 0.0)
 
-    def _fast_keyed(self, entries: Iterable[tuple[Event, tuple[int, ...]]]) -> float:
-        """:meth:`fast` for models with once_per: the latest event per key counts."""
+    def _fast_keyed(
+        self, entries: Iterable[tuple[Event, tuple[int, ...]]], *, kernel: bool = False
+    ) -> float:
+        """:meth:`fast` for models with once_per: the latest event per key counts.
+
+        With *kernel*, the as_of-free kernels weigh (no per-instant preparation:
+        for one-off reads); otherwise the weighers prepared for as_of.
+        """
         as_of_us, points, once_per = self.as_of_us, self.points, self.once_per
-        weighers = self.weighers
+        weighers: list[Callable[[int, int], float]]
+        if kernel:
+            weighers = [
+                functools.partial(_at, k, as_of_us=as_of_us) for k in self.kernels
+            ]
+        else:
+            weighers = self.weighers
         totals = [0.0] * len(points)
         latest: dict[tuple[Any, ...], Event] = {}
         for e, rules in entries:
