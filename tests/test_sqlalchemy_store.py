@@ -7,12 +7,14 @@ these tests skip and say how to start one.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 import pytest
 import sqlalchemy as sa
 
 import leadscore as ls
+from leadscore.engine import Engine
 from leadscore.exceptions import StoreError
 from leadscore.stores.sqlalchemy import SQLAlchemyStore, events_table
 from leadscore.testing import DurableStoreContract, store_machine
@@ -224,3 +226,43 @@ def test_text_that_is_not_utf8_is_named_and_quarantined_raw(tmp_path):
     assert [moved] == store.quarantined()
     assert [] == store.events()
     store.close()
+
+
+#: Text that COPY's text format escapes (tab, newline, carriage return,
+#: backslash, the end-of-data marker ``\.`` and the null marker ``\N``), quotes,
+#: and text beyond ASCII.
+_AWKWARD = ("a\tb", "c\nd", "x\ry", "e\\f", "\\N", "\\.", "q'\"", "ü€😀")
+
+
+def test_awkward_text_round_trips_through_the_bulk_writes(url):
+    # PostgreSQL with psycopg writes events, outbox entries and due rows through
+    # COPY; every other database through executemany. The same rows come back.
+    store = SQLAlchemyStore(url)
+    at = ls.Event("x", "page.viewed", "2024-01-01T00:00Z").at
+    events = [
+        ls.Event(
+            f"k{text}",
+            "page.viewed",
+            at,
+            {"path": text, "n": 1.0000000000000002, "big": 2**62},
+            value=0.1 + 0.2,
+            id=f"id{text}",
+        )
+        for text in _AWKWARD
+    ]
+    model = ls.ScoringModel(
+        "m",
+        [ls.Rule("page.viewed", 5, aging=ls.AgingPolicy.expire_after(days=1))],
+    )
+    with Engine([model], store, thresholds={"m": [4.0]}) as engine:
+        reported = engine.ingest(events)
+        again = SQLAlchemyStore(url)
+        stored = again.since(0).events
+        assert list(stored) == events
+        assert [dict(e.attrs) for e in stored] == [dict(e.attrs) for e in events]
+        assert [e.value for e in stored] == [0.1 + 0.2] * len(events)
+        entries = engine.outbox().read()
+        assert {e.contact for e in entries} == {e.contact for e in events}
+        assert len(entries) == len(reported) + len(reported.crossings)
+        assert engine.next_due() == at + dt.timedelta(days=1)
+        again.close()
