@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from leadscore.exceptions import InvalidEventError, LeadScoreWarning, StoreError
-from leadscore.model._events import CONTACT_MERGED, Event, from_micros
+from leadscore.model._events import CONTACT_MERGED, Event, FrozenAttrs, from_micros
 from leadscore.model._limits import shorten
 
 from ._protocol import RejectedRow
@@ -150,7 +150,10 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 def _attrs_json(e: Event, pos: int | None) -> str:
     try:
-        text = _ENCODE(dict(e.attrs)) if e.attrs else "{}"
+        attrs = e.attrs
+        # A FrozenAttrs' own dict: dict(attrs) would copy it through Python calls.
+        data = attrs._data if type(attrs) is FrozenAttrs else dict(attrs)  # noqa: SLF001
+        text = _ENCODE(data) if data else "{}"
     except (ValueError, TypeError, OverflowError, RecursionError):
         text = None
     if text is not None and _unstorable(text) is None:
@@ -181,11 +184,14 @@ def to_row(e: Event, pos: int | None = None) -> tuple[Any, ...]:
         InvalidEventError: naming the field and the value, for anything no
             database can keep (a lone surrogate, a NUL, an int too long for JSON).
     """
-    for field, text in (("contact", e.contact), ("kind", e.kind), ("id", e.id)):
-        if text is not None:
-            reason = _unstorable(text)
-            if reason is not None:
-                raise _reject(field, text, reason, pos)
+    texts = (("contact", e.contact), ("kind", e.kind), ("id", e.id))
+    joined = "".join(text for _, text in texts if text is not None)
+    if not joined.isascii() or "\x00" in joined:  # else nothing to look at
+        for field, text in texts:
+            if text is not None:
+                reason = _unstorable(text)
+                if reason is not None:
+                    raise _reject(field, text, reason, pos)
     merged_from = e.attrs.get("from") if e.kind == CONTACT_MERGED else None
     if not isinstance(merged_from, str):
         merged_from = None
