@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import leadscore as ls
 from leadscore.engine import Engine
 from leadscore.engine import _engine as engine_module
+from leadscore.engine import _reader as reader_module
 from leadscore.exceptions import LeadScoreWarning
 from leadscore.model._events import canonical_key
 from leadscore.paths._evaluate import MergeIndex
@@ -115,7 +116,7 @@ def test_an_engine_opens_over_a_stored_event_a_model_cannot_fold(tmp_path, monke
     good = ls.Event("ann", "form.submitted", T0, id="e1")
     bad = ls.Event("bob", "form.submitted", T0, id="e2")
     store.append([good, bad])
-    real_fold = engine_module.fold
+    real_fold = reader_module.fold  # stored events are folded by the reader
 
     def fold_refusing_bob(model, events, ledger=None):
         events = list(events)
@@ -123,7 +124,7 @@ def test_an_engine_opens_over_a_stored_event_a_model_cannot_fold(tmp_path, monke
             raise ValueError("bob cannot be folded")
         return real_fold(model, events, ledger)
 
-    monkeypatch.setattr(engine_module, "fold", fold_refusing_bob)
+    monkeypatch.setattr(reader_module, "fold", fold_refusing_bob)
     engine = Engine([MODEL], store)  # opening reads no event: reading does
     with pytest.warns(LeadScoreWarning, match="could not fold 1 stored event"):
         scores = engine.scores("m", T0 + dt.timedelta(days=1))
