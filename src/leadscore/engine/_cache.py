@@ -111,6 +111,24 @@ class ContactCache:
         lru = self._lru
         return {n for n in wanted if n not in lru}
 
+    def sort_out(self, events: Iterable[Event]) -> tuple[list[Event], set[str]]:
+        """*events* about cached contacts only, and the cached names of the others.
+
+        An event naming cached and uncached contacts (a merge across the cache's
+        edge) is left out, and its cached names returned: their component is
+        not whole in the cache any more.
+        """
+        taken: list[Event] = []
+        split: set[str] = set()
+        for e in events:
+            named = names(e)
+            cached = [n for n in named if n in self]
+            if len(cached) == len(named):
+                taken.append(e)
+            elif cached:
+                split.update(cached)
+        return taken, split
+
     def add(self, events: Sequence[Event], loaded: Iterable[str]) -> None:
         """Fold *events*, the whole components of the names *loaded*, in."""
         batch = list(events)

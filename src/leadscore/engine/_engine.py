@@ -38,7 +38,7 @@ from leadscore.paths._fold import Ledger, fold
 from leadscore.paths._fold import explain as explain_events
 from leadscore.paths._history import History
 from leadscore.paths._stream import checked_list
-from leadscore.results import Contribution, Crossing, ScoreChange, Scores
+from leadscore.results import Contribution, ScoreChange, Scores
 from leadscore.stores import Store
 from leadscore.stores._protocol import Effects, Txn, names_of
 from leadscore.typing import Instant
@@ -54,6 +54,7 @@ from ._reports import (
     model_version,
     owners,
     read_instants,
+    record,
     report,
     touched_by,
 )
@@ -333,15 +334,9 @@ class Engine(Timed):
                     seen.add((owner, t))
                     after = ledger._score_us(owner, t)  # noqa: SLF001
                     before = ledger._score_us(owner, t - 1)  # noqa: SLF001
-                    if before == after:
-                        continue
-                    at = from_micros(t)
-                    changes.append(ScoreChange(owner, name, at, before, after))
-                    for threshold in thresholds:
-                        way = threshold.crossing(before, after)
-                        if way is not None:
-                            crossing = Crossing(owner, at, before, after, way)
-                            fired.append((name, threshold, crossing))
+                    if before != after:
+                        moment = (t, before, after)
+                        record(changes, fired, name, thresholds, owner, moment)
         changes.sort(key=lambda c: (c.at, c.contact, c.model))
         return out
 

@@ -93,15 +93,7 @@ class Reader:
         component (it is read again, whole, when needed).
         """
         cache = self._cache
-        taken: list[Event] = []
-        split: set[str] = set()
-        for e in events:
-            named = names(e)
-            cached = [n for n in named if n in cache]
-            if len(cached) == len(named):
-                taken.append(e)
-            elif cached:
-                split.update(cached)
+        taken, split = cache.sort_out(events)
         if split:
             cache.drop(split)
             taken = [e for e in taken if all(n in cache for n in names(e))]
@@ -118,15 +110,9 @@ class Reader:
         Raises:
             Retry: for a merge linking a cached contact to one not cached.
         """
-        cache = self._cache
-        taken: list[Event] = []
-        for e in others:
-            named = names(e)
-            cached = [n for n in named if n in cache]
-            if len(cached) == len(named):
-                taken.append(e)
-            elif cached:
-                raise Retry(cached)
+        taken, split = self._cache.sort_out(others)
+        if split:
+            raise Retry(split)
         if not taken:
             return ledgers, set()
         out = {

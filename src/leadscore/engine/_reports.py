@@ -14,7 +14,7 @@ import attrs
 
 from leadscore import config
 from leadscore._triggers import Threshold
-from leadscore.model._events import CONTACT_MERGED, Event
+from leadscore.model._events import CONTACT_MERGED, Event, from_micros
 from leadscore.model._rules import ScoringModel
 from leadscore.paths._fold import Ledger
 from leadscore.plan._compile import compile_model
@@ -30,6 +30,7 @@ __all__ = [
     "model_version",
     "owners",
     "read_instants",
+    "record",
     "report",
     "touched_by",
 ]
@@ -153,6 +154,28 @@ def read_instants(old: Ledger, new: Ledger, keys: set[str]) -> dict[str, set[int
     for m in new._merges[len(old._merges) :]:  # noqa: SLF001
         found.setdefault(m.contact, set()).add(m._us)  # noqa: SLF001
     return found
+
+
+def record(  # noqa: PLR0917 - one reported change, and where it goes
+    changes: list[ScoreChange],
+    fired: list[Fired],
+    name: str,
+    thresholds: Iterable[Threshold],
+    contact: str,
+    moment: tuple[int, float, float],
+) -> None:
+    """Append a change of *contact*'s score, and the crossings it makes.
+
+    *moment* is ``(instant us, before, after)`` under the model *name*; the
+    crossings are those of *thresholds*, appended to *fired*.
+    """
+    t, before, after = moment
+    at = from_micros(t)
+    changes.append(ScoreChange(contact, name, at, before, after))
+    for threshold in thresholds:
+        way = threshold.crossing(before, after)
+        if way is not None:
+            fired.append((name, threshold, Crossing(contact, at, before, after, way)))
 
 
 def added(found: dict[str, set[int]], contact: str, old: Any, log: Any) -> None:

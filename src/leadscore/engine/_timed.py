@@ -23,7 +23,7 @@ from leadscore.stores._protocol import Effects, Txn, names_of
 
 from ._due import candidate, drift_crossings, time_changes
 from ._reader import Reader, Retry, Stale
-from ._reports import Fired, Ingested, model_version, report, touched_by
+from ._reports import Fired, Ingested, model_version, record, report, touched_by
 
 __all__ = ["NEXT_PAGE", "Timed", "low"]
 
@@ -215,17 +215,14 @@ class Timed(Reader):
                 for c in present
             }
             for contact in sorted(owners):
-                for t, before, after in time_changes(history, contact, low, high):
-                    at = from_micros(t)
-                    changes.append(ScoreChange(contact, name, at, before, after))
-                    for threshold in thresholds:
-                        way = threshold.crossing(before, after)
-                        if way is not None:
-                            crossing = Crossing(contact, at, before, after, way)
-                            fired.append((name, threshold, crossing))
+                for moment in time_changes(history, contact, low, high):
+                    record(changes, fired, name, thresholds, contact, moment)
                 for threshold, (t, before, after) in drift_crossings(
                     history, contact, low, high, thresholds
                 ):
-                    way = "up" if after >= threshold.value else "down"
-                    crossing = Crossing(contact, from_micros(t), before, after, way)
+                    at = from_micros(t)
+                    up = after >= threshold.value
+                    crossing = Crossing(
+                        contact, at, before, after, "up" if up else "down"
+                    )
                     fired.append((name, threshold, crossing))
