@@ -33,6 +33,9 @@ from leadscore.model._limits import MAX_POINTS
         (lambda: ScoringModel("m", [], bounds=(0,)), "bounds must be"),
         (lambda: ScoringModel("m", [], initial=math.nan), "initial must be finite"),
         (lambda: ScoringModel("", []), "name must be a non-empty str"),
+        # The engine writes the model's name with every change it reports.
+        (lambda: ScoringModel("m\udc80", []), "name cannot be stored: .*surrogate"),
+        (lambda: ScoringModel("m\x00", []), "name cannot be stored: .*NUL"),
         (
             lambda: ScoringModel("m", [Rule("a", 1), "b"]),
             r"rules\[1\]: expected a Rule, got str",

@@ -12,12 +12,14 @@ import os
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 
 import leadscore as ls
 from leadscore.engine import Engine
 from leadscore.exceptions import StoreError
 from leadscore.stores.sqlalchemy import SQLAlchemyStore, events_table
 from leadscore.testing import DurableStoreContract, store_machine
+from tests import test_engine_stateful as stateful
 
 POSTGRES = os.environ.get("LEADSCORE_TEST_POSTGRES_URL")
 HOW = (
@@ -266,3 +268,78 @@ def test_awkward_text_round_trips_through_the_bulk_writes(url):
         assert len(entries) == len(reported) + len(reported.crossings)
         assert engine.next_due() == at + dt.timedelta(days=1)
         again.close()
+
+
+def test_a_failed_bulk_write_is_a_store_error_and_stores_nothing(url):
+    # A constraint of the database's own (here a CHECK on the kind) refuses one
+    # row of a batch: on PostgreSQL the COPY stream fails. The store raises its
+    # own error, after its retries, and keeps nothing of the batch.
+    store = SQLAlchemyStore(url)
+    at = ls.Event("x", "page.viewed", "2024-01-01T00:00Z").at
+    store.append([ls.Event("ann", "page.viewed", at, id="e1")])
+    with store.engine.begin() as db:
+        db.exec_driver_sql(
+            "ALTER TABLE leadscore_events ADD CONSTRAINT no_bad "
+            "CHECK (kind <> 'bad.kind')"
+            if db.dialect.name == "postgresql"
+            else "CREATE TRIGGER no_bad BEFORE INSERT ON leadscore_events "
+            "WHEN new.kind = 'bad.kind' BEGIN SELECT RAISE(ABORT, 'no_bad'); END"
+        )
+    batch = [
+        ls.Event("bob", "page.viewed", at, id="e2"),
+        ls.Event("bob", "bad.kind", at, id="e3"),
+    ]
+    with pytest.raises(StoreError, match="no_bad"):
+        store.append(batch)
+    model = ls.ScoringModel("m", [ls.Rule("page.viewed", 5)])
+    with Engine([model], store) as engine:
+        with pytest.raises(StoreError, match="no_bad"):
+            engine.ingest(batch)
+        assert [e.id for e in store.since(0).events] == ["e1"]
+        assert engine.outbox().read() == []
+        assert engine.scores("m", at) == {"ann": 5.0}
+
+
+def test_insert_rules_are_honoured_where_copy_would_skip_them():
+    # COPY bypasses INSERT rules (and PostgreSQL refuses it under row-level
+    # security): a store opened over such tables writes statement by statement.
+    url = _postgres_url()
+    before = _fresh_postgres()
+    with before.engine.begin() as db:
+        db.exec_driver_sql("DROP TABLE IF EXISTS due_audit")
+        db.exec_driver_sql("CREATE TABLE due_audit (key TEXT)")
+        db.exec_driver_sql(
+            "CREATE RULE audit AS ON INSERT TO leadscore_due "
+            "DO ALSO INSERT INTO due_audit VALUES (new.key)"
+        )
+    before.close()
+    store = SQLAlchemyStore(url)
+    model = ls.ScoringModel(
+        "m", [ls.Rule("page.viewed", 5, aging=ls.AgingPolicy.expire_after(days=1))]
+    )
+    with Engine([model], store) as engine:
+        engine.ingest([ls.Event("ann", "page.viewed", "2024-01-01T00:00Z", id="e1")])
+        with store.engine.begin() as db:
+            audited = [k for (k,) in db.exec_driver_sql("SELECT key FROM due_audit")]
+            db.exec_driver_sql("DROP RULE audit ON leadscore_due")
+            db.exec_driver_sql("DROP TABLE due_audit")
+    assert audited == ["ann"]
+
+
+class PostgresEngineMachine(stateful.EngineMachine):
+    """The engine's stateful test over PostgreSQL (COPY writes, ANY lookups)."""
+
+    def open(self) -> Engine:
+        if not hasattr(self, "url"):
+            self.url = _postgres_url()
+            _fresh_postgres().close()
+        thresholds = {"m": [stateful.FIRST, stateful.EVERY, stateful.DOWN]}
+        return Engine(
+            [self.model], SQLAlchemyStore(self.url), thresholds=thresholds, cache=2
+        )
+
+
+TestPostgresEngineMachine = PostgresEngineMachine.TestCase
+TestPostgresEngineMachine.settings = settings(
+    max_examples=15, stateful_step_count=15, deadline=None
+)

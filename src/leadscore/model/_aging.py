@@ -478,9 +478,11 @@ def end_us(policy: AgingPolicy) -> Callable[[int], int] | None:
 
 #: Days remembered per calendar shift before its cache starts over (~180 years).
 _DAYS_KEPT = 1 << 16
+#: What :func:`_calendar_start` keeps for a day whose shift is before year 1.
+_BEFORE_YEAR_1 = EARLIEST_US
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=32)
 def _calendar_end(months: int, period: dt.timedelta) -> Callable[[int], int]:
     """``at_us -> at + months + period`` (at most ``BEYOND_US``), shared per shape.
 
@@ -502,29 +504,30 @@ def _calendar_end(months: int, period: dt.timedelta) -> Callable[[int], int]:
     return end
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=32)
 def _calendar_start(months: int) -> Callable[[int], int | None]:
     """``at_us -> at - months`` in microseconds (None before year 1), shared.
 
     Cached per UTC day like :func:`_calendar_end`: subtracting months keeps the
     time of day too.
     """
-    midnights: dict[int, int | None] = {}
+    midnights: dict[int, int] = {}  # the day's shift, or _BEFORE_YEAR_1
     back = relativedelta(months=months)
 
     def start(at: int) -> int | None:
         day = at // _DAY_US
-        if day in midnights:
-            shifted = midnights[day]
-        else:
+        shifted = midnights.get(day)  # one lookup: safe beside a clear()
+        if shifted is None:
             if len(midnights) >= _DAYS_KEPT:
                 midnights.clear()
             try:
                 shifted = to_micros(from_micros(day * _DAY_US) - back)
             except (OverflowError, ValueError):  # year 0 is out of range
-                shifted = None
+                shifted = _BEFORE_YEAR_1
             midnights[day] = shifted
-        return None if shifted is None else shifted + (at - day * _DAY_US)
+        if shifted == _BEFORE_YEAR_1:
+            return None
+        return shifted + (at - day * _DAY_US)
 
     return start
 

@@ -15,7 +15,7 @@ from leadscore.exceptions import InvalidEventError, InvalidModelError
 
 from ._aging import AgingPolicy
 from ._conditions import Condition
-from ._events import SPECIAL_KINDS, to_utc
+from ._events import SPECIAL_KINDS, bad_text, to_utc
 from ._limits import MAX_FREQUENCY, MAX_POINTS, shorten
 from ._numbers import foreign_int, foreign_number
 
@@ -665,6 +665,14 @@ class ScoringModel:
         if not isinstance(value, str) or not value:
             raise InvalidModelError(
                 f"name must be a non-empty str, got {shorten(value)}",
+                path="name",
+                value=value,
+            )
+        # The name is written where scores are reported (the engine's outbox).
+        reason = bad_text(value)
+        if reason is not None:
+            raise InvalidModelError(
+                f"name cannot be stored: {reason}: {shorten(value)}",
                 path="name",
                 value=value,
             )
