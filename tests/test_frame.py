@@ -108,6 +108,56 @@ def test_the_email_engagement_preset_equals_score(events, as_of, factor):
     agree(model, events, as_of, engagement_table(events))
 
 
+@st.composite
+def kind_tied_streams(draw):
+    """Events, some repeated at their instant and message, of any kind and attrs.
+
+    Twins of one kind count alike unless a ``when`` tells them apart; ids
+    (sometimes) order them before their kinds do.
+    """
+    ids = draw(st.booleans())
+    events = draw(st.lists(strategies.events(ids=ids), min_size=1, max_size=10))
+    for e in draw(st.lists(st.sampled_from(events), min_size=1, max_size=4)):
+        other = draw(strategies.events(ids=ids))
+        kind = draw(st.sampled_from((e.kind, other.kind)))
+        attrs = {**other.attrs, "message": e.attrs.get("message", "m1")}
+        events.append(ls.Event(e.contact, kind, e.at, attrs, id=other.id))
+    # One id per event (drawn ids may collide).
+    return [
+        ls.Event(e.contact, e.kind, e.at, e.attrs, id=None if e.id is None else str(i))
+        for i, e in enumerate(events)
+    ]
+
+
+@st.composite
+def tie_models(draw):
+    """A group once_per with ranks; rules sharing kinds in and out of the group."""
+    kinds = list(strategies.KINDS)
+    when = st.none() | strategies.conditions() if draw(st.booleans()) else st.none()
+    n = draw(st.integers(1, len(kinds)))
+    inside = [
+        ls.Rule(k, float(p), when=draw(when), group="email")
+        for p, k in enumerate(draw(st.permutations(kinds))[:n], start=1)
+    ]
+    outside = [
+        ls.Rule(k, -2.0, when=draw(when), once_per=draw(st.sampled_from((None, ()))))
+        for k in draw(st.lists(st.sampled_from(kinds), max_size=2))
+    ]
+    return ls.ScoringModel(
+        "ties",
+        [*inside, *outside],
+        groups=[ls.Group("email", once_per=draw(st.sampled_from(((), ("message",)))))],
+        aging=ls.AgingPolicy.by_count(draw(st.sampled_from((0.5, 1.0)))),
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(tie_models(), kind_tied_streams(), strategies.instants(days=480))
+def test_ties_ordered_by_the_kind_count_as_the_canonical_order(model, events, as_of):
+    """Events tied up to the kind keep a twin that counts as the canonical one."""
+    agree(model, events, as_of, to_arrow(events))
+
+
 def test_the_email_engagement_preset_compiles_to_two_windows():
     """One for the once_per stages, one for the ranks: what a hand query needs."""
     from leadscore.frame._compile import compile_score

@@ -558,6 +558,49 @@ class _Compiler:
         return canonical_order(t, self.cols)
 
     @property
+    def kind_decides(self) -> bool:
+        """Whether the once_per stages may order ties by the kind alone.
+
+        Which of a stage's events tied at one instant is kept decides nothing
+        more than which rules count it, when the rules matching its kind have
+        no ``when`` (events of one kind match the same rules) and no later
+        stage orders or keys the kept events again (``ended_by``, ``at_most``,
+        a rule's own ``once_per`` inside a group's): then the canonical order
+        up to the kind (the instant, the id, the kind) keeps an event that
+        counts exactly as the one it would keep.
+        """
+        model = self.model
+        families, nested = self.families()
+        rules = model.rules
+        kinds = {k for inside, _ in families for i in inside for k in rules[i].kinds}
+        return (
+            not nested
+            and not any(r.ended_by or r.at_most for r in rules)
+            and all(r.when is None for r in rules if kinds & set(r.kinds))
+        )
+
+    def by_kind(self, t: ir.Table) -> list[Any]:
+        """The canonical order's keys up to the kind, the kind as its rank.
+
+        The events ordered are of the rules' kinds, a few strings known here:
+        their rank in Python's order (the canonical one) is a small integer,
+        folded into the instant when the product fits in 63 bits.
+        """
+        import ibis
+
+        kinds = sorted({k for r in self.model.rules for k in r.kinds})
+        index = t["kind"].substitute(
+            {k: i for i, k in enumerate(kinds)}, else_=ibis.literal(-1)
+        )
+        keys: list[Any] = []
+        if self.cols.has_ids:
+            keys += [t["id"].notnull(), _collated(t["id"].fill_null(""), self.cols)]
+        span = max(abs(FIRST_US), abs(self.as_of_us)) + 1
+        if not keys and span * (len(kinds) + 1) < 2**62:
+            return [t[AT] * (len(kinds) + 1) + index]
+        return [t[AT], *keys, index]
+
+    @property
     def canonical(self) -> bool:
         """Whether ties at one instant decide a stage.
 
@@ -576,6 +619,8 @@ class _Compiler:
         model = self.model
         families, nested = self.families()
         n = 1 if self.disjoint(families) else len(families)
+        if self.kind_decides:  # the once_per windows sort by instant and kind
+            n = 0
         n += len(nested) + sum(1 for r in model.rules if r.at_most is not None)
         n += 1 if any(r.ended_by for r in model.rules) else 0
         return n + (1 if cols.specials & {SCORE_SET, SCORE_RESET} else 0)
@@ -717,10 +762,10 @@ class _Compiler:
         counted = [t[f"_ls_m{i}"] for i in range(n)]
         rank: Any = ibis.literal(0)
         if any(model.policy(r).kind == "by_count" for r in model.rules):
-            t = t.mutate(_ls_any=_any(counted))
-            rank_w = ibis.rank().over(
-                group_by=[t["contact"], t["_ls_any"]], order_by=ibis.desc(t[AT])
-            )
+            # Ranks count the events still counted: the others add nothing and
+            # need no sorting (the contacts reported are joined in afterwards).
+            t = t.filter(_any(counted))
+            rank_w = ibis.rank().over(group_by=t["contact"], order_by=ibis.desc(t[AT]))
             t = t.mutate(_ls_rank=rank_w)
             rank = t["_ls_rank"]
             counted = [t[f"_ls_m{i}"] for i in range(n)]
@@ -755,7 +800,13 @@ class _Compiler:
         canonical = self.canonical
 
         def latest_order(t: ir.Table) -> list[Any]:
-            return [ibis.desc(k) for k in (self.order(t) if canonical else [t[AT]])]
+            if not canonical:
+                keys = [t[AT]]
+            elif "_ls_ord" not in t.columns and self.kind_decides:
+                keys = self.by_kind(t)
+            else:
+                keys = self.order(t)
+            return [ibis.desc(k) for k in keys]
 
         def latest(t: ir.Table, flag: Any, keys: Sequence[str]) -> Any:
             """0 for the latest row (canonical order) per contact, flag and key."""
@@ -861,7 +912,7 @@ class _Compiler:
         """Every family's once_per in one window (an event is in one family at most).
 
         The window is partitioned by the contact, the event's family and that
-        family's keys (null in the other families' key slots).
+        family's keys, in slots the families share by key position and type.
         """
         import ibis
 
@@ -870,10 +921,15 @@ class _Compiler:
             for f, (inside, _) in enumerate(families)
         ]
         t = t.mutate(_ls_f=ibis.cases(*arms, else_=ibis.null("int64")))
+        # One slot per key position and type: the family number tells the
+        # families apart, so they can share it (fewer columns to partition by).
+        shared: dict[tuple[int, Any], list[tuple[Any, Any]]] = {}
+        for f, (_, keys) in enumerate(families):
+            for j, k in enumerate(_key_cols(t, keys, self.cols)):
+                shared.setdefault((j, k.type()), []).append((t["_ls_f"] == f, k))
         slots = [
-            ibis.cases((t["_ls_f"] == f, k), else_=ibis.null(k.type()))
-            for f, (_, keys) in enumerate(families)
-            for k in _key_cols(t, keys, self.cols)
+            ibis.cases(*branches, else_=ibis.null(dtype))
+            for (_, dtype), branches in shared.items()
         ]
         nth = ibis.row_number().over(
             group_by=[t["contact"], t["_ls_f"], *slots], order_by=latest_order(t)
