@@ -158,6 +158,37 @@ def test_ties_ordered_by_the_kind_count_as_the_canonical_order(model, events, as
     agree(model, events, as_of, to_arrow(events))
 
 
+def test_minus_zero_is_before_zero_when_it_decides_the_latest():
+    """SQL finds -0.0 and 0.0 equal; the canonical order puts -0.0 first."""
+    model = ls.ScoringModel(
+        "m",
+        [
+            ls.Rule("k", 1.0, when=ls.where("y", eq="a"), group="g"),
+            ls.Rule("k", 10.0, when=ls.where("y", eq="b"), group="g"),
+        ],
+        groups=[ls.Group("g", once_per=())],
+    )
+    at = "2024-05-01T10:00:00Z"
+    # Tied but for x: the event with x = 0.0 is the later one, whatever y says.
+    events = [
+        ls.Event("ann", "k", at, {"x": 0.0, "y": "a"}),
+        ls.Event("ann", "k", at, {"x": -0.0, "y": "b"}),
+    ]
+    table = pa.table(
+        {
+            "contact": ["ann", "ann"],
+            "kind": ["k", "k"],
+            "at": pa.array([e.at for e in events], pa.timestamp("us", tz="UTC")),
+            "x": [0.0, -0.0],
+            "y": ["a", "b"],
+        }
+    )
+    as_of = "2024-06-01T00:00:00Z"
+    assert {"ann": 1.0} == ls.score(model, events, as_of)
+    for rows in (table, table.take([1, 0])):
+        assert {"ann": 1.0} == as_dict(frame.score(model, rows, as_of))
+
+
 def test_the_email_engagement_preset_compiles_to_two_windows():
     """One for the once_per stages, one for the ranks: what a hand query needs."""
     from leadscore.frame._compile import compile_score

@@ -357,7 +357,8 @@ def canonical_order(t: ir.Table, cols: Columns) -> list[Any]:
 
     Attributes compare as the sorted (key, value) tuples do: column by column in
     key order, a present value before an absent one that is followed by another
-    present key, and after an absent one that ends the tuple.
+    present key, and after an absent one that ends the tuple; a float's sign
+    orders -0.0 before 0.0.
     """
     import ibis
 
@@ -373,6 +374,10 @@ def canonical_order(t: ir.Table, cols: Columns) -> list[Any]:
         flag = ibis.cases((t[name].notnull(), 1), (any_later, 2), else_=0)
         value = t[name]
         keys += [flag, _collated(value, cols) if cols.types[name] == "str" else value]
+        if cols.types[name] == "float":
+            # -0.0 before 0.0, as the pure order has them (SQL finds them equal):
+            # atan2(-0.0, -1) is -pi, atan2(0.0, -1) pi.
+            keys.append(ibis.cases((value == 0.0, value.atan2(-1.0)), else_=0.0))
     keys.append(t["value"])
     return keys
 
