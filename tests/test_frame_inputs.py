@@ -113,20 +113,22 @@ def test_parquet_files_a_directory_and_a_glob(tmp_path):
 
 
 @settings(max_examples=40, deadline=None)
-@given(strategies.event_lists(max_size=20), st.integers(1, 8))
+@given(strategies.event_lists(max_size=20), st.integers(1, 8), st.booleans())
 def test_parquet_statistics_prove_only_what_a_scan_finds(
-    tmp_path_factory, events, rows
+    tmp_path_factory, events, rows, dictionary
 ):
     """Row-group statistics replace the checking scan when they prove it clean.
 
     When they do, they say what the scan says (ids present, special kinds, the
     earliest instant as a lower bound); when a row group may hold a special
-    kind, they defer to the scan.
+    kind, its kind dictionary (or, written without one, its kinds) tells.
     """
     from leadscore.frame import _sources
 
     path = tmp_path_factory.mktemp("stats") / "events.parquet"
-    pq.write_table(to_arrow(events), path, row_group_size=rows)
+    pq.write_table(
+        to_arrow(events), path, row_group_size=rows, use_dictionary=dictionary
+    )
     names = {"contact": "contact", "kind": "kind", "at": "at", "id": "id"}
     names["value"] = "value"
     proved = _sources._from_statistics([str(path)], names)

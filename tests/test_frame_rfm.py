@@ -119,6 +119,28 @@ def test_rfm_bins_codes_and_segments_equal_the_pure_ones(events, bins, segments)
         assert expected == got, name
 
 
+#: Integer customer ids whose text order is not their numeric order.
+NUMBERS = {"a": -3, "b": 9, "c": 10, "d": 100, "e": 2**40, "f": 0, "g": 7, "h": 12}
+
+
+@settings(max_examples=15, deadline=None)
+@given(logs(), st.integers(2, 10))
+def test_integer_contacts_are_grouped_as_integers_and_named_as_text(events, bins):
+    """Integer ids: the pure answer of their text, rows in the order of that text."""
+    numbered = [
+        ls.Event(str(NUMBERS[e.contact]), e.kind, e.at, e.attrs, value=e.value)
+        for e in events
+    ]
+    expected = pure_rfm(numbered, bins, None)
+    arrow = kinds(events)["arrow"]
+    ids = pa.array([NUMBERS[e.contact] for e in events], pa.int64())
+    arrow = arrow.set_column(arrow.column_names.index("contact"), "contact", ids)
+    for table in (arrow, pl.from_arrow(arrow)):
+        out = frame.rfm_segments(table, AS_OF, bins)
+        assert expected == rfm_rows(out)
+        assert sorted(expected) == list(rfm_rows(out))
+
+
 @settings(max_examples=25, deadline=None)
 @given(logs(), st.sampled_from((None, dt.timedelta(days=30))))
 def test_action_fractions_and_totals_equal_the_pure_ones(events, window):
