@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -64,6 +66,84 @@ def once_per_models():
 @given(once_per_models(), event_tables(), strategies.instants(days=480))
 def test_a_rules_own_once_per_by_aggregation_equals_score(model, events, as_of):
     agree(model, events, as_of, to_arrow(events))
+
+
+#: The aging kinds a windowless sum weighs (by_count ranks need a window).
+_SINGLE_CASE_AGING = (
+    "never",
+    "expire_after",
+    "steps",
+    "half_life",
+    "linear",
+    "inverse",
+)
+
+
+@st.composite
+def single_case_models(draw):
+    """Plain sums of rules of distinct kinds, no window: one CASE per event.
+
+    Their aging's steps become the CASE's own arms (expiry, steps) or a weight
+    multiplied in (decay); an event no arm takes adds nothing.
+    """
+    kinds = draw(st.permutations(strategies.KINDS))
+    n = draw(st.integers(1, min(4, len(kinds))))
+    # Ages of 0-60 days (aged_events) reach every step of these.
+    halves = ls.AgingPolicy.steps(
+        [(dt.timedelta(days=3), 0.5), (dt.timedelta(days=9), 0.2)]
+    )
+    policy = st.sampled_from(
+        (
+            halves,
+            halves,
+            halves,
+            ls.AgingPolicy.steps([(dt.timedelta(days=20), 0.0)]),
+            ls.AgingPolicy.expire_after(months=1),
+            ls.AgingPolicy.expire_after(days=10),
+            ls.AgingPolicy.half_life(days=5),
+            ls.AgingPolicy.never(),
+        )
+    )
+    rules = tuple(
+        ls.Rule(
+            kinds[i],
+            draw(st.sampled_from((-3.0, 1.0, 5.0, 2.5, -0.0))),
+            when=draw(
+                st.sampled_from((None, None, None, ls.where("message", eq="m1")))
+            ),
+            aging=draw(
+                st.none() | policy | strategies.aging_policies(kinds=_SINGLE_CASE_AGING)
+            ),
+        )
+        for i in range(n)
+    )
+    return ls.ScoringModel(
+        "sales",
+        rules,
+        aging=draw(policy),
+        initial=draw(st.sampled_from((0.0, 2.0))),
+        bounds=draw(st.sampled_from((None, (0.0, 100.0)))),
+    )
+
+
+@st.composite
+def aged_events(draw):
+    """Events of every kind, aged from 0 to 60 days at ``AGED_AS_OF``."""
+    out = []
+    for e in draw(st.lists(strategies.events(), max_size=25)):
+        age = draw(st.integers(0, 60 * 24)) * dt.timedelta(hours=1)
+        kind = draw(st.sampled_from(strategies.KINDS))
+        out.append(ls.Event(e.contact, kind, AGED_AS_OF - age, e.attrs, value=e.value))
+    return out
+
+
+AGED_AS_OF = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
+
+
+@settings(max_examples=50, deadline=None)
+@given(single_case_models(), aged_events())
+def test_a_windowless_sum_of_distinct_kinds_equals_score(model, events):
+    agree(model, events, AGED_AS_OF, to_arrow(events))
 
 
 @st.composite

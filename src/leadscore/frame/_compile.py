@@ -241,7 +241,20 @@ def weight(policy: AgingPolicy, at: Any, rank: Any, as_of_us: int) -> tuple[Any,
         if kind == "linear":
             return ibis.greatest(ibis.literal(0.0), 1.0 - age), False
         return 1.0 / (1.0 + age), False
-    # expire_after and steps: a non-decreasing step function of the instant.
+    branches = step_branches(policy, at, as_of_us)
+    if not branches:
+        return ibis.literal(0.0), False
+    return ibis.cases(*branches, else_=0.0), False
+
+
+def step_branches(
+    policy: AgingPolicy, at: Any, as_of_us: int
+) -> list[tuple[Any, float]]:
+    """``expire_after`` and ``steps`` at *as_of*: ``(test, weight)``, first true wins.
+
+    A non-decreasing step function of the instant: the tests of the positive
+    weights, highest first; an instant none passes weighs 0.
+    """
     weigh = kernel(policy)
 
     def at_level(at_us: int) -> float:
@@ -258,9 +271,7 @@ def weight(policy: AgingPolicy, at: Any, rank: Any, as_of_us: int) -> tuple[Any,
         else:
             test = (at >= d1) | ((at >= d0) & (_mod(at, DAY_US) >= tau))
         branches.append((test, level))
-    if not branches:
-        return ibis.literal(0.0), False
-    return ibis.cases(*branches, else_=0.0), False
+    return branches
 
 
 def _civil(days: Any) -> tuple[Any, Any]:
@@ -719,9 +730,17 @@ class _Compiler:
         model = self.model
         arms = []
         for rule in model.rules:
-            w, _ = weight(model.policy(rule), t[AT], 0, self.as_of_us)
-            arms.append((self.test(rule, t), w * float(rule.points)))
-        total = ibis.cases(*arms, else_=0.0)
+            policy, test, points = model.policy(rule), self.test(rule, t), rule.points
+            if policy.kind == "never":
+                arms.append((test, ibis.literal(float(points))))
+            elif policy.kind in {"expire_after", "steps"}:  # tests join: no product
+                for alive, level in step_branches(policy, t[AT], self.as_of_us):
+                    arms.append((test & alive, ibis.literal(level * points)))
+            else:
+                w, _ = weight(policy, t[AT], 0, self.as_of_us)
+                arms.append((test, w * float(points)))
+        # An event no arm takes adds nothing (NULL is skipped; combine fills 0).
+        total = ibis.cases(*arms, else_=ibis.null("float64"))
         return t.group_by("contact").aggregate(_ls_sum=total.sum())
 
     @property
