@@ -478,58 +478,56 @@ def end_us(policy: AgingPolicy) -> Callable[[int], int] | None:
 
 #: Days remembered per calendar shift before its cache starts over (~180 years).
 _DAYS_KEPT = 1 << 16
-#: What :func:`_calendar_start` keeps for a day whose shift is before year 1.
-_BEFORE_YEAR_1 = EARLIEST_US
+
+
+def _per_day(shift: Callable[[int], int]) -> Callable[[int], int]:
+    """``at_us -> shift(at's UTC midnight) + at's time of day``, cached per day.
+
+    Calendar shifts (``relativedelta`` months) keep the time of day, so each
+    day's is computed once (it is slow); at most ``_DAYS_KEPT`` days are kept.
+    """
+    midnights: dict[int, int] = {}
+
+    def shifted(at: int) -> int:
+        day = at // _DAY_US
+        value = midnights.get(day)  # one lookup: safe beside a clear()
+        if value is None:
+            if len(midnights) >= _DAYS_KEPT:
+                midnights.clear()
+            value = midnights[day] = shift(day * _DAY_US)
+        return value + (at - day * _DAY_US)
+
+    return shifted
 
 
 @functools.lru_cache(maxsize=32)
 def _calendar_end(months: int, period: dt.timedelta) -> Callable[[int], int]:
     """``at_us -> at + months + period`` (at most ``BEYOND_US``), shared per shape.
 
-    Within one UTC day the shift keeps the time of day, so each day's is
-    computed once (``relativedelta`` is slow) and kept for every model, scorer
-    and engine read that expires points by the same months and period.
+    Kept for every model, scorer and engine read that expires points by the
+    same months and period.
     """
-    midnights: dict[int, int] = {}
-
-    def end(at: int) -> int:
-        day = at // _DAY_US
-        expiry = midnights.get(day)
-        if expiry is None:
-            if len(midnights) >= _DAYS_KEPT:
-                midnights.clear()
-            expiry = midnights[day] = _shifted_us(day * _DAY_US, months, period)
-        return min(expiry + (at - day * _DAY_US), BEYOND_US)
-
-    return end
+    shifted = _per_day(lambda midnight: _shifted_us(midnight, months, period))
+    return lambda at: min(shifted(at), BEYOND_US)
 
 
 @functools.lru_cache(maxsize=32)
 def _calendar_start(months: int) -> Callable[[int], int | None]:
-    """``at_us -> at - months`` in microseconds (None before year 1), shared.
-
-    Cached per UTC day like :func:`_calendar_end`: subtracting months keeps the
-    time of day too.
-    """
-    midnights: dict[int, int] = {}  # the day's shift, or _BEFORE_YEAR_1
+    """``at_us -> at - months`` in microseconds (None before year 1), shared."""
     back = relativedelta(months=months)
 
-    def start(at: int) -> int | None:
-        day = at // _DAY_US
-        shifted = midnights.get(day)  # one lookup: safe beside a clear()
-        if shifted is None:
-            if len(midnights) >= _DAYS_KEPT:
-                midnights.clear()
-            try:
-                shifted = to_micros(from_micros(day * _DAY_US) - back)
-            except (OverflowError, ValueError):  # year 0 is out of range
-                shifted = _BEFORE_YEAR_1
-            midnights[day] = shifted
-        if shifted == _BEFORE_YEAR_1:
-            return None
-        return shifted + (at - day * _DAY_US)
+    def shift(midnight: int) -> int:
+        try:
+            return to_micros(from_micros(midnight) - back)
+        except (OverflowError, ValueError):  # year 0 is out of range
+            return EARLIEST_US  # far below any instant, with any time of day
 
-    return start
+    shifted = _per_day(shift)
+    return lambda at: None if (t := shifted(at)) < _BEFORE_YEAR_1 else t
+
+
+#: Below every instant :func:`_calendar_start` returns (datetime.min is later).
+_BEFORE_YEAR_1 = EARLIEST_US + _DAY_US
 
 
 def _first_zero(policy: AgingPolicy) -> Step | None:
