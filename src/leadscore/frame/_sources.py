@@ -562,6 +562,19 @@ def epoch_us(at: Any, engine: str) -> Any:
     return at.delta(epoch, unit="microsecond")
 
 
+def _statistics(group: Any) -> dict[str, Any]:
+    """A Parquet row group's column statistics by column name (None: none kept)."""
+    return {
+        group.column(j).path_in_schema: group.column(j).statistics
+        for j in range(group.num_columns)
+    }
+
+
+def _may_hold_special(low: str, high: str) -> bool:
+    """Whether a special kind lies in a row group's kind range ``[low, high]``."""
+    return any(low <= k <= high for k in SPECIAL_KINDS)
+
+
 def _from_statistics(
     files: Sequence[str], names: dict[str, str | None]
 ) -> dict[str, Any] | None:
@@ -583,7 +596,6 @@ def _from_statistics(
 
     from leadscore.model._events import to_micros
 
-    specials = sorted(SPECIAL_KINDS)
     first: int | None = None
     ids = maybe = False
     for name in files:
@@ -592,10 +604,7 @@ def _from_statistics(
             group = meta.row_group(r)
             if not group.num_rows:
                 continue
-            stats = {}
-            for j in range(group.num_columns):
-                column = group.column(j)
-                stats[column.path_in_schema] = column.statistics
+            stats = _statistics(group)
             try:  # a min or max Python cannot hold (years past 9999) raises
                 bounds = {
                     name: (st.min, st.max)
@@ -617,7 +626,7 @@ def _from_statistics(
             kmin, kmax = bounds[names["kind"] or ""]
             if not isinstance(kmin, str):
                 return None
-            if any(kmin <= k <= kmax for k in specials):
+            if _may_hold_special(kmin, kmax):
                 maybe = True
             at = bounds[names["at"] or ""][0]
             if not isinstance(at, dt.datetime) or at.tzinfo is None:
@@ -665,15 +674,11 @@ def _from_dictionaries(files: Sequence[str], kind: str) -> frozenset[str]:
         meta = f.metadata
         for r in range(meta.num_row_groups):
             group = meta.row_group(r)
-            stats = {
-                group.column(j).path_in_schema: group.column(j).statistics
-                for j in range(group.num_columns)
-            }
-            st = stats.get(kind)
+            st = _statistics(group).get(kind)
             if (
                 st is not None
                 and st.has_min_max
-                and not any(st.min <= k <= st.max for k in specials)
+                and not _may_hold_special(st.min, st.max)
             ):
                 continue  # (the statistics' bounds are str: _from_statistics)
             column = f.read_row_group(r, columns=[kind]).column(0)
