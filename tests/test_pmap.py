@@ -22,12 +22,29 @@ def test_update_behaves_like_a_dict_and_leaves_the_original_alone(a, b):
     assert len(a | b) == len(second)
 
 
-def test_an_update_copies_only_the_touched_shard():
-    """Folding one contact into 10,000 shares every other shard."""
+def test_an_update_copies_only_the_overlay():
+    """Updating one key of 10,000 shares the base dict and copies one key."""
     big = PMap().update({f"c{i}": i for i in range(10_000)})
     small = big.update({"c1": -1})
-    shared = sum(x is y for x, y in zip(big.leaves(), small.leaves(), strict=True))
-    assert 4095 == shared
+    assert small._base is big._base
+    assert {"c1": -1} == small._top
+    assert 1 == big["c1"]
+    assert -1 == small["c1"]
+
+
+@given(st.lists(st.dictionaries(st.integers(0, 5_000), st.integers()), max_size=40))
+def test_a_chain_of_updates_merges_its_overlay_and_keeps_every_version(batches):
+    """Every map of a chain of updates (overlays merged on the way) stays as it was."""
+    maps, dicts = [PMap()], [{}]
+    for batch in batches:
+        big = {k + 10_000 * len(maps): v for k, v in batch.items()} | batch
+        maps.append(maps[-1].update(big))
+        dicts.append(dicts[-1] | big)
+    for m, d in zip(maps, dicts, strict=True):
+        assert d == dict(m.items())
+        assert len(d) == len(m)
+        assert sorted(d) == sorted(m)
+        assert all(m.get(k) == v and k in m for k, v in d.items())
 
 
 def test_folding_a_small_batch_shares_the_ledger():
@@ -42,7 +59,8 @@ def test_folding_a_small_batch_shares_the_ledger():
     )
     old, new = ledger._contacts, more._contacts
     assert all(old[c] is new[c] for c in old if c != "c1")
-    assert 4095 == sum(x is y for x, y in zip(old.leaves(), new.leaves(), strict=True))
+    assert new._base is old._base
+    assert ["c1"] == list(new._top)
 
 
 def test_a_ledger_without_id_tracking_still_dedupes_within_a_batch():
@@ -53,3 +71,18 @@ def test_a_ledger_without_id_tracking_still_dedupes_within_a_batch():
     assert {"ann": 1.0} == ledger.scores("2024-01-02T00:00:00Z")
     assert 0 == len(ledger._ids)
     assert {"ann": 2.0} == ls.fold(model, [e], ledger).scores("2024-01-02T00:00:00Z")
+
+
+def test_a_grown_overlay_is_merged_into_a_new_base_and_old_maps_keep_theirs():
+    """Past its bound the overlay becomes a new base; the maps before it are intact."""
+    maps = [PMap().update(dict.fromkeys(range(10000), 0))]
+    for step in range(1, 6):
+        maps.append(maps[-1].update(dict.fromkeys(range(step * 1000), step)))
+    assert any(m._base is not maps[0]._base for m in maps[1:])  # a merge happened
+    assert all(len(m._top) <= 2048 for m in maps)
+    for step, m in enumerate(maps):
+        expected = dict.fromkeys(range(10000), 0) | dict.fromkeys(
+            range(step * 1000), step
+        )
+        assert expected == dict(m.items())
+        assert 10_000 == len(m)

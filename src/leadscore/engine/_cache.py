@@ -37,8 +37,7 @@ def without(ledger: Ledger, gone: set[str]) -> Ledger:
     contacts: PMap[str, object] = PMap()
     kept = {
         c: log
-        for leaf in ledger._contacts.leaves()  # noqa: SLF001
-        for c, log in leaf.items()
+        for c, log in ledger._contacts.items()  # noqa: SLF001
         if c not in gone
     }
     merges = tuple(

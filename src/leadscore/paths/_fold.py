@@ -174,7 +174,7 @@ class Ledger:
         Reports the same contacts with the same scores as :func:`score`.
         """
         found = _scores(self._compiled, self._contacts, self._index(), _as_of_us(as_of))
-        # The trie iterates in hash order, which differs between processes.
+        # Sorted: the report does not depend on the order contacts were folded in.
         return Scores(sorted(found.items()))
 
     def score(self, contact: str, as_of: Instant) -> float:

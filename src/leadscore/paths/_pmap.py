@@ -1,26 +1,28 @@
-"""A small persistent hash map: updates copy only the shards they touch.
+"""A small persistent map: a shared base dict and a small overlay of recent updates.
 
 Ledgers hold one entry per contact. Folding a batch of ten events into a ledger of a
-million contacts must not copy a million entries, so the map is a fixed two-level
-trie of 64 x 64 dict shards: an update copies the touched shards (about n / 4096
-entries each) and two 64-slot tuples, and shares everything else with the old map.
+million contacts must not copy a million entries, and reading a contact must cost
+about what a dict read costs (the engine reads a few per event). So a map is a
+*base* dict, shared by every map derived from it and never changed, and a small
+*top* dict of the keys updated since; an update copies only the top. When the top
+outgrows ``max(2048, 16 * sqrt(len(base)))`` entries it is merged into a new base
+(one C-level dict copy), so an update costs amortised O(sqrt(n)) copied entries
+per key and no Python-level work per untouched key.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Generic, TypeVar
+from math import isqrt
+from typing import Any, Generic, TypeVar
 
 __all__ = ["PMap"]
 
 K = TypeVar("K")
 V = TypeVar("V")
 
-_BITS = 6
-_WIDTH = 1 << _BITS
-_MASK = _WIDTH - 1
-_EMPTY_LEAF: dict[object, object] = {}
-_EMPTY_ROW: tuple[dict[object, object], ...] = (_EMPTY_LEAF,) * _WIDTH
+_MISSING: Any = object()
+_SMALL = 2048  # a top this small is never merged into the base
 
 
 class PMap(Mapping[K, V], Generic[K, V]):
@@ -32,72 +34,74 @@ class PMap(Mapping[K, V], Generic[K, V]):
     ({'ann': 1}, {'ann': 1, 'bob': 2})
     """
 
-    __slots__ = ("_len", "_rows")
+    __slots__ = ("_base", "_len", "_top")
 
-    _rows: tuple[tuple[dict[K, V], ...], ...]
+    _base: dict[K, V]  # shared between maps: never changed
+    _top: dict[K, V]  # this map's own: the keys updated since the base was made
     _len: int
 
     def __init__(self) -> None:
         """Create an empty map."""
-        self._rows = (_EMPTY_ROW,) * _WIDTH  # type: ignore[assignment]
+        self._base = {}
+        self._top = {}
         self._len = 0
-
-    def _leaf(self, key: K) -> dict[K, V]:
-        h = hash(key)
-        return self._rows[(h >> _BITS) & _MASK][h & _MASK]
 
     def __getitem__(self, key: K) -> V:
         """Return the value of *key*."""
-        return self._leaf(key)[key]
+        value = self._top.get(key, _MISSING)
+        return self._base[key] if value is _MISSING else value
 
     def get(self, key: K, default: V | None = None) -> V | None:  # type: ignore[override]
         """Return the value of *key*, or *default*."""
-        return self._leaf(key).get(key, default)
+        value = self._top.get(key, _MISSING)
+        return self._base.get(key, default) if value is _MISSING else value
 
     def __contains__(self, key: object) -> bool:
         """Return whether *key* is in the map."""
-        return key in self._leaf(key)  # type: ignore[arg-type]
+        return key in self._top or key in self._base
 
     def __iter__(self) -> Iterator[K]:
         """Iterate over the keys (in no particular order)."""
-        for row in self._rows:
-            for leaf in row:
-                yield from leaf
+        top = self._top
+        yield from top
+        for key in self._base:
+            if key not in top:
+                yield key
 
     def __len__(self) -> int:
         """Return the number of keys."""
         return self._len
 
-    def leaves(self) -> Iterator[dict[K, V]]:
-        """Iterate over the shards (read-only!), for fast bulk reads."""
-        for row in self._rows:
-            yield from row
+    def items(self) -> Iterator[tuple[K, V]]:  # type: ignore[override]
+        """Iterate over ``(key, value)`` pairs (in no particular order)."""
+        top = self._top
+        yield from top.items()
+        for key, value in self._base.items():
+            if key not in top:
+                yield key, value
+
+    def values(self) -> Iterator[V]:  # type: ignore[override]
+        """Iterate over the values (in no particular order)."""
+        top = self._top
+        yield from top.values()
+        for key, value in self._base.items():
+            if key not in top:
+                yield value
 
     def update(self, changes: Mapping[K, V]) -> PMap[K, V]:
         """Return a new map with *changes* applied; ``self`` is unchanged."""
         if not changes:
             return self
-        by_leaf: dict[int, dict[K, V]] = {}
-        for key, value in changes.items():
-            h = hash(key)
-            slot = ((h >> _BITS) & _MASK) << _BITS | (h & _MASK)
-            by_leaf.setdefault(slot, {})[key] = value
-        rows = list(self._rows)
+        base, top = self._base, self._top
         size = self._len
-        touched_rows: dict[int, list[dict[K, V]]] = {}
-        for slot, new in by_leaf.items():
-            r, c = slot >> _BITS, slot & _MASK
-            row = touched_rows.get(r)
-            if row is None:
-                row = touched_rows[r] = list(rows[r])
-            leaf = dict(row[c])
-            before = len(leaf)
-            leaf.update(new)
-            size += len(leaf) - before
-            row[c] = leaf
-        for r, row in touched_rows.items():
-            rows[r] = tuple(row)
+        for key in changes:
+            if key not in top and key not in base:
+                size += 1
+        top = {**top, **changes}
+        if len(top) > max(_SMALL, isqrt(len(base)) << 4):
+            base, top = {**base, **top}, {}
         result: PMap[K, V] = PMap.__new__(PMap)
-        result._rows = tuple(rows)
+        result._base = base
+        result._top = top
         result._len = size
         return result
