@@ -34,7 +34,7 @@ from leadscore.model._events import (
 )
 from leadscore.model._limits import shorten
 from leadscore.model._rules import ScoringModel
-from leadscore.paths._fold import Ledger, fold
+from leadscore.paths._fold import Ledger
 from leadscore.paths._fold import explain as explain_events
 from leadscore.paths._history import History
 from leadscore.paths._stream import checked_list
@@ -50,10 +50,9 @@ from ._reports import (
     Fired,
     Ingested,
     SkippedEvent,
+    fold_read,
     merged_into,
     model_version,
-    owners,
-    read_instants,
     record,
     report,
     touched_by,
@@ -320,9 +319,8 @@ class Engine(Timed):
         """The ledgers after folding *new*; the changes and crossings it causes."""
         out: dict[str, Ledger] = {}
         for name in self._models:
-            old = ledgers[name]
-            ledger = out[name] = fold(self._models[name], new, old)
-            instants = read_instants(old, ledger, owners(self._models[name], new))
+            ledger, instants = fold_read(ledgers[name], new)
+            out[name] = ledger
             thresholds = self.thresholds.get(name, ())
             seen: set[tuple[str, int]] = set()
             for contact, times in sorted(instants.items()):

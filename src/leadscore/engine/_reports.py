@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import attrs
 
@@ -17,7 +16,7 @@ from leadscore._triggers import Threshold
 from leadscore.model._events import CONTACT_MERGED, Event, from_micros
 from leadscore.model._rules import ScoringModel
 from leadscore.paths._fold import Ledger
-from leadscore.plan._compile import compile_model
+from leadscore.plan._compile import compile_model, ingest
 from leadscore.results import Crossing, ScoreChange
 from leadscore.stores._protocol import OutboxEntry, OutboxRow
 
@@ -25,11 +24,9 @@ __all__ = [
     "Fired",
     "Ingested",
     "SkippedEvent",
-    "added",
+    "fold_read",
     "merged_into",
     "model_version",
-    "owners",
-    "read_instants",
     "record",
     "report",
     "touched_by",
@@ -127,33 +124,26 @@ def touched_by(model: ScoringModel, events: Sequence[Event]) -> set[str]:
     return found
 
 
-def owners(model: ScoringModel, events: Sequence[Event]) -> set[str]:
-    """Whose logs *events* go to: their contacts, or the model's subjects."""
-    owner_of = compile_model(model).owner
-    found: set[str] = set()
-    for e in events:
-        who = owner_of(e)
-        if who is not None:
-            found.add(who)
-    return found
+def fold_read(
+    ledger: Ledger, events: Iterable[Event]
+) -> tuple[Ledger, dict[str, set[int]]]:
+    """*events* folded into *ledger*, and per log the instants of those it reads.
 
-
-def read_instants(old: Ledger, new: Ledger, keys: set[str]) -> dict[str, set[int]]:
-    """Per log (contact or subject) of *keys*, the instants of the events added.
-
-    Only the events the model reads (matched by a rule, manual changes, merges):
-    an event no rule matches changes nothing at its instant, and whatever time
-    changes there is :meth:`Engine.advance`'s to report.
+    The logs are the contacts (or the model's subjects) the events go to; the
+    instants are those of the events the model reads (matched by a rule, manual
+    changes, merges): an event no rule matches changes nothing at its instant,
+    and whatever time changes there is :meth:`Engine.advance`'s to report.
     """
+    compiled = ledger._compiled  # noqa: SLF001
+    (accs,), (merges,), ids = ingest([compiled], events, ledger._ids)  # noqa: SLF001
     found: dict[str, set[int]] = {}
-    before, after = old._contacts, new._contacts  # noqa: SLF001
-    for contact in keys:
-        log = after.get(contact)
-        if log is not None:
-            added(found, contact, before.get(contact), log)
-    for m in new._merges[len(old._merges) :]:  # noqa: SLF001
+    for owner, acc in accs.items():
+        if acc.entries or acc.manual:
+            times = found[owner] = {e._us for e, _ in acc.entries}  # noqa: SLF001
+            times.update(m._us for m in acc.manual)  # noqa: SLF001
+    for m in merges:
         found.setdefault(m.contact, set()).add(m._us)  # noqa: SLF001
-    return found
+    return ledger._with(accs, merges, ids), found  # noqa: SLF001
 
 
 def record(  # noqa: PLR0917 - one reported change, and where it goes
@@ -176,15 +166,6 @@ def record(  # noqa: PLR0917 - one reported change, and where it goes
         way = threshold.crossing(before, after)
         if way is not None:
             fired.append((name, threshold, Crossing(contact, at, before, after, way)))
-
-
-def added(found: dict[str, set[int]], contact: str, old: Any, log: Any) -> None:
-    entries = log.entries[len(old.entries) :] if old is not None else log.entries
-    manual = log.manual[len(old.manual) :] if old is not None else log.manual
-    if entries or manual:
-        times = found.setdefault(contact, set())
-        times.update(e._us for e, _ in entries)  # noqa: SLF001
-        times.update(m._us for m in manual)  # noqa: SLF001
 
 
 def report(
