@@ -86,6 +86,8 @@ class Scorer:
         self.staged = bool(
             self.group_once or self.enders or any(c is not None for c in self.at_most)
         )
+        #: Per rules tuple of an entry, :meth:`_parts` of it (shared by every instant).
+        self._split: dict[tuple[int, ...], tuple[tuple[int, ...], tuple[int, ...]]] = {}
         self.zone = zoneinfo.ZoneInfo(model.timezone)
         self.uses_rank = any(p.uses_rank for p in self.policies)
         #: Per rule, the by_count factor (its weight is ``factor ** rank``) or None.
@@ -373,6 +375,11 @@ class Scorer:
                 counted[i] = _latest_per_key(counted[i], keys)
         return counted
 
+    def _parts(self, rules: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """An entry's rules split into those it counts for and its ``ended_by`` ones."""
+        n = len(self.points)
+        return tuple(i for i in rules if i < n), tuple(i for i in rules if i >= n)
+
     def _stages(self, entries: list[Entry]) -> list[list[Entry]]:
         """Per rule, its counted entries, stage by stage (DESIGN's order).
 
@@ -380,28 +387,32 @@ class Scorer:
         stage sees what the one before kept.
         """
         n = len(self.points)
+        split, enders = self._split, self.enders
         # Each entry with the rules it still counts for; the enders apart.
-        rows: list[list[Any]] = [
-            [entry, [i for i in entry[1] if i < n]] for entry in entries
-        ]
+        rows: list[list[Any]] = []
         ended: dict[int, list[Event]] = {}
         for entry in entries:
-            for i in entry[1]:
-                if i >= n:
-                    ended.setdefault(self.enders[i - n], []).append(entry[0])
+            parts = split.get(entry[1])
+            if parts is None:
+                parts = split[entry[1]] = self._parts(entry[1])
+            own, ends = parts
+            rows.append([entry, own])
+            for i in ends:
+                ended.setdefault(enders[i - n], []).append(entry[0])
         for keys, members in self.group_once:
             best: dict[tuple[Any, ...], list[Any]] = {}
-            for row in rows:
-                if members.intersection(row[1]):
-                    e = row[0][0]
-                    key = tuple(e.attrs.get(k) for k in keys)
-                    kept = best.get(key)
-                    if kept is None or later(e, kept[0][0]):
-                        best[key] = row
-            winners = {id(row) for row in best.values()}
-            for row in rows:
-                if id(row) not in winners and members.intersection(row[1]):
-                    row[1] = [i for i in row[1] if i not in members]
+            inside = [row for row in rows if not members.isdisjoint(row[1])]
+            for row in inside:
+                e = row[0][0]
+                key = tuple(map(e.attrs.get, keys))
+                kept = best.get(key)
+                if kept is None or later(e, kept[0][0]):
+                    best[key] = row
+            if len(best) < len(inside):
+                winners = {id(row) for row in best.values()}
+                for row in inside:
+                    if id(row) not in winners:
+                        row[1] = tuple(i for i in row[1] if i not in members)
         counted: list[list[Entry]] = [[] for _ in range(n)]
         for row in rows:
             for i in row[1]:
@@ -584,7 +595,7 @@ def _latest_per_key(entries: list[Entry], keys: tuple[str, ...]) -> list[Entry]:
     """The latest entry (canonical order) per value of the *keys* attributes."""
     latest: dict[tuple[Any, ...], Entry] = {}
     for entry in entries:
-        key = tuple(entry[0].attrs.get(k) for k in keys)
+        key = tuple(map(entry[0].attrs.get, keys))
         best = latest.get(key)
         if best is None or later(entry[0], best[0]):
             latest[key] = entry
