@@ -501,13 +501,19 @@ def _per_day(shift: Callable[[int], int]) -> Callable[[int], int]:
 
 
 @functools.lru_cache(maxsize=32)
-def _calendar_end(months: int, period: dt.timedelta) -> Callable[[int], int]:
-    """``at_us -> at + months + period`` (at most ``BEYOND_US``), shared per shape.
+def _calendar_shift(months: int, period: dt.timedelta) -> Callable[[int], int]:
+    """``at_us -> at + months + period``, cached per day and shared per shape.
 
     Kept for every model, scorer and engine read that expires points by the
-    same months and period.
+    same months and period. Past ``datetime.max`` it may exceed ``BEYOND_US``
+    by the time of day (:func:`_calendar_end` caps it).
     """
-    shifted = _per_day(lambda midnight: _shifted_us(midnight, months, period))
+    return _per_day(lambda midnight: _shifted_us(midnight, months, period))
+
+
+def _calendar_end(months: int, period: dt.timedelta) -> Callable[[int], int]:
+    """``at_us -> at + months + period``, at most ``BEYOND_US``."""
+    shifted = _calendar_shift(months, period)
     return lambda at: min(shifted(at), BEYOND_US)
 
 
@@ -592,6 +598,11 @@ def kernel(policy: AgingPolicy) -> Callable[[int, int, int], float]:
     }
     if kind in drift:
         return drift[kind]
+    if kind == "expire_after" and policy.months:
+        # The uncapped shift: any as_of is below BEYOND_US, so the cap decides
+        # nothing here, and one call per point is saved.
+        shifted = _calendar_shift(policy.months, policy.period)
+        return lambda at, _rank, as_of: 1.0 if as_of < shifted(at) else 0.0
     end = end_us(policy)
     assert end is not None
     return lambda at, _rank, as_of: 1.0 if as_of < end(at) else 0.0

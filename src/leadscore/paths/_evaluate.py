@@ -8,7 +8,6 @@ key, and the ``by_count`` ranks. Nothing depends on the order the events arrived
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import zoneinfo
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -31,13 +30,6 @@ __all__ = ["MergeIndex", "Scorer", "later"]
 
 #: (grouped log of one contact, the earliest instant of it that still counts)
 Source: TypeAlias = tuple[Grouped, int]
-
-
-def _at(
-    kernel: Callable[[int, int, int], float], at: int, rank: int, *, as_of_us: int
-) -> float:
-    """*kernel* at *as_of_us* (a weigher made of a kernel)."""
-    return kernel(at, rank, as_of_us)
 
 
 def later(a: Event, b: Event) -> bool:
@@ -218,14 +210,7 @@ class Scorer:
         for one-off reads); otherwise the weighers prepared for as_of.
         """
         as_of_us, points, once_per = self.as_of_us, self.points, self.once_per
-        weighers: list[Callable[[int, int], float]]
-        if kernel:
-            weighers = [
-                functools.partial(_at, k, as_of_us=as_of_us) for k in self.kernels
-            ]
-        else:
-            weighers = self.weighers
-        totals = [0.0] * len(points)
+        counted: list[tuple[int, int]] = []  # (rule, instant) of each counted match
         latest: dict[tuple[Any, ...], Event] = {}
         for e, rules in entries:
             t = e._us  # noqa: SLF001
@@ -234,14 +219,22 @@ class Scorer:
             for i in rules:
                 keys = once_per[i]
                 if keys is None:
-                    totals[i] += points[i] * weighers[i](t, 0)
+                    counted.append((i, t))
                     continue
                 key = (i, *map(e.attrs.get, keys))
                 best = latest.get(key)
                 if best is None or later(e, best):
                     latest[key] = e
-        for (i, *_), e in latest.items():
-            totals[i] += points[i] * weighers[i](e._us, 0)  # noqa: SLF001
+        counted.extend((i, e._us) for (i, *_), e in latest.items())  # noqa: SLF001
+        totals = [0.0] * len(points)
+        if kernel:
+            kernels = self.kernels
+            for i, t in counted:
+                totals[i] += points[i] * kernels[i](t, 0, as_of_us)
+        else:
+            weighers = self.weighers
+            for i, t in counted:
+                totals[i] += points[i] * weighers[i](t, 0)
         return self.combine(self.initial, totals, 0.0)
 
     def _fast_ranked(self, entries: Iterable[Entry]) -> float:
@@ -387,7 +380,7 @@ class Scorer:
         stage sees what the one before kept.
         """
         n = len(self.points)
-        split, enders = self._split, self.enders
+        split, ender_of = self._split, self.enders
         # Each entry with the rules it still counts for; the enders apart.
         rows: list[list[Any]] = []
         ended: dict[int, list[Event]] = {}
@@ -398,7 +391,7 @@ class Scorer:
             own, ends = parts
             rows.append([entry, own])
             for i in ends:
-                ended.setdefault(enders[i - n], []).append(entry[0])
+                ended.setdefault(ender_of[i - n], []).append(entry[0])
         for keys, members in self.group_once:
             best: dict[tuple[Any, ...], list[Any]] = {}
             inside = [row for row in rows if not members.isdisjoint(row[1])]
