@@ -90,15 +90,15 @@ def test_a_batch_a_model_cannot_fold_is_not_written(make_store, monkeypatch):
     engine = Engine([MODEL], make_store())
     engine.ingest([ls.Event("ann", "form.submitted", T0, id="e1")])
     before = Counter(engine.store.events())
-    real_fold = engine_module.fold
+    real_fold = engine_module.fold_read
 
-    def failing_fold(model, events, ledger=None):
+    def failing_fold(ledger, events):
         events = list(events)
         if any(e.kind == "boom" for e in events):
             raise ls.InvalidEventError("cannot fold", field="kind", value="boom")
-        return real_fold(model, events, ledger)
+        return real_fold(ledger, events)
 
-    monkeypatch.setattr(engine_module, "fold", failing_fold)
+    monkeypatch.setattr(engine_module, "fold_read", failing_fold)
     batch = [
         ls.Event("bob", "form.submitted", T0, id="e2"),
         ls.Event("bob", "boom", T0, id="e3"),

@@ -11,14 +11,23 @@ crossings of thresholds are reported, at the first whole second past them (as
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from leadscore._triggers import Threshold
 from leadscore.model._aging import BEYOND_US
 from leadscore.model._events import EARLIEST_US
 from leadscore.paths._history import History
+from leadscore.plan._compile import Entry
 
-__all__ = ["Moment", "candidate", "drift_crossings", "next_change", "time_changes"]
+__all__ = [
+    "Moment",
+    "candidate",
+    "drift_crossings",
+    "first_break",
+    "next_change",
+    "simple",
+    "time_changes",
+]
 
 _CENTURY_US = 36_525 * 86_400 * 1_000_000
 
@@ -100,6 +109,30 @@ def drift_crossings(
     return out
 
 
+def first_break(history: History, entries: Iterable[Entry], low: int) -> int | None:
+    """The first weight breakpoint after *low* of *entries* (None if none).
+
+    A contact's due row, when it has one log, no merges and no drift (see
+    :func:`candidate`): time changes its score only where a weight jumps.
+    """
+    ends, best = history.ends, None
+    for e, rules in entries:
+        t = e._us  # noqa: SLF001
+        for i in rules:
+            breaks = ends[i]
+            if breaks is not None:
+                for b in breaks(t):
+                    if b > low and (best is None or b < best):
+                        best = b
+                        break
+    return best
+
+
+def simple(history: History, thresholds: Sequence[Threshold]) -> bool:
+    """Whether :func:`first_break` of a contact's entries is its candidate."""
+    return not history.merges and not (history.continuous and thresholds)
+
+
 def candidate(
     history: History, contact: str, low: int, thresholds: Sequence[Threshold]
 ) -> int | None:
@@ -110,23 +143,11 @@ def candidate(
     drift (searched up to a century past the contact's last instant). None when
     nothing is ahead. What the due index keeps: cheap, and never too late.
     """
-    if not history.merges and not (history.continuous and thresholds):
-        # The common case, written for speed: one log, no drift. Time changes a
-        # score only where a weight jumps (event instants are ingest's).
+    if simple(history, thresholds):
+        # The common case: one log, no drift. Time changes a score only where a
+        # weight jumps (event instants are ingest's).
         log = history.logs.get(contact)
-        if log is None:
-            return None
-        ends, best = history.ends, None
-        for e, rules in log.entries:
-            t = e._us  # noqa: SLF001
-            for i in rules:
-                breaks = ends[i]
-                if breaks is not None:
-                    for b in breaks(t):
-                        if b > low and (best is None or b < best):
-                            best = b
-                            break
-        return best
+        return None if log is None else first_break(history, log.entries, low)
     instants = history.instants(_group(history, contact))
     best = next((t for t in instants if t > low), None)
     if history.continuous and thresholds and instants:

@@ -38,6 +38,7 @@ from leadscore.paths._fold import Ledger
 from leadscore.paths._fold import explain as explain_events
 from leadscore.paths._history import History
 from leadscore.paths._stream import checked_list
+from leadscore.plan._compile import Entry
 from leadscore.results import Contribution, ScoreChange, Scores
 from leadscore.stores import Store
 from leadscore.stores._protocol import Effects, Txn, names_of
@@ -279,12 +280,14 @@ class Engine(Timed):
             state: dict[str, str] = {}
             if txn.new:
                 new = list(txn.new)
-                ledgers = self._outcome(ledgers, new, changes, fired)
+                added: dict[str, dict[str, list[Entry]]] = {}
+                ledgers = self._outcome(ledgers, new, (changes, fired), added)
                 touched: set[str] = set()
                 for model in self._models.values():
                     touched |= touched_by(model, new)
-                due = self._dues(ledgers, touched, low(txn.state))
                 known = self._cache.due
+                rows = {k: t for k, t in known.items() if k not in stale}
+                due = self._dues(ledgers, touched, low(txn.state), (rows, added))
                 due = {
                     k: t
                     for k, t in due.items()
@@ -313,13 +316,18 @@ class Engine(Timed):
         self,
         ledgers: dict[str, Ledger],
         new: list[Event],
-        changes: list[ScoreChange],
-        fired: list[Fired],
+        reported: tuple[list[ScoreChange], list[Fired]],
+        added: dict[str, dict[str, list[Entry]]],
     ) -> dict[str, Ledger]:
-        """The ledgers after folding *new*; the changes and crossings it causes."""
+        """The ledgers after folding *new*; the changes and crossings it causes.
+
+        Appends them to *reported*, and fills *added* with the entries each
+        model's logs gained.
+        """
+        changes, fired = reported
         out: dict[str, Ledger] = {}
         for name in self._models:
-            ledger, instants = fold_read(ledgers[name], new)
+            ledger, instants, added[name] = fold_read(ledgers[name], new)
             out[name] = ledger
             thresholds = self.thresholds.get(name, ())
             seen: set[tuple[str, int]] = set()

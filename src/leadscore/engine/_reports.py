@@ -16,7 +16,7 @@ from leadscore._triggers import Threshold
 from leadscore.model._events import CONTACT_MERGED, Event, from_micros
 from leadscore.model._rules import ScoringModel
 from leadscore.paths._fold import Ledger
-from leadscore.plan._compile import compile_model, ingest
+from leadscore.plan._compile import Entry, compile_model, ingest
 from leadscore.results import Crossing, ScoreChange
 from leadscore.stores._protocol import OutboxEntry, OutboxRow
 
@@ -126,8 +126,8 @@ def touched_by(model: ScoringModel, events: Sequence[Event]) -> set[str]:
 
 def fold_read(
     ledger: Ledger, events: Iterable[Event]
-) -> tuple[Ledger, dict[str, set[int]]]:
-    """*events* folded into *ledger*, and per log the instants of those it reads.
+) -> tuple[Ledger, dict[str, set[int]], dict[str, list[Entry]]]:
+    """*events* folded into *ledger*; per log, the instants and entries it gains.
 
     The logs are the contacts (or the model's subjects) the events go to; the
     instants are those of the events the model reads (matched by a rule, manual
@@ -137,13 +137,15 @@ def fold_read(
     compiled = ledger._compiled  # noqa: SLF001
     (accs,), (merges,), ids = ingest([compiled], events, ledger._ids)  # noqa: SLF001
     found: dict[str, set[int]] = {}
+    entries: dict[str, list[Entry]] = {}
     for owner, acc in accs.items():
         if acc.entries or acc.manual:
+            entries[owner] = acc.entries
             times = found[owner] = {e._us for e, _ in acc.entries}  # noqa: SLF001
             times.update(m._us for m in acc.manual)  # noqa: SLF001
     for m in merges:
         found.setdefault(m.contact, set()).add(m._us)  # noqa: SLF001
-    return ledger._with(accs, merges, ids), found  # noqa: SLF001
+    return ledger._with(accs, merges, ids), found, entries  # noqa: SLF001
 
 
 def record(  # noqa: PLR0917 - one reported change, and where it goes

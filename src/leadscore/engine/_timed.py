@@ -18,17 +18,21 @@ from leadscore.model._events import (
 )
 from leadscore.paths._fold import Ledger
 from leadscore.paths._history import History
+from leadscore.plan._compile import Entry
 from leadscore.results import Crossing, ScoreChange
 from leadscore.stores._protocol import Effects, Txn, names_of
 
-from ._due import candidate, drift_crossings, time_changes
+from ._due import candidate, drift_crossings, first_break, simple, time_changes
 from ._reader import Reader, Retry, Stale
 from ._reports import Fired, Ingested, model_version, record, report, touched_by
 
-__all__ = ["NEXT_PAGE", "Timed", "low"]
+__all__ = ["NEXT_PAGE", "Grown", "Timed", "low"]
 
 _DUE_PAGE = 1_000  # due index rows per read by advance
 NEXT_PAGE = 100  # due index rows per read by next_due (it stops early)
+
+#: ``(due rows as stored, {model: {key: entries just added}})``: see ``_dues``.
+Grown = tuple[Mapping[str, int | None], Mapping[str, Mapping[str, list[Entry]]]]
 
 
 def low(state: Mapping[str, str]) -> int:
@@ -53,19 +57,40 @@ class Timed(Reader):
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def _dues(
-        self, ledgers: Mapping[str, Ledger], keys: Iterable[str], low: int
+        self,
+        ledgers: Mapping[str, Ledger],
+        keys: Iterable[str],
+        low: int,
+        grown: Grown | None = None,
     ) -> dict[str, int | None]:
-        """The due index rows of *keys*: the soonest candidate over the models."""
+        """The due index rows of *keys*: the soonest candidate over the models.
+
+        With *grown* ``(rows, entries)``: the rows known to be stored for some
+        keys, and per model the entries each key has just gained. A key whose
+        row is still after *low* takes the soonest of it and of the new
+        entries' breakpoints, under the models where a row is the soonest
+        breakpoint of the entries (:func:`simple`): entries were only added.
+        """
         wanted = sorted(set(keys))
         out: dict[str, int | None] = dict.fromkeys(wanted)
+        rows, added = grown if grown is not None else ({}, {})
+        known = {
+            k: t for k in wanted if k in rows and ((t := rows[k]) is None or t > low)
+        }
+        out.update(known)
         for name, ledger in ledgers.items():
             history = History(ledger)
             thresholds = self.thresholds.get(name, ())
             logs = history.logs
+            fast = simple(history, thresholds)
+            new = added.get(name, {})
             for key in wanted:
                 if key not in logs:
                     continue
-                t = candidate(history, key, low, thresholds)
+                if fast and key in known:
+                    t = first_break(history, new.get(key, ()), low)
+                else:
+                    t = candidate(history, key, low, thresholds)
                 if t is not None:
                     before = out[key]
                     out[key] = t if before is None else min(before, t)
