@@ -286,8 +286,8 @@ class Engine(Timed):
                 for model in self._models.values():
                     touched |= touched_by(model, new)
                 known = self._cache.due
-                rows = {k: t for k, t in known.items() if k not in stale}
-                due = self._dues(ledgers, touched, low(txn.state), (rows, added))
+                grown = (known, stale, added)
+                due = self._dues(ledgers, touched, low(txn.state), grown)
                 due = {
                     k: t
                     for k, t in due.items()

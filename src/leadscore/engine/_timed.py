@@ -31,8 +31,11 @@ __all__ = ["NEXT_PAGE", "Grown", "Timed", "low"]
 _DUE_PAGE = 1_000  # due index rows per read by advance
 NEXT_PAGE = 100  # due index rows per read by next_due (it stops early)
 
-#: ``(due rows as stored, {model: {key: entries just added}})``: see ``_dues``.
-Grown = tuple[Mapping[str, int | None], Mapping[str, Mapping[str, list[Entry]]]]
+#: ``(due rows as stored, keys whose rows are unknown, {model: {key: entries
+#: just added}})``: see ``Timed._dues``.
+Grown = tuple[
+    Mapping[str, int | None], set[str], Mapping[str, Mapping[str, list[Entry]]]
+]
 
 
 def low(state: Mapping[str, str]) -> int:
@@ -65,17 +68,20 @@ class Timed(Reader):
     ) -> dict[str, int | None]:
         """The due index rows of *keys*: the soonest candidate over the models.
 
-        With *grown* ``(rows, entries)``: the rows known to be stored for some
-        keys, and per model the entries each key has just gained. A key whose
-        row is still after *low* takes the soonest of it and of the new
-        entries' breakpoints, under the models where a row is the soonest
-        breakpoint of the entries (:func:`simple`): entries were only added.
+        With *grown* ``(rows, unknown, entries)``: the rows stored for some
+        keys (but those of *unknown*, which others may have rewritten), and per
+        model the entries each key has just gained. A key whose row is still
+        after *low* takes the soonest of it and of the new entries'
+        breakpoints, under the models where a row is the soonest breakpoint of
+        the entries (:func:`simple`): entries were only added.
         """
         wanted = sorted(set(keys))
         out: dict[str, int | None] = dict.fromkeys(wanted)
-        rows, added = grown if grown is not None else ({}, {})
+        rows, unknown, added = grown if grown is not None else ({}, set(), {})
         known = {
-            k: t for k in wanted if k in rows and ((t := rows[k]) is None or t > low)
+            k: t
+            for k in wanted
+            if k in rows and k not in unknown and ((t := rows[k]) is None or t > low)
         }
         out.update(known)
         for name, ledger in ledgers.items():
