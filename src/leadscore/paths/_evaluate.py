@@ -78,6 +78,14 @@ class Scorer:
         self.staged = bool(
             self.group_once or self.enders or any(c is not None for c in self.at_most)
         )
+        #: ``(rule, once_per keys)`` of the rules that keep the latest per key.
+        self.keyed_rules = [
+            (i, k) for i, k in enumerate(self.once_per) if k is not None
+        ]
+        #: ``(rule, at_most)`` of the rules with a cap.
+        self.capped_rules = [
+            (i, c) for i, c in enumerate(self.at_most) if c is not None
+        ]
         #: Per rules tuple of an entry, :meth:`_parts` of it (shared by every instant).
         self._split: dict[tuple[int, ...], tuple[tuple[int, ...], tuple[int, ...]]] = {}
         self.zone = zoneinfo.ZoneInfo(model.timezone)
@@ -315,14 +323,15 @@ class Scorer:
         # 2. The counted entries of each rule (once_per keeps the latest per key).
         n = len(self.points)
         if self.staged:
-            counted = self._stages(
-                [
+            kept: list[Entry] = []
+            for log, since in sources:
+                start = max(since, cut)
+                kept += [
                     entry
-                    for log, since in sources
                     for entry in log.entries
-                    if max(since, cut) <= entry[0]._us <= as_of_us  # noqa: SLF001
+                    if start <= entry[0]._us <= as_of_us  # noqa: SLF001
                 ]
-            )
+            counted = self._stages(kept)
         else:
             counted = self._counted(sources, cut)
         # 3. Ranks: counted actions strictly later in time (an entry is one action
@@ -336,8 +345,12 @@ class Scorer:
         # 4. Weights, per-rule totals, limits, combination.
         points, kernels = self.points, self.kernels
         totals = [0.0] * n
-        weighted: list[list[tuple[Event, float]]] = [[] for _ in range(n)]
+        weighted: list[list[tuple[Event, float]]] = (
+            [[] for _ in range(n)] if rows is not None else []
+        )
         for i, rule_entries in enumerate(counted):
+            if not rule_entries:
+                continue
             weigh, p = kernels[i], points[i]
             for entry in rule_entries:
                 t = entry[0]._us  # noqa: SLF001
@@ -363,8 +376,8 @@ class Scorer:
                 if start <= t <= as_of_us:
                     for i in entry[1]:
                         counted[i].append(entry)
-        for i, keys in enumerate(self.once_per):
-            if keys is not None:
+        for i, keys in self.keyed_rules:
+            if len(counted[i]) > 1:
                 counted[i] = _latest_per_key(counted[i], keys)
         return counted
 
@@ -410,8 +423,8 @@ class Scorer:
         for row in rows:
             for i in row[1]:
                 counted[i].append(row[0])
-        for i, once in enumerate(self.once_per):
-            if once is not None:
+        for i, once in self.keyed_rules:
+            if len(counted[i]) > 1:
                 counted[i] = _latest_per_key(counted[i], once)
         for i, enders in ended.items():
             keys = self.once_per[i] or ()
@@ -426,8 +439,8 @@ class Scorer:
                 if (end := last.get(tuple(entry[0].attrs.get(k) for k in keys))) is None
                 or not later(end, entry[0])
             ]
-        for i, cap in enumerate(self.at_most):
-            if cap is not None and len(counted[i]) > cap.count:
+        for i, cap in self.capped_rules:
+            if len(counted[i]) > cap.count:
                 counted[i] = _capped(counted[i], cap.count, cap.per, self.zone)
         return counted
 
