@@ -311,3 +311,27 @@ def test_changes_after_a_merge_are_reported_for_the_master():
         [Event("dup", "appointment.booked", T0 + dt.timedelta(hours=2), id="3")]
     )
     assert [("ann", 10.0, 25.0)] == [(c.contact, c.before, c.after) for c in later]
+
+
+@pytest.mark.parametrize("combine", ["sum", "ratio"])
+@pytest.mark.parametrize("earlier", [False, True])
+def test_a_first_change_is_reported_from_the_score_ls_changes_starts_from(
+    combine, earlier
+):
+    """Just before a contact's first event its score is ``initial``, sign and all.
+
+    With ``initial=-0.0`` the pure :func:`ls.changes` reports -0.0 before the
+    first event, and 0.0 (what the rules sum to) after an unmatched earlier one;
+    the engine reports the same floats, not merely equal ones.
+    """
+    model = ScoringModel(
+        "m", [Rule("a", 1), Rule("b", -1)], initial=-0.0, combine=combine
+    )
+    events = [Event("ann", "a", T0, id="1")]
+    if earlier:
+        events.append(Event("ann", "unmatched", T0 - dt.timedelta(days=1), id="2"))
+    engine = Engine([model], MemoryStore())
+    got = [(c.at, repr(c.before), repr(c.after)) for c in engine.ingest(events)]
+    pure = ls.changes(model, events, until=T0 + dt.timedelta(days=1))
+    assert [(c.at, repr(c.before), repr(c.after)) for c in pure] == got
+    assert got[0][1] == ("0.0" if earlier else "-0.0")

@@ -338,8 +338,7 @@ class Engine(Timed):
                     if (owner, t) in seen:
                         continue
                     seen.add((owner, t))
-                    after = ledger._score_us(owner, t)  # noqa: SLF001
-                    before = ledger._score_us(owner, t - 1)  # noqa: SLF001
+                    before, after = ledger._change_us(owner, t)  # noqa: SLF001
                     if before != after:
                         moment = (t, before, after)
                         record(changes, fired, name, thresholds, owner, moment)

@@ -202,6 +202,20 @@ class Ledger:
             return self.model.clamp(self.model.initial)
         return scorer.general(sources)
 
+    def _change_us(self, contact: str, t: int) -> tuple[float, float]:
+        """*contact*'s scores just before *t* and at *t* (what the engine reports).
+
+        When no event of the contact precedes *t* (its first instant, the common
+        case for a new contact), the score just before is ``initial`` (clamped),
+        as :func:`~leadscore.changes` reports it, without reading the log.
+        """
+        after = self._score_us(contact, t)
+        if not self._merges:
+            log = self._contacts.get(contact)
+            if log is not None and log.first_us >= t:
+                return self.model.clamp(self.model.initial), after
+        return self._score_us(contact, t - 1), after
+
     def _index(self) -> MergeIndex | None:
         """The merges resolved once per ledger (None without merges)."""
         if not self._merges:
