@@ -138,7 +138,7 @@ def _flat(table: pa.Table) -> pa.Table:
 
 def _header(reader: EventReader) -> tuple[list[str], str]:
     """The header row of a CSV file and its delimiter, as the row path reads them."""
-    from ._read import _sniff
+    from ._text import _sniff
 
     with reader._open_text() as (text, _, _):  # noqa: SLF001
         try:

@@ -1,4 +1,10 @@
-"""read_events: CSV, JSON Lines, JSON, Parquet and DataFrames in, Events out.
+"""read_events and EventReader: the records of a source in, Events out.
+
+:class:`EventReader` checks its options, reads its source as records (the
+readers of each kind of source are its bases, in :mod:`leadscore.io._text` and
+:mod:`leadscore.io._tables`), builds one Event per record and reports each row
+it cannot build as a :class:`BadRow`. ``to_arrow`` reads the same events as
+columns (:mod:`leadscore.io._columnar`).
 
 CSV and JSON use the standard library; Parquet, Arrow, pandas and Polars are
 imported only when such a source is read.
@@ -6,59 +12,25 @@ imported only when such a source is read.
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import datetime as dt
-import gzip
-import io
-import json
-import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from pathlib import Path
-from typing import IO, Any, Literal, TypeAlias, cast
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Literal, TypeAlias
 
 import attrs
 
 from leadscore.exceptions import InvalidEventError
 from leadscore.model._events import Event
-from leadscore.model._limits import shorten
 
-from ._cells import (
-    CellError,
-    Epoch,
-    check_tz,
-    csv_attr,
-    flatten,
-    plain,
-    to_at,
-    to_number,
-    to_text,
-)
+from ._cells import CellError, Epoch, check_tz, to_at, to_number, to_text
 from ._exports import ExportFormat, resolve
+from ._sources import _NOT_A_ROW, Format, _kind_of, _Record
+from ._tables import TableReader, _arrow_batches, _numbered, _Replay
+from ._text import TextReader
 
 __all__ = ["BadRow", "EventReader", "Format", "NotColumnar", "read_events"]
 
-Format: TypeAlias = Literal["csv", "jsonl", "json", "parquet"]
 OnError: TypeAlias = Literal["raise", "skip"]
-
-_SUFFIXES: dict[str, Format] = {
-    ".csv": "csv",
-    ".tsv": "csv",
-    ".txt": "csv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "json",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
-_DELIMITERS = (",", ";", "\t", "|")
-_PROGRESS_EVERY = 8192  # rows between two calls of the progress hook
 _ATTR_TYPES = frozenset({str, int, float, bool, tuple})
-# The key of a record that is not a row of cells: (message, value).
-_NOT_A_ROW = "\0row"
-
-#: One record of a source: (line in a text file or None, the cells by column).
-_Record: TypeAlias = tuple[int | None, dict[str, Any]]
 
 
 @attrs.frozen
@@ -119,7 +91,7 @@ class _RowError(Exception):
         self.field, self.column, self.value = field, column, value
 
 
-class EventReader:
+class EventReader(TextReader, TableReader):
     """The events of one source, read again on every iteration.
 
     Returned by :func:`read_events`. Iterate it (``list(reader)``,
@@ -348,302 +320,6 @@ class EventReader:
             return _numbered(self._arrow_rows(_arrow_batches(self.source, fmt), None))
         return self._mappings()
 
-    @contextlib.contextmanager
-    def _open_text(self) -> Iterator[tuple[IO[str], Callable[[], int], int]]:
-        """The file as text, a function telling the bytes read, and its size."""
-        path = Path(self.source)
-        try:
-            raw = path.open("rb")
-        except OSError as e:
-            raise InvalidEventError(
-                f"cannot read {self.name}: {e.strerror or e}",
-                field="source",
-                value=self.name,
-            ) from None
-        with raw:
-            size = os.fstat(raw.fileno()).st_size
-            binary: IO[bytes] = raw
-            if path.suffix == ".gz":
-                binary = cast("IO[bytes]", gzip.GzipFile(fileobj=raw))
-            with io.TextIOWrapper(binary, encoding="utf-8-sig", newline="") as text:
-                yield text, raw.tell, size
-
-    def _csv(self) -> Iterator[_Record]:
-        with self._open_text() as (text, tell, size):
-            try:
-                sample = text.read(65536)
-            except UnicodeDecodeError as e:
-                raise self._not_utf8(1, e) from None
-            text.seek(0)
-            tsv = ".tsv" in Path(self.source).suffixes
-            delimiter = "\t" if tsv else _sniff(sample)
-            reader = csv.reader(text, delimiter=delimiter)
-            header = self._next_row(reader) or []
-            self._check_header(header)
-            fields = set(self._fields.values())
-            width = len(header)
-            progress, end, count = self.progress, reader.line_num, 0
-            while (cells := self._next_row(reader)) is not None:
-                start, end = end + 1, reader.line_num
-                if not cells:
-                    continue  # a blank line
-                count += 1
-                if progress is not None and count % _PROGRESS_EVERY == 0:
-                    progress(tell(), size)
-                if len(cells) != width:
-                    what = f"has {len(cells)} cells where the header has {width}"
-                    yield start, {_NOT_A_ROW: (what, delimiter.join(cells)[:200])}
-                    continue
-                yield (
-                    start,
-                    {
-                        k: (v or None) if k in fields else csv_attr(v)
-                        for k, v in zip(header, cells, strict=True)
-                    },
-                )
-
-    def _next_row(self, reader: Any) -> list[str] | None:
-        try:
-            return next(reader)  # type: ignore[no-any-return]
-        except StopIteration:
-            return None
-        except UnicodeDecodeError as e:
-            raise self._not_utf8(reader.line_num + 1, e) from None
-        except csv.Error as e:
-            raise InvalidEventError(
-                f"not valid CSV: {e}",
-                field="row",
-                value=None,
-                where=f"{self.name}:{reader.line_num}",
-            ) from None
-
-    def _check_header(self, header: list[str]) -> None:
-        required = [self._fields[f] for f in ("contact", "kind", "at")]
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise InvalidEventError(
-                f"no column {missing[0]!r} (the columns are "
-                f"{', '.join(map(repr, header)) or 'none'}); name the column "
-                f"that holds it with columns={{...}} (--map on the command line)",
-                field="columns",
-                value=missing[0],
-                where=self.name,
-            )
-
-    def _not_utf8(self, line: int, e: UnicodeDecodeError) -> InvalidEventError:
-        return InvalidEventError(
-            f"not UTF-8 text: {e.reason} at byte {e.start} of a block",
-            field="source",
-            value=self.name,
-            where=f"{self.name}:{line}",
-        )
-
-    def _jsonl(self) -> Iterator[_Record]:
-        progress = self.progress
-        with self._open_text() as (text, tell, size):
-            number = 0
-            while True:
-                try:
-                    line = text.readline()
-                except UnicodeDecodeError as e:
-                    raise self._not_utf8(number + 1, e) from None
-                if not line:
-                    break
-                number += 1
-                if not line.strip():
-                    continue
-                if progress is not None and number % _PROGRESS_EVERY == 0:
-                    progress(tell(), size)
-                try:
-                    data = json.loads(line)
-                except (ValueError, RecursionError) as e:
-                    what = f"is not JSON: {shorten(str(e))}"
-                    yield number, {_NOT_A_ROW: (what, line.strip()[:200])}
-                    continue
-                if not isinstance(data, dict):
-                    what = f"is a JSON {type(data).__name__}, not an object"
-                    yield number, {_NOT_A_ROW: (what, line.strip()[:200])}
-                    continue
-                yield number, {k: plain(v) for k, v in flatten(data).items()}
-
-    def _json(self) -> Iterator[_Record]:
-        with self._open_text() as (text, _, _):
-            try:
-                data = json.load(text)
-            except (ValueError, RecursionError) as e:
-                raise InvalidEventError(
-                    f"not a JSON document: {shorten(str(e))}",
-                    field="source",
-                    value=self.name,
-                    where=self.name,
-                ) from None
-        records = self._json_records(data)
-        for item in records:
-            if isinstance(item, dict):
-                yield None, {k: plain(v) for k, v in flatten(item).items()}
-            else:
-                what = f"is a JSON {type(item).__name__}, not an object"
-                yield None, {_NOT_A_ROW: (what, item)}
-
-    def _json_records(self, data: Any) -> list[Any]:
-        if isinstance(data, list):
-            return data
-        if isinstance(data, dict):
-            key = self.export.records
-            if key is not None and isinstance(data.get(key), list):
-                return list(data[key])
-            lists = [k for k, v in data.items() if isinstance(v, list)]
-            if len(lists) == 1:
-                return list(data[lists[0]])
-            if key is None and {"contact", "kind"} <= data.keys():
-                return [data]
-        raise InvalidEventError(
-            "a JSON document of events must be an array of objects, or an object "
-            "holding one (such as an API response with its 'events')",
-            field="source",
-            value=self.name,
-            where=self.name,
-        )
-
-    def _parquet(self) -> Iterator[_Record]:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        try:
-            file = pq.ParquetFile(self.source)
-        except (OSError, pa.ArrowException) as e:
-            raise InvalidEventError(
-                f"cannot read {self.name} as Parquet: {shorten(str(e))}",
-                field="source",
-                value=self.name,
-            ) from None
-        with file:
-            self._check_header(file.schema_arrow.names)
-            total = file.metadata.num_rows
-            yield from _numbered(self._arrow_rows(file.iter_batches(), total))
-
-    def _arrow_rows(
-        self, batches: Iterable[Any], total: int | None
-    ) -> Iterator[dict[str, Any]]:
-        import pyarrow as pa
-
-        types = pa.types
-        progress, done = self.progress, 0
-        first = True
-        for batch in batches:
-            if first:
-                self._check_header(batch.schema.names)
-                first = False
-            names = batch.schema.names
-            columns = []
-            for i, kind in enumerate(batch.schema.types):
-                values = batch.column(i).to_pylist()
-                # Text, integers and booleans come out as plain Python values
-                # already; the other types are converted cell by cell.
-                if not (
-                    types.is_string(kind)
-                    or types.is_large_string(kind)
-                    or types.is_integer(kind)
-                    or types.is_boolean(kind)
-                ):
-                    values = [plain(v) for v in values]
-                columns.append(values)
-            yield from _rows(
-                names, columns, any(map(types.is_struct, batch.schema.types))
-            )
-            done += batch.num_rows
-            if progress is not None:
-                progress(done, total)
-
-    def _pandas(self) -> Iterator[dict[str, Any]]:
-        frame = self.source
-        names = [str(c) for c in frame.columns]
-        self._check_header(names)
-        columns, nested = [], False
-        for i in range(len(names)):
-            column = frame.iloc[:, i]
-            values = column.tolist()
-            dtype = column.dtype
-            numpy = type(dtype).__module__.startswith("numpy")
-            if not (numpy and dtype.kind in "iub"):  # numpy ints, bools: plain already
-                values = [plain(v) for v in values]
-                nested = nested or any(isinstance(v, Mapping) for v in values)
-            columns.append(values)
-        yield from _rows(names, columns, nested=nested)
-
-    def _mappings(self) -> Iterator[_Record]:
-        for item in self.source:
-            if isinstance(item, Mapping):
-                yield None, {str(k): plain(v) for k, v in flatten(item).items()}
-            else:
-                what = f"is a {type(item).__name__}, not a mapping"
-                yield None, {_NOT_A_ROW: (what, item)}
-
-
-class _Replay:
-    """A one-shot iterator that every iteration reads from the start.
-
-    The items are kept as they are first read, so that a reader of a generator
-    of records can be read twice, as a file can.
-    """
-
-    def __init__(self, items: Iterator[Any]) -> None:
-        self._items = items
-        self._seen: list[Any] = []
-
-    def __iter__(self) -> Iterator[Any]:
-        seen, position = self._seen, 0
-        while True:
-            if position < len(seen):
-                yield seen[position]
-                position += 1
-                continue
-            try:
-                item = next(self._items)
-            except StopIteration:
-                return
-            seen.append(item)
-
-
-def _rows(
-    names: list[str], columns: list[list[Any]], nested: bool
-) -> Iterator[dict[str, Any]]:
-    """Rows of *columns* as dicts; with *nested*, nested mappings flattened."""
-    if nested:
-        for cells in zip(*columns, strict=True):
-            yield flatten(dict(zip(names, cells, strict=True)))
-    else:
-        for cells in zip(*columns, strict=True):
-            yield dict(zip(names, cells, strict=True))
-
-
-def _numbered(rows: Iterator[dict[str, Any]]) -> Iterator[_Record]:
-    for row in rows:
-        yield None, row
-
-
-def _arrow_batches(source: Any, fmt: str) -> Iterable[Any]:
-    if fmt == "polars":
-        source = source.to_arrow()
-    if hasattr(source, "to_batches"):
-        return source.to_batches()  # type: ignore[no-any-return]
-    return [source]  # a RecordBatch
-
-
-def _sniff(sample: str) -> str:
-    """The delimiter of a CSV file: of , ; tab |, the one splitting its header most."""
-    best, most = ",", 0
-    for delimiter in _DELIMITERS:
-        try:
-            header = next(
-                csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
-            )
-        except (csv.Error, StopIteration):
-            continue
-        if len(header) > most:
-            best, most = delimiter, len(header)
-    return best
-
 
 def _label(field: str, column: str) -> str:
     return field if field == column else f"{field} (column {column!r})"
@@ -657,63 +333,6 @@ def _attr_column(field: str, export: ExportFormat) -> str | None:
                 return source
         return key
     return None
-
-
-def _kind_of(source: Any, format: str | None) -> tuple[str, str]:  # noqa: A002, C901
-    """The format of *source* and its name in messages."""
-    if isinstance(source, str | os.PathLike):
-        name = os.fspath(source)
-        if isinstance(name, bytes):  # pragma: no cover - bytes paths
-            name = name.decode(errors="replace")
-        if format is not None:
-            if format not in {"csv", "jsonl", "json", "parquet"}:
-                raise InvalidEventError(
-                    f'format must be "csv", "jsonl", "json" or "parquet", got '
-                    f"{format!r}",
-                    field="format",
-                    value=format,
-                )
-            return format, name
-        suffixes = Path(name).suffixes
-        if suffixes and suffixes[-1] == ".gz":
-            suffixes = suffixes[:-1]
-        if suffixes and suffixes[-1].lower() in _SUFFIXES:
-            return _SUFFIXES[suffixes[-1].lower()], name
-        raise InvalidEventError(
-            f"cannot tell the format of {name!r} from its name; give format= "
-            '("csv", "jsonl", "json" or "parquet")',
-            field="format",
-            value=name,
-        )
-    module = type(source).__module__.split(".")[0]
-    kind = type(source).__name__
-    if module == "pandas" and kind == "DataFrame":
-        return "pandas", "DataFrame"
-    if module == "polars" and kind == "DataFrame":
-        return "polars", "Polars DataFrame"
-    if module == "polars" and kind == "LazyFrame":
-        raise InvalidEventError(
-            "a Polars LazyFrame must be collected first: read_events(lf.collect())",
-            field="source",
-            value=kind,
-        )
-    if module == "pyarrow" and kind in {"Table", "RecordBatch"}:
-        return "arrow", f"Arrow {kind}"
-    if isinstance(source, Mapping | bytes | Event):
-        raise InvalidEventError(
-            f"source must be a file path, a DataFrame, an Arrow table or an "
-            f"iterable of mappings, got {kind}",
-            field="source",
-            value=shorten(source),
-        )
-    if isinstance(source, Iterable):
-        return "records", "records"
-    raise InvalidEventError(
-        f"source must be a file path, a DataFrame, an Arrow table or an iterable "
-        f"of mappings, got {kind}",
-        field="source",
-        value=shorten(source),
-    )
 
 
 def read_events(

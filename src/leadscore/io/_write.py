@@ -14,7 +14,7 @@ from leadscore.exceptions import InvalidEventError
 from leadscore.model._events import Event
 from leadscore.model._limits import shorten
 
-from ._read import Format, _kind_of
+from ._sources import Format, _kind_of
 
 __all__ = ["write_events"]
 
