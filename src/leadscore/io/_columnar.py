@@ -38,7 +38,8 @@ from typing import TYPE_CHECKING, Any
 
 from leadscore.model._events import to_micros
 
-from ._columns import Columns, attr_type
+from ._by_value import attr_type
+from ._columns import Columns
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -6,6 +6,10 @@ Cells are converted by Arrow kernels where their answer is known to be the row
 path's, columns of few distinct values by the row path's own cell functions once
 per distinct value, and rows neither can vouch for by the row path's ``_build``
 (see :mod:`leadscore.io._columnar`).
+
+The fields' typing and the attributes' are here; the ``at`` column's is in
+:mod:`leadscore.io._timestamps`, the by-value tier and the marking of slow rows
+in :mod:`leadscore.io._by_value` (the bases of :class:`Columns`).
 """
 
 from __future__ import annotations
@@ -14,12 +18,11 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from leadscore.exceptions import InvalidEventError
-from leadscore.model._events import SPECIAL_KINDS, Event, to_micros
-from leadscore.model._limits import shorten
+from leadscore.model._events import SPECIAL_KINDS, Event
 
-from ._cells import CellError, csv_attr, plain, to_at, to_number, to_text
-from ._read import NotColumnar
+from ._by_value import _array, _mixed, attr_type
+from ._cells import CellError, csv_attr, plain, to_number, to_text
+from ._timestamps import TimestampTyping
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -29,22 +32,12 @@ if TYPE_CHECKING:
 __all__ = ["Columns", "attr_type"]
 
 
-#: The instants a datetime can hold, in microseconds since 1970 (UTC).
-_MIN_US = to_micros(dt.datetime.min.replace(tzinfo=dt.UTC))
-_MAX_US = to_micros(dt.datetime.max.replace(tzinfo=dt.UTC))
 _FIELDS = ("contact", "kind", "at", "id", "value")
-# With epoch="auto" the unit follows the magnitude (see _cells.to_at).
-_AUTO = ((100_000_000_000, "s"), (100_000_000_000_000, "ms"))
-_AUTO_US = 100_000_000_000_000_000
-_PER_US = {"s": 1_000_000, "ms": 1_000}
-#: The local times Arrow's named zones are trusted for (see _local_text).
-_NAMED_FROM = to_micros(dt.datetime(1900, 1, 1, tzinfo=dt.UTC))
-_NAMED_UNTIL = to_micros(dt.datetime(2037, 1, 1, tzinfo=dt.UTC))
 
 # -- cells to typed columns ---------------------------------------------------------
 
 
-class Columns:
+class Columns(TimestampTyping):
     """The typing of one raw table: every field and attribute column, and slow rows."""
 
     def __init__(
@@ -65,10 +58,6 @@ class Columns:
         self._slow: list[Any] = []
         #: The rows kept (None: all), once the slow rows are built.
         self.keep: Any = None
-
-    def _mark(self, mask: Any) -> None:
-        if mask is not None:
-            self._slow.append(mask)
 
     def table(self) -> pa.Table:  # noqa: C901, PLR0912, PLR0915 - one pass, in order
         import pyarrow as pa
@@ -246,164 +235,6 @@ class Columns:
 
         return convert
 
-    def _at(self, cells: Any) -> Any:
-        """Microseconds since 1970 (int64); cells the kernels cannot read are slow."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        reader = self.reader
-        kind = cells.type
-        if pa.types.is_timestamp(kind) and kind.tz is not None:
-            try:
-                us = pc.cast(cells, pa.timestamp("us", tz="UTC"))
-            except pa.ArrowInvalid:  # sub-microsecond digits: the row path drops them
-                return self._at_by_value(cells)
-            us = pc.cast(us, pa.int64())
-            self._mark(pc.is_null(us))
-            return us
-        if pa.types.is_integer(kind):
-            try:
-                return self._epoch(pc.cast(cells, pa.int64()), reader.epoch)
-            except pa.ArrowInvalid:  # a uint64 beyond int64
-                return self._at_by_value(cells)
-        if not pa.types.is_string(kind):
-            return self._at_by_value(cells)
-        return self._at_text(cells)
-
-    def _at_text(self, chunk: Any) -> Any:
-        """Timestamp text: ISO 8601 with an offset, or digits; the rest by value."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        valid = len(chunk) - chunk.null_count
-        # Python reads text with a colon by datetime.fromisoformat, the formats
-        # Arrow's ISO parser knows among them; digits are epoch numbers.
-        if valid and _colons(chunk):
-            try:
-                at = pc.cast(chunk, pa.timestamp("us", tz="UTC"))
-            except pa.ArrowInvalid:
-                at = self._local_text(chunk)
-            if at is not None:
-                if chunk.null_count:
-                    self._mark(pc.is_null(chunk))
-                return self._in_range(pc.cast(at, pa.int64()))
-        elif valid:
-            try:
-                number = pc.cast(chunk, pa.int64())
-            except pa.ArrowInvalid:
-                pass
-            else:
-                return self._epoch(number, self.reader.epoch)
-        return self._at_by_value(chunk)
-
-    def _local_text(self, text: Any) -> Any:
-        """Timestamps without an offset, in the reader's tz; None if not all are.
-
-        Python attaches the zone with fold=0: a time that occurs twice is its first
-        occurrence (Arrow's "earliest"); a time that does not occur (a spring
-        gap) has no Arrow equivalent, so those rows are left to the row path.
-        """
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        zone = _arrow_zone(self.reader.tz)
-        if zone is None:
-            return None
-        try:
-            naive = pc.cast(text, pa.timestamp("us"))
-        except pa.ArrowInvalid:
-            return None  # offsets and none mixed, or other formats: by value
-        if "/" in zone:
-            # Arrow's zone rules stop at 2037 (later summers are read as winter
-            # time); Python's follow the zone's rule for ever. Times outside
-            # 1900-2036 in a named zone are left to the row path.
-            us = pc.cast(naive, pa.int64())
-            low, high = pc.min_max(us).values()
-            if low.as_py() < _NAMED_FROM or high.as_py() >= _NAMED_UNTIL:
-                self._mark(
-                    pc.or_(pc.less(us, _NAMED_FROM), pc.greater_equal(us, _NAMED_UNTIL))
-                )
-        at = pc.assume_timezone(
-            naive, timezone=zone, ambiguous="earliest", nonexistent="earliest"
-        )
-        if "/" in zone:  # a time in a gap does not read back as itself
-            back = pc.cast(pc.local_timestamp(at), pa.int64())
-            gap = pc.not_equal(back, pc.cast(naive, pa.int64()))
-            if pc.any(gap).as_py():
-                self._mark(gap)
-        return at
-
-    def _in_range(self, us: Any) -> Any:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        low, high = pc.min_max(us).values()
-        if low.is_valid and low.as_py() >= _MIN_US and high.as_py() <= _MAX_US:
-            return us
-        ok = pc.and_(pc.greater_equal(us, _MIN_US), pc.less_equal(us, _MAX_US))
-        self._mark(pc.invert(ok.fill_null(fill_value=False)))
-        return pc.if_else(ok, us, pa.scalar(None, pa.int64()))
-
-    def _epoch(self, n: Any, epoch: str) -> Any:
-        """Numbers since 1970 in *epoch* units (or by magnitude) as microseconds."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        size = pc.abs(n)
-        # abs() of the smallest int64 is itself (negative): leave it to Python.
-        fits = pc.greater_equal(size, 0)
-        us = pa.nulls(len(n), pa.int64())
-        if epoch == "auto":
-            units = [
-                ("s", pc.less(size, _AUTO[0][0])),
-                (
-                    "ms",
-                    pc.and_(
-                        pc.greater_equal(size, _AUTO[0][0]), pc.less(size, _AUTO[1][0])
-                    ),
-                ),
-                (
-                    "us",
-                    pc.and_(
-                        pc.greater_equal(size, _AUTO[1][0]), pc.less(size, _AUTO_US)
-                    ),
-                ),
-                ("ns", pc.greater_equal(size, _AUTO_US)),
-            ]
-        else:
-            units = [(epoch, pc.is_valid(n))]
-        for unit, chosen in units:
-            where = pc.and_(chosen, fits)
-            if unit in _PER_US:
-                limit = _MAX_US // _PER_US[unit]
-                where = pc.and_(where, pc.less_equal(size, limit))
-                part = pc.multiply(pc.if_else(where, n, 0), _PER_US[unit])
-            elif unit == "us":
-                part = n
-            else:  # ns: to the nearest microsecond, half to even (as Decimal does)
-                where = pc.and_(where, pc.greater_equal(n, 0))
-                pos = pc.if_else(where, n, 0)
-                q = pc.divide(pos, 1000)
-                r = pc.subtract(pos, pc.multiply(q, 1000))
-                odd = pc.equal(pc.bit_wise_and(q, 1), 1)
-                up = pc.or_(pc.greater(r, 500), pc.and_(pc.equal(r, 500), odd))
-                part = pc.add(q, pc.cast(up, pa.int64()))
-            us = pc.if_else(where.fill_null(fill_value=False), part, us)
-        # Numbers outside the units' ranges, negative nanoseconds: Python decides.
-        self._mark(pc.and_(pc.is_valid(n), pc.is_null(us)))
-        self._mark(pc.is_null(n))
-        return self._in_range(us)
-
-    def _at_by_value(self, cells: Any) -> Any:
-        import pyarrow as pa
-
-        tz, epoch = self.reader.tz, self.reader.epoch
-
-        def convert(cell: Any) -> int:
-            return to_micros(to_at(plain(cell), tz, epoch))
-
-        return self._by_value(cells, convert, pa.int64())
-
     def _value(self, cells: Any) -> Any:
         """float64, null and NaN as 0.0; a cell that is not a finite number is slow."""
         import pyarrow as pa
@@ -504,112 +335,6 @@ class Columns:
 
         return self._by_value(cells, convert, None, name)
 
-    # -- one Python call per distinct value ---------------------------------------
-
-    def _by_value(
-        self,
-        cells: Any,
-        convert: Callable[[Any], Any],
-        kind: Any,
-        attribute: str | None = None,
-    ) -> Any:
-        """*cells* converted one distinct value at a time by the row path's function.
-
-        A value *convert* refuses (CellError, InvalidEventError) makes its rows
-        slow. For an attribute (*kind* None) the column's type is that of the
-        converted values; values of several types raise NotColumnar.
-        """
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        dictionary, indices = _encoded(cells)
-        distinct = dictionary.to_pylist()
-        values, refused = _converted(distinct, convert, text=attribute is not None)
-        if indices.null_count:  # the null cell, converted as the row path converts None
-            try:
-                none = convert(None)
-            except (CellError, InvalidEventError):
-                self._mark(pc.is_null(indices))
-                none = None
-            distinct.append(None)
-            values.append(none)
-            refused.append(False)
-            indices = indices.fill_null(len(distinct) - 1)
-        if any(refused):
-            self._mark(pc.take(pa.array(refused, pa.bool_()), indices))
-        elif (
-            values == distinct
-            and pa.types.is_string(cells.type)
-            and (kind is None or kind == pa.string())
-        ):
-            return cells  # text that converts to itself: kept as read, no copy
-        if kind is None:
-            if self.keep is not None:  # the values of bad rows do not count
-                used = set(pc.unique(pc.filter(indices, self.keep)).to_pylist())
-                values = [v if i in used else None for i, v in enumerate(values)]
-            kind = attr_type(attribute or "", values)
-            if kind is None:
-                return None
-        return pc.take(pa.array(values, kind), indices)
-
-
-def _converted(
-    distinct: list[Any], convert: Callable[[Any], Any], *, text: bool
-) -> tuple[list[Any], list[bool]]:
-    """Each value converted, or None and refused; with *text*, NUL is refused."""
-    values: list[Any] = []
-    refused: list[bool] = []
-    for cell in distinct:
-        try:
-            value = convert(cell)
-        except (CellError, InvalidEventError):
-            value = None
-            bad = True
-        else:
-            bad = text and isinstance(value, str) and "\x00" in value
-        values.append(None if bad else value)
-        refused.append(bad)
-    return values, refused
-
-
-def attr_type(name: str, values: list[Any]) -> Any:
-    """The Arrow type of an attribute's values: str, int64, float64 or bool."""
-    import pyarrow as pa
-
-    kinds = {v.__class__ for v in values if v is not None}
-    if not kinds:
-        return None
-    if kinds == {int} and all(-(2**63) <= v < 2**63 for v in values if v is not None):
-        return pa.int64()
-    if kinds == {int, float} and all(
-        abs(v) < 2**53 for v in values if v.__class__ is int
-    ):
-        return pa.float64()
-    if kinds == {float}:
-        return pa.float64()
-    if kinds == {str}:
-        return pa.string()
-    if kinds == {bool}:
-        return pa.bool_()
-    raise _mixed(name, values)
-
-
-def _mixed(name: str, values: Iterable[Any]) -> NotColumnar:
-    seen: dict[type, Any] = {}
-    for v in values:
-        if v is not None:
-            seen.setdefault(v.__class__, v)
-    shown = " and ".join(
-        f"{t.__name__} {shorten(v)}" for t, v in list(seen.items())[:3]
-    )
-    return NotColumnar(
-        f"attribute {name!r} holds {shown}: a table column holds one type "
-        f"(numbers of one kind, text or booleans); iterate the reader for its "
-        f"events, or give the attribute one type",
-        field=f"attrs[{name!r}]",
-        value=next(iter(seen.values()), None),
-    )
-
 
 def _coalesce(name: str, a: Any, b: Any) -> Any:
     import pyarrow as pa
@@ -635,71 +360,6 @@ def _is_text(kind: Any) -> bool:
 
     t = pa.types
     return bool(t.is_string(kind) or t.is_large_string(kind) or t.is_string_view(kind))
-
-
-def _arrow_zone(tz: dt.tzinfo | None) -> str | None:
-    """The name Arrow knows *tz* by (IANA key, "UTC", "+02:00"), or None."""
-    import zoneinfo
-
-    if tz is None:
-        return None
-    if isinstance(tz, zoneinfo.ZoneInfo):
-        return tz.key
-    if isinstance(tz, dt.timezone):
-        offset = tz.utcoffset(None)
-        if offset % dt.timedelta(minutes=1):
-            return None  # seconds in the offset: Arrow's zones have none
-        minutes = int(offset.total_seconds()) // 60
-        sign = "-" if minutes < 0 else "+"
-        return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-    return None
-
-
-def _colons(text: Any) -> bool:
-    """Whether every timestamp text has a colon (Python's ISO branch reads it).
-
-    Arrow's ISO parser also reads colon-free forms ("2024-05-01T10Z",
-    "2024-05-01T10+0200", 18 characters at most), which Python reads otherwise:
-    texts of 19 characters or more that Arrow reads all have one, so the scan
-    for colons is only needed when a shorter text is there.
-    """
-    import pyarrow.compute as pc
-
-    shortest = pc.min(pc.binary_length(text)).as_py()
-    if shortest is not None and shortest >= 19:
-        return True
-    return bool(pc.all(pc.match_substring(text, ":")).as_py())
-
-
-def _encoded(cells: Any) -> tuple[Any, Any]:
-    """The distinct values of *cells* and, per row, the index of its value."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    encoded = pc.dictionary_encode(cells)
-    if isinstance(encoded, pa.DictionaryArray):
-        return encoded.dictionary, encoded.indices
-    chunks = encoded.chunks
-    if not chunks:
-        return pa.array([], cells.type), pa.chunked_array([], pa.int32())
-    # Arrow encodes the chunks of a column with one memo table: every chunk
-    # holds the whole dictionary. Should a version not, encode one array.
-    dictionary = chunks[-1].dictionary
-    if any(not c.dictionary.equals(dictionary) for c in chunks[:-1]):
-        encoded = pc.dictionary_encode(_array(cells))
-        return encoded.dictionary, encoded.indices
-    return dictionary, pa.chunked_array([c.indices for c in chunks], pa.int32())
-
-
-def _array(column: Any) -> Any:
-    """A chunked array as one array (the kernels here are per array)."""
-    import pyarrow as pa
-
-    if isinstance(column, pa.ChunkedArray):
-        if column.num_chunks == 1:
-            return column.chunk(0)
-        return column.combine_chunks()
-    return column
 
 
 def _mask(rows: list[int], n: int) -> Any:
