@@ -23,7 +23,7 @@ import attrs
 from leadscore.exceptions import InvalidEventError
 from leadscore.model._events import SPECIAL_KINDS
 
-from ._compile import AT, PREFIX, TS
+from ._columns import AT, PREFIX, TS
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
