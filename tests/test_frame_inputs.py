@@ -123,7 +123,7 @@ def test_parquet_statistics_prove_only_what_a_scan_finds(
     earliest instant as a lower bound); when a row group may hold a special
     kind, its kind dictionary (or, written without one, its kinds) tells.
     """
-    from leadscore.frame import _sources
+    from leadscore.frame import _checks, _sources
 
     path = tmp_path_factory.mktemp("stats") / "events.parquet"
     pq.write_table(
@@ -131,7 +131,7 @@ def test_parquet_statistics_prove_only_what_a_scan_finds(
     )
     names = {"contact": "contact", "kind": "kind", "at": "at", "id": "id"}
     names["value"] = "value"
-    proved = _sources._from_statistics([str(path)], names)
+    proved = _checks._from_statistics([str(path)], names)
     scanned = _sources.load(to_arrow(events)).profile
     if proved is not None and proved["specials"] is not None:
         assert scanned["specials"] == frozenset()

@@ -44,7 +44,8 @@ from leadscore.typing import Instant
 
 from ._compile import AT, Columns, compile_score
 from ._rfm import action_scores, rfm_segments
-from ._sources import FILE, RAW, ROW, Source, load
+from ._source import FILE, RAW, ROW, Source
+from ._sources import load
 
 __all__ = ["action_scores", "rfm_segments", "score"]
 

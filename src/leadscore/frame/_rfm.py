@@ -44,7 +44,8 @@ from leadscore.model._rules import tuple_of
 from leadscore.typing import Instant
 
 from ._compile import AT, until
-from ._sources import KEY, Source, load
+from ._source import KEY, Source
+from ._sources import load
 
 __all__ = ["action_scores", "rfm_segments"]
 
