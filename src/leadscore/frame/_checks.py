@@ -8,10 +8,6 @@ other table, or files whose statistics prove less, by one scan of the rows,
 which raises on the first bad row and names it.
 """
 
-# Functions moved unchanged from _sources.py, which pyproject exempts from these
-# rules: one branch per operator, stage or input type, as the plan has them.
-# ruff: noqa: C901, PLR0911, PLR0912
-
 from __future__ import annotations
 
 import datetime as dt

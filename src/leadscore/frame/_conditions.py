@@ -6,10 +6,6 @@ a column whose type cannot hold the operand never equals it. The column is
 never null.
 """
 
-# Functions moved unchanged from _compile.py, which pyproject exempts from these
-# rules: one branch per operator, stage or input type, as the plan has them.
-# ruff: noqa: C901, PLR0911, PLR0912
-
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any

@@ -7,10 +7,6 @@ no session zone. Every other column is an attribute, typed str, int, float or
 bool. Then the rows are checked (:mod:`._checks`).
 """
 
-# Functions moved unchanged from _sources.py, which pyproject exempts from these
-# rules: one branch per operator, stage or input type, as the plan has them.
-# ruff: noqa: C901, PLR0912, PLR0915
-
 from __future__ import annotations
 
 import datetime as dt

@@ -7,10 +7,6 @@ window per contact; ties at one instant are broken by the canonical event order
 where the choice decides something, and by less of it where it does not.
 """
 
-# Functions moved unchanged from _compile.py, which pyproject exempts from these
-# rules: one branch per operator, stage or input type, as the plan has them.
-# ruff: noqa: C901
-
 from __future__ import annotations
 
 import zoneinfo

@@ -7,10 +7,6 @@ where rule ``once_per`` is the only stage, a GROUP BY finds each key's latest
 event.
 """
 
-# Functions moved unchanged from _compile.py, which pyproject exempts from these
-# rules: one branch per operator, stage or input type, as the plan has them.
-# ruff: noqa: C901, PLR0912
-
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any

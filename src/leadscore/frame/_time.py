@@ -6,10 +6,6 @@ for aging, buckets in the model's zone for ``at_most``) is turned into integer
 cut-offs in Python, where the pure path's own functions compute them.
 """
 
-# Functions moved unchanged from _compile.py, which pyproject exempts from these
-# rules: one branch per operator, stage or input type, as the plan has them.
-# ruff: noqa: PLR0911
-
 from __future__ import annotations
 
 import datetime as dt
