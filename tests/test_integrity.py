@@ -22,7 +22,7 @@ from leadscore.engine import _engine as engine_module
 from leadscore.engine import _reader as reader_module
 from leadscore.exceptions import LeadScoreWarning
 from leadscore.model._events import canonical_key
-from leadscore.paths._evaluate import MergeIndex
+from leadscore.paths._merges import MergeIndex
 from leadscore.stores import MemoryStore, SQLiteStore
 from leadscore.testing import RAW_ROW
 

@@ -38,8 +38,8 @@ from leadscore.model._events import (
     to_utc,
 )
 from leadscore.model._rules import ScoringModel
-from leadscore.paths._evaluate import MergeIndex
 from leadscore.paths._fold import check_model
+from leadscore.paths._merges import MergeIndex
 from leadscore.typing import Instant
 
 from ._compile import AT, Columns, compile_score

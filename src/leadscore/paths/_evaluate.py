@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeAlias
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from leadscore.model._aging import expiry_window, weigher
 from leadscore.model._events import (
@@ -22,14 +22,13 @@ from leadscore.model._events import (
     canonical_key,
     from_micros,
 )
-from leadscore.plan._compile import Compiled, Entry, Grouped, Log
+from leadscore.plan._compile import Compiled, Entry, Log
 from leadscore.plan._strategy import Path
 from leadscore.results import Contribution
 
-__all__ = ["MergeIndex", "Scorer", "later"]
+from ._merges import Source
 
-#: (grouped log of one contact, the earliest instant of it that still counts)
-Source: TypeAlias = tuple[Grouped, int]
+__all__ = ["Scorer", "later"]
 
 
 def later(a: Event, b: Event) -> bool:
@@ -482,119 +481,6 @@ class Scorer:
                 )
         found.sort(key=lambda row: (row[0], row[1]))
         rows.extend(row[2] for row in found)
-
-
-class MergeIndex:
-    """A ledger's merges resolved once, answering for any ``as_of`` in linear time.
-
-    Merges apply in canonical order. A contact is merged away once (later merges of
-    it are ignored), and a merge that would close a cycle is ignored. Whether a
-    merge takes effect depends only on the merges before it, and the merges at or
-    before an ``as_of`` are a prefix of the canonical order, so the effective
-    merges are decided once, as edges ``source -> (master, instant)``; a query at
-    ``as_of`` follows only the edges at or before it.
-    """
-
-    __slots__ = ("children", "parent", "union")
-
-    def __init__(self, merges: Iterable[Event], union: bool) -> None:
-        """Decide which merges take effect (union-find with path halving)."""
-        self.union = union
-        self.parent: dict[str, tuple[str, int]] = {}
-        self.children: dict[str, list[tuple[str, int]]] = {}
-        up: dict[str, str] = {}
-        for m in sorted(merges, key=canonical_key):
-            source = str(m.attrs["from"])
-            if source in self.parent:
-                continue
-            root = m.contact
-            while root in up:
-                above = up[root]
-                if above in up:
-                    up[root] = up[above]
-                root = up[root]
-            if root == source:
-                continue  # the merge would close a cycle
-            t = m._us  # noqa: SLF001
-            self.parent[source] = (m.contact, t)
-            self.children.setdefault(m.contact, []).append((source, t))
-            up[source] = m.contact
-
-    def owner(self, contact: str, as_of_us: int) -> str:
-        """Whom *contact*'s events count for at *as_of_us*."""
-        parent = self.parent
-        edge = parent.get(contact)
-        while edge is not None and edge[1] <= as_of_us:
-            contact = edge[0]
-            edge = parent.get(contact)
-        return contact
-
-    def sources(self, contact: str, as_of_us: int) -> list[tuple[str, int]]:
-        """The contacts merged into *contact* at *as_of_us*, with their *since*.
-
-        *contact* is one not merged away at *as_of_us* (see :meth:`owner`).
-
-        *since* is the earliest instant of the merged contact's events that still
-        counts: the latest merge time along the chain for ``keep-master``, no
-        limit for ``union``.
-        """
-        found: list[tuple[str, int]] = []
-        todo = [(contact, EARLIEST_US)]
-        children, union = self.children, self.union
-        while todo:
-            node, since = todo.pop()
-            for source, t in children.get(node, ()):
-                if t <= as_of_us:
-                    entry = (source, since if union or since >= t else t)
-                    found.append(entry)
-                    todo.append(entry)
-        return found
-
-    def routes(self, as_of_us: int) -> dict[str, tuple[str, int]]:
-        """``{merged-away contact: (master it counts for, since)}`` at *as_of_us*."""
-        parent, union = self.parent, self.union
-        routes: dict[str, tuple[str, int]] = {}
-        for start, (_, t0) in parent.items():
-            if t0 > as_of_us or start in routes:
-                continue
-            # Walk up to the first node already resolved (or a root at as_of),
-            # then resolve the walked path from the top down: each node once.
-            path, node = [], start
-            while True:
-                edge = parent.get(node)
-                if edge is None or edge[1] > as_of_us or node in routes:
-                    break
-                path.append(node)
-                node = edge[0]
-            root, since = routes.get(node, (node, EARLIEST_US))
-            for source in reversed(path):
-                t = parent[source][1]
-                if not union and t > since:
-                    since = t
-                routes[source] = (root, since)
-        return routes
-
-
-def merge_routes(
-    compiled: Compiled, merges: Iterable[Event], as_of_us: int
-) -> dict[str, tuple[str, int]]:
-    """Where each merged-away contact's events go at *as_of*: ``{from: (root, since)}``.
-
-    See :class:`MergeIndex`, which answers the same for many instants.
-    """
-    return MergeIndex(merges, compiled.model.merge == "union").routes(as_of_us)
-
-
-def inbound(
-    routes: Mapping[str, tuple[str, int]], logs: Mapping[str, Grouped]
-) -> dict[str, list[Source]]:
-    """Group merged-away contacts' logs by the contact they now count for."""
-    into: dict[str, list[Source]] = {}
-    for source, (root, since) in routes.items():
-        log = logs.get(source)
-        if log is not None:
-            into.setdefault(root, []).append((log, since))
-    return into
 
 
 def _latest_per_key(entries: list[Entry], keys: tuple[str, ...]) -> list[Entry]:

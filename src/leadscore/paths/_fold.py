@@ -21,8 +21,9 @@ from leadscore.plan._strategy import Path
 from leadscore.results import Explanation, Scores
 from leadscore.typing import Instant
 
-from ._evaluate import MergeIndex, Scorer, Source, inbound
+from ._evaluate import Scorer
 from ._fastpath import stream_scores, stream_whole_sums
+from ._merges import MergeIndex, Source, inbound
 from ._pmap import PMap
 
 __all__ = ["Ledger", "explain", "fold", "score", "score_many"]
