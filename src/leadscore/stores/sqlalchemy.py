@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from leadscore.exceptions import StoreError
@@ -35,7 +34,6 @@ from ._protocol import (
 )
 from ._rows import (
     EVENT_COLUMNS,
-    QUARANTINE_SQL,
     READ_COLUMNS,
     SCHEMA_VERSION,
     Unreadable,
@@ -43,209 +41,33 @@ from ._rows import (
     read_rows,
     refuse_rejected_ids,
     to_row,
-    tolerant_text,
     warn_rejected,
+)
+from ._sqlalchemy_dialects import _among, _chunks, _copies, _insert_rows, _select
+from ._sqlalchemy_schema import (
+    MIGRATIONS,
+    _create_quarantine,
+    _migrate_to_3,
+    _migrate_to_4,
+    due_table,
+    events_table,
+    fired_table,
+    forgotten_table,
+    metadata,
+    outbox_table,
+    quarantine_table,
+    schema_table,
+    state_table,
 )
 
 __all__ = ["SQLAlchemyStore"]
 
-_CHUNK = 500
 _RETRIES = 5
 
-_SEQ = sa.BigInteger().with_variant(sa.Integer, "sqlite")
-metadata = sa.MetaData()
-schema_table = sa.Table(
-    "leadscore_schema", metadata, sa.Column("version", sa.Integer, nullable=False)
-)
-events_table = sa.Table(
-    "leadscore_events",
-    metadata,
-    sa.Column("seq", _SEQ, primary_key=True, autoincrement=True),
-    sa.Column("event_id", sa.Text, unique=True),
-    sa.Column("contact", sa.Text, nullable=False, index=True),
-    sa.Column("kind", sa.Text, nullable=False),
-    sa.Column("at_us", sa.BigInteger, nullable=False),
-    sa.Column("attrs", sa.Text, nullable=False),
-    sa.Column("value", sa.Float, nullable=False),
-    sa.Column("merged_from", sa.Text, index=True),
-    sa.Column("checksum", sa.Text),
-)
-#: Rows quarantine_corrupt() moved aside, as they were, with the reason. (On
-#: SQLite the table is created by the same untyped DDL as SQLiteStore's.)
-quarantine_table = sa.Table(
-    "leadscore_quarantine",
-    metadata,
-    sa.Column("seq", _SEQ, primary_key=True, autoincrement=False),
-    sa.Column("event_id", sa.Text),
-    sa.Column("contact", sa.Text),
-    sa.Column("kind", sa.Text),
-    sa.Column("at_us", sa.BigInteger),
-    sa.Column("attrs", sa.Text),
-    sa.Column("value", sa.Float),
-    sa.Column("merged_from", sa.Text),
-    sa.Column("checksum", sa.Text),
-    sa.Column("error", sa.Text, nullable=False),
-)
-state_table = sa.Table(
-    "leadscore_state",
-    metadata,
-    sa.Column("key", sa.Text, primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),
-)
-outbox_table = sa.Table(
-    "leadscore_outbox",
-    metadata,
-    sa.Column("pos", _SEQ, primary_key=True, autoincrement=True),
-    sa.Column("id", sa.Text, nullable=False, unique=True),
-    sa.Column("contact", sa.Text, nullable=False, index=True),
-    sa.Column("payload", sa.Text, nullable=False),
-    sqlite_autoincrement=True,
-)
-fired_table = sa.Table(
-    "leadscore_fired",
-    metadata,
-    sa.Column("marker", sa.Text, primary_key=True),
-    sa.Column("contact", sa.Text, nullable=False, index=True),
-)
-forgotten_table = sa.Table(
-    "leadscore_forgotten",
-    metadata,
-    sa.Column("digest", sa.Text, primary_key=True),
-    sa.Column("until_us", sa.BigInteger, nullable=False),
-)
-due_table = sa.Table(
-    "leadscore_due",
-    metadata,
-    sa.Column("key", sa.Text, primary_key=True),
-    sa.Column("due_us", sa.BigInteger, nullable=False),
-    sa.Index("leadscore_due_at", "due_us", "key"),
-)
-_ENGINE_TABLES = (state_table, outbox_table, fired_table, forgotten_table)
 _READ = [events_table.c[c] for c in READ_COLUMNS]
 #: Serialises writers on PostgreSQL, so that row ids commit in increasing order
 #: (a reader that has seen row n has seen every row before it).
 _WRITE_LOCK = 7_147_001
-
-
-def _create_quarantine(db: sa.Connection) -> None:
-    if db.dialect.name == "sqlite":
-        db.exec_driver_sql(QUARANTINE_SQL)
-    else:
-        quarantine_table.create(db, checkfirst=True)
-
-
-def _migrate_to_2(db: sa.Connection) -> None:
-    db.execute(sa.text("ALTER TABLE leadscore_events ADD COLUMN checksum TEXT"))
-    _create_quarantine(db)
-
-
-def _migrate_to_3(db: sa.Connection) -> None:
-    for table in _ENGINE_TABLES:
-        table.create(db, checkfirst=True)
-
-
-def _migrate_to_4(db: sa.Connection) -> None:
-    due_table.create(db, checkfirst=True)
-
-
-#: Migrations by target version, from a store at the version before.
-MIGRATIONS = {2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4}
-
-
-def _chunks(db: sa.Connection, values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    """*values* in pieces an ``IN`` can take (PostgreSQL: all, as one array)."""
-    if db.dialect.name == "postgresql":
-        if values:
-            yield values
-        return
-    for i in range(0, len(values), _CHUNK):
-        yield values[i : i + _CHUNK]
-
-
-def _among(db: sa.Connection, column: Any, values: Sequence[Any]) -> Any:
-    """``column IN values``; on PostgreSQL ``= ANY`` of one array parameter.
-
-    One parameter instead of one per value: SQLAlchemy compiles and psycopg
-    sends a thousand-value ``IN`` many times slower.
-    """
-    if db.dialect.name == "postgresql":
-        array = sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
-        return column == sa.any_(array)
-    return column.in_(values)
-
-
-def _insert_rows(
-    db: sa.Connection,
-    table: sa.Table,
-    names: Sequence[str],
-    rows: Sequence[tuple[Any, ...]],
-    *,
-    copy: bool,
-) -> None:
-    """Insert *rows*, tuples of the columns *names*, in the caller's transaction.
-
-    With *copy* (PostgreSQL through psycopg), one ``COPY`` stream instead of a
-    statement per row; its errors are raised as SQLAlchemy's (``IntegrityError``,
-    ``OperationalError``...), like the statements', so that the store retries
-    and reports them the same way. Else one ``executemany``.
-    """
-    if not rows:
-        return
-    if not copy:
-        db.execute(table.insert(), [dict(zip(names, r, strict=True)) for r in rows])
-        return
-    statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
-    raw: Any = db.connection.driver_connection
-    dbapi_error = db.dialect.loaded_dbapi.Error
-    try:
-        with raw.cursor() as cursor, cursor.copy(statement) as stream:
-            for row in rows:
-                stream.write_row(row)
-    except dbapi_error as e:
-        raise sa.exc.DBAPIError.instance(
-            statement, None, e, dbapi_error, dialect=db.dialect
-        ) from e
-
-
-def _copies(db: sa.Connection) -> bool:
-    """Whether rows may go in with ``COPY``: psycopg, and nothing COPY bypasses.
-
-    PostgreSQL refuses ``COPY FROM`` into a table with row-level security, and
-    ``COPY`` skips ``INSERT`` rules; with either on a table leadscore writes in
-    bulk, the store inserts statement by statement instead.
-    """
-    if db.dialect.name != "postgresql" or db.dialect.driver != "psycopg":
-        return False
-    # Constant names, resolved on the search path as the store's own queries are.
-    regclasses = ", ".join(
-        f"to_regclass('{t.name}')" for t in (events_table, outbox_table, due_table)
-    )
-    bypassed = db.execute(
-        sa.text(
-            "SELECT count(*) FROM pg_class c "  # noqa: S608 - constant names only
-            f"WHERE c.oid IN ({regclasses}) AND (c.relrowsecurity "
-            "OR c.relforcerowsecurity OR EXISTS (SELECT 1 FROM pg_rewrite r "
-            "WHERE r.ev_class = c.oid AND r.ev_type = '3'))"
-        )
-    ).scalar()
-    return not bypassed
-
-
-def _select(db: sa.Connection, query: sa.Select[Any]) -> list[Any]:
-    """Rows of *query*; on SQLite, text that is not UTF-8 comes back as bytes."""
-    try:
-        return list(db.execute(query).all())
-    except OperationalError as e:
-        if db.dialect.name != "sqlite" or "decode" not in str(e.orig):
-            raise
-    # A damaged row: read again, keeping bad text as bytes for decode() to name.
-    raw: Any = db.connection.driver_connection
-    factory = raw.text_factory
-    raw.text_factory = tolerant_text
-    try:
-        return list(db.execute(query).all())
-    finally:
-        raw.text_factory = factory
 
 
 class SQLAlchemyStore:
