@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import sqlite3
 import time
@@ -30,10 +29,7 @@ from ._protocol import (
     names_of,
 )
 from ._rows import (
-    DUE_TABLES_SQL,
-    ENGINE_TABLES_SQL,
     EVENT_COLUMNS,
-    QUARANTINE_SQL,
     READ_COLUMNS,
     SCHEMA_VERSION,
     Unreadable,
@@ -44,78 +40,17 @@ from ._rows import (
     tolerant_text,
     warn_rejected,
 )
+from ._sqlite_path import _checked_path
+from ._sqlite_schema import MIGRATIONS
 
 __all__ = ["SQLiteStore"]
 
 T = TypeVar("T")
 
-#: Migrations by target version; each runs once, in its own transaction.
-MIGRATIONS: dict[int, tuple[str, ...]] = {
-    1: (
-        """CREATE TABLE leadscore_events (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            event_id TEXT UNIQUE,
-            contact TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            at_us INTEGER NOT NULL,
-            attrs TEXT NOT NULL,
-            value REAL NOT NULL,
-            merged_from TEXT
-        )""",
-        "CREATE INDEX leadscore_events_contact ON leadscore_events (contact)",
-        "CREATE INDEX leadscore_events_from ON leadscore_events (merged_from)",
-    ),
-    # A checksum per row (NULL in rows written before), and the side table that
-    # quarantine_corrupt() moves unreadable rows to.
-    2: (
-        "ALTER TABLE leadscore_events ADD COLUMN checksum TEXT",
-        QUARANTINE_SQL,
-    ),
-    # The engine's durable state: watermark, cursors, outbox, first-only markers,
-    # keyed hashes of forgotten contacts.
-    3: (
-        *ENGINE_TABLES_SQL,
-        """CREATE TABLE leadscore_outbox (
-            pos INTEGER PRIMARY KEY AUTOINCREMENT,
-            id TEXT NOT NULL UNIQUE,
-            contact TEXT NOT NULL,
-            payload TEXT NOT NULL
-        )""",
-        "CREATE INDEX leadscore_outbox_contact ON leadscore_outbox (contact)",
-    ),
-    # The due index: the engine opens without reading the events, and advance
-    # visits only the contacts due. Empty after the migration: the engine
-    # fills it at its first advance (or next_due), reading the store once.
-    4: DUE_TABLES_SQL,
-}
 _READ = ", ".join(READ_COLUMNS)
 _WRITE = ", ".join(EVENT_COLUMNS)
 _CHUNK = 500  # ids per IN (...) lookup, under SQLite's parameter limit
 _RETRIES = 8
-
-
-def _checked_path(path: object) -> str:
-    """The path as a str, or a StoreError saying why SQLite must not get it."""
-    text = os.fspath(path) if isinstance(path, os.PathLike) else path
-    if not isinstance(text, str):
-        raise StoreError(
-            "SQLiteStore path must be a str or os.PathLike naming a file (or "
-            f"':memory:'), got {type(path).__name__} {shorten(path)}"
-        )
-    if not text:
-        raise StoreError(
-            "SQLiteStore path is empty: SQLite would make a private temporary "
-            "database, deleted at close; give a file path, or ':memory:' for a "
-            "store that is not kept"
-        )
-    if text.startswith("file:"):
-        raise StoreError(
-            f"SQLiteStore path {shorten(text)} is a URI: SQLite would obey its "
-            "parameters (mode=memory keeps nothing at close, mode=ro cannot "
-            "write); give a plain file path (prefix './' for a file whose name "
-            "starts with 'file:'), or ':memory:'"
-        )
-    return text
 
 
 class SQLiteStore:
