@@ -1,20 +1,29 @@
-"""Events: the one input of every score, and the parsing of their timestamps."""
+"""Events: the one input of every score, checked field by field when built.
+
+:class:`Event` and the read-only mapping of its attributes, :class:`FrozenAttrs`,
+live here. The parsing of timestamps (:mod:`._instants`), the checks of attribute
+values and text (:mod:`._attr_values`) and the canonical order of events
+(:mod:`._order`) have modules of their own; their names are imported here too,
+where the rest of the package finds them.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
 from collections.abc import Iterator, Mapping
-from typing import Any, TypeAlias
+from typing import Any
 
 import attrs
 from attrs import field
-from dateutil.parser import isoparse
 
 from leadscore.exceptions import InvalidEventError
 
-from ._limits import MAX_CONDITION_DEPTH, MAX_INT_ATTR, MAX_POINTS, shorten
-from ._numbers import foreign_int, foreign_number, foreign_scalar
+from ._attr_values import AttrValue, Scalar, _check_attr_value, _check_text, bad_text
+from ._instants import _EPOCH, _MICROSECOND, EARLIEST_US, from_micros, to_micros, to_utc
+from ._limits import MAX_POINTS, shorten
+from ._numbers import foreign_int, foreign_number
+from ._order import canonical_key, describe
 
 __all__ = [
     "CONTACT_MERGED",
@@ -25,11 +34,14 @@ __all__ = [
     "SPECIAL_KINDS",
     "AttrValue",
     "Event",
+    "Scalar",
+    "bad_text",
+    "canonical_key",
+    "describe",
+    "from_micros",
+    "to_micros",
     "to_utc",
 ]
-
-Scalar: TypeAlias = str | int | float | bool | None
-AttrValue: TypeAlias = Scalar | tuple[Any, ...]
 
 SCORE_ADJUSTED = "score.adjusted"
 SCORE_SET = "score.set"
@@ -37,209 +49,6 @@ SCORE_RESET = "score.reset"
 CONTACT_MERGED = "contact.merged"
 #: Kinds every model handles itself; rules cannot be written on them.
 SPECIAL_KINDS = frozenset({SCORE_ADJUSTED, SCORE_SET, SCORE_RESET, CONTACT_MERGED})
-
-#: An instant (microseconds since the epoch) before every possible event: "no
-#: lower limit" wherever an earliest counted instant is kept.
-EARLIEST_US = -(2**63)
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MICROSECOND = dt.timedelta(microseconds=1)
-
-
-def to_utc(value: object, field: str, where: str | None = None) -> dt.datetime:
-    """Return *value* as an aware UTC datetime, or raise naming *field*.
-
-    Accepts aware datetimes and ISO-8601 strings that carry an offset (``Z`` or
-    ``+hh:mm``). Naive datetimes and offset-less strings are rejected: a time without
-    a zone is a guess, and scores built on guesses drift by hours.
-
-    >>> to_utc("2024-03-01T09:30:00+01:00", "at")
-    datetime.datetime(2024, 3, 1, 8, 30, tzinfo=datetime.timezone.utc)
-    """
-    if value.__class__ is dt.datetime:  # the common case first (exact type, fast)
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise _naive(value, field, where)
-        return _astimezone_utc(value, field, value, where)
-    if isinstance(value, str):
-        try:
-            parsed = isoparse(value)
-        except (ValueError, OverflowError) as e:
-            raise InvalidEventError(
-                f"{field} is not an ISO-8601 timestamp: {shorten(value)} ({e})",
-                field=field,
-                value=value,
-                where=where,
-            ) from None
-        if parsed.tzinfo is None or parsed.utcoffset() is None:
-            raise InvalidEventError(
-                f"{field} has no UTC offset: {shorten(value)}; write it with 'Z' or "
-                "'+hh:mm', e.g. '2024-03-01T09:30:00Z'",
-                field=field,
-                value=value,
-                where=where,
-            )
-        return _astimezone_utc(parsed, field, value, where)
-    if isinstance(value, dt.datetime):  # a subclass: pandas.Timestamp ...
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise _naive(value, field, where)
-        utc = _astimezone_utc(value, field, value, where)
-        # Keep a plain datetime (Timestamp.astimezone gives a Timestamp).
-        return dt.datetime(
-            utc.year,
-            utc.month,
-            utc.day,
-            utc.hour,
-            utc.minute,
-            utc.second,
-            utc.microsecond,
-            dt.UTC,
-        )
-    raise InvalidEventError(
-        f"{field} must be an aware datetime or an ISO-8601 string with an offset, "
-        f"got {type(value).__name__} {shorten(value)}",
-        field=field,
-        value=value,
-        where=where,
-    )
-
-
-def _naive(value: object, field: str, where: str | None) -> InvalidEventError:
-    return InvalidEventError(
-        f"{field} must be timezone-aware, got naive {value!r}; "
-        "attach a zone, e.g. value.replace(tzinfo=datetime.UTC)",
-        field=field,
-        value=value,
-        where=where,
-    )
-
-
-def _astimezone_utc(
-    at: dt.datetime, field: str, given: object, where: str | None
-) -> dt.datetime:
-    try:
-        return at.astimezone(dt.UTC)
-    except (OverflowError, ValueError) as e:
-        # 0001-01-01T00:00+01:00 is a valid local time whose UTC instant is not.
-        raise InvalidEventError(
-            f"{field} is outside the years 1 to 9999 in UTC: {shorten(given)} ({e})",
-            field=field,
-            value=given,
-            where=where,
-        ) from None
-
-
-def to_micros(at: dt.datetime) -> int:
-    """Microseconds since the Unix epoch of an aware datetime (exact integer)."""
-    return (at - _EPOCH) // _MICROSECOND
-
-
-def from_micros(us: int) -> dt.datetime:
-    """The aware UTC datetime *us* microseconds after the Unix epoch."""
-    return _EPOCH + dt.timedelta(microseconds=us)
-
-
-def bad_text(value: str) -> str | None:
-    """Why *value* cannot be stored and compared as text, or None if it can.
-
-    Lone surrogates cannot be encoded (no store, file or database keeps them) and
-    NUL ends a string in C and PostgreSQL: both are rejected when an event is built,
-    not when it is written.
-    """
-    if value.isascii():
-        return "it contains a NUL character" if "\x00" in value else None
-    if "\x00" in value:
-        return "it contains a NUL character"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "it contains a lone surrogate, which no encoding can write"
-    return None
-
-
-def _check_text(name: str, value: str, where: str | None) -> str:
-    reason = bad_text(value)
-    if reason is not None:
-        raise InvalidEventError(
-            f"{name} cannot be stored: {reason}: {shorten(value)}",
-            field=name,
-            value=value,
-            where=where,
-        )
-    return value
-
-
-def _check_attr_value(
-    key: str, value: Any, where: str | None, depth: int = 0
-) -> AttrValue:
-    # Written for speed: the exact plain types are told apart by one identity
-    # test each; anything else (a bad value, a tuple, np.int64, a str subclass
-    # ...) goes to _other_attr_value.
-    cls = value.__class__
-    if cls is str:
-        if not value.isascii() or "\x00" in value:
-            _check_text(f"attrs[{key!r}]", value, where)
-        return value  # type: ignore[no-any-return]
-    if value is None or cls is bool:
-        return value  # type: ignore[no-any-return]
-    if (cls is int and -MAX_INT_ATTR <= value <= MAX_INT_ATTR) or (
-        cls is float and value == value  # not NaN  # noqa: PLR0124
-    ):
-        return value  # type: ignore[no-any-return]
-    return _other_attr_value(key, value, where, depth)
-
-
-def _other_attr_value(
-    key: str, value: object, where: str | None, depth: int
-) -> AttrValue:
-    """An attribute value that is not a plain str, bool, None, int or float."""
-    if isinstance(value, str):
-        return _check_attr_value(key, str(value), where, depth)  # np.str_
-    if isinstance(value, int) and not isinstance(value, bool):
-        if -MAX_INT_ATTR <= value <= MAX_INT_ATTR:
-            return int(value)  # an int subclass (IntEnum): the plain int
-        raise InvalidEventError(
-            f"attrs[{key!r}] is an int beyond ±2**1023, which stores and float "
-            f"comparisons cannot keep exactly: {shorten(value)}",
-            field=f"attrs[{key!r}]",
-            value=value,
-            where=where,
-        )
-    if isinstance(value, float):
-        if math.isnan(value):
-            raise InvalidEventError(
-                f"attrs[{key!r}] is NaN; NaN is not equal to itself, so events "
-                "carrying it could never be matched or de-duplicated; use None",
-                field=f"attrs[{key!r}]",
-                value=value,
-                where=where,
-            )
-        return float(value)  # np.float64: the plain float
-    if isinstance(value, list | tuple):
-        if depth >= MAX_CONDITION_DEPTH:
-            raise InvalidEventError(
-                f"attrs[{key!r}] nests tuples more than {MAX_CONDITION_DEPTH} deep",
-                field=f"attrs[{key!r}]",
-                value=value,
-                where=where,
-            )
-        return tuple(_check_attr_value(key, v, where, depth + 1) for v in value)
-    return _foreign_attr_value(key, value, where, depth)
-
-
-def _foreign_attr_value(
-    key: str, value: object, where: str | None, depth: int
-) -> AttrValue:
-    """A numpy or pandas scalar as the plain value it is, or InvalidEventError."""
-    plain = foreign_scalar(value)  # np.int64, np.bool_, np.float32 ...
-    if plain is not value:
-        return _check_attr_value(key, plain, where, depth)
-    raise InvalidEventError(
-        f"attrs[{key!r}] must be str, int, float, bool, None or a tuple of those, "
-        f"got {type(value).__name__} {shorten(value)}",
-        field=f"attrs[{key!r}]",
-        value=value,
-        where=where,
-    )
 
 
 class FrozenAttrs(Mapping[str, AttrValue]):
@@ -578,43 +387,3 @@ def check_special(e: Event) -> None:
             value=e.value,
             where=describe(e),
         )
-
-
-def _rank_value(v: AttrValue) -> tuple[Any, ...]:
-    # A total order over mixed attribute values: by type first, then by value.
-    if v is None:
-        return (0,)
-    if isinstance(v, bool):
-        return (1, v)
-    if isinstance(v, int):
-        return (2, v, 0)
-    if isinstance(v, float):
-        # 1 and 1.0, 0.0 and -0.0 are equal but not the same input: order them.
-        return (2, v, 1, math.copysign(1.0, v))
-    if isinstance(v, str):
-        return (3, v)
-    return (4, tuple(_rank_value(x) for x in v))
-
-
-def canonical_key(e: Event) -> tuple[Any, ...]:
-    """A total order on events that never depends on arrival order.
-
-    Time first, then id (events without an id first), then kind, attributes, value
-    and contact. Used wherever "the latest" of several events must be chosen.
-    """
-    return (
-        e._us,  # noqa: SLF001
-        e.id is not None,
-        e.id or "",
-        e.kind,
-        tuple(sorted((k, _rank_value(v)) for k, v in e.attrs.items())),
-        e.value,
-        e.contact,
-    )
-
-
-def describe(e: Event) -> str:
-    """Name an event in an error message: its id, or contact, kind and time."""
-    if e.id is not None:
-        return f"event id={shorten(e.id)}"
-    return f"event {shorten(e.kind)} of {shorten(e.contact)} at {e.at.isoformat()}"
