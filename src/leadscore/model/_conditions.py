@@ -12,24 +12,27 @@ event attribute may hold.
 Booleans are not numbers here: ``where(k, eq=1)`` does not match ``True``, and the
 order tests (``gt`` ...) never match a bool. Ints and floats compare by value
 (``1 == 1.0``), exactly as events are told apart (``FrozenAttrs``).
+
+The tests of the operators are in :mod:`._operators`, the checks of operands in
+:mod:`._operands`. The condition types stay together here: each builds the others
+(``a & b`` is an ``All``, ``~a`` a ``Not``, ``where`` a ``Compare``).
 """
 
 from __future__ import annotations
 
 import abc
 import enum
-import math
-import operator
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any, ClassVar, TypeAlias
+from collections.abc import Iterable, Iterator
+from typing import Any, ClassVar
 
 import attrs
 
 from leadscore.exceptions import InvalidModelError
 
 from ._events import AttrValue, Event
-from ._limits import MAX_CONDITION_DEPTH, MAX_INT_ATTR, shorten
-from ._numbers import foreign_scalar
+from ._limits import MAX_CONDITION_DEPTH, shorten
+from ._operands import _check_operand, operand_key
+from ._operators import _MISSING, OPERATORS, Matcher, _in_matcher, strict_equal
 
 __all__ = [
     "OPERATORS",
@@ -40,12 +43,12 @@ __all__ = [
     "Compare",
     "Condition",
     "EventField",
+    "Matcher",
     "Not",
+    "operand_key",
     "strict_equal",
     "where",
 ]
-
-Matcher: TypeAlias = Callable[[Event], bool]
 
 
 class EventField(enum.Enum):
@@ -64,173 +67,6 @@ class EventField(enum.Enum):
 
 #: Address ``Event.value`` in a condition: ``where(VALUE, ge=100)``.
 VALUE = EventField.VALUE
-
-_MISSING = object()
-
-
-def strict_equal(a: Any, b: Any) -> bool:
-    """Equality of attribute values in which a bool is never a number.
-
-    ``True`` is not ``1`` and ``False`` is not ``0`` (nor ``0.0``), all the way into
-    tuples; ints and floats stay equal by value.
-
-    >>> strict_equal(1, 1.0), strict_equal(True, 1), strict_equal((1, True), (1, 1))
-    (True, False, False)
-    """
-    if a.__class__ is tuple:
-        return (
-            b.__class__ is tuple
-            and len(a) == len(b)
-            and all(strict_equal(x, y) for x, y in zip(a, b, strict=True))
-        )
-    return a == b and (a.__class__ is bool) == (b.__class__ is bool)
-
-
-def _eq(actual: Any, operand: Any) -> bool:
-    return strict_equal(actual, operand)
-
-
-def _ne(actual: Any, operand: Any) -> bool:
-    return not strict_equal(actual, operand)
-
-
-def _in(actual: Any, operand: Any) -> bool:
-    return any(strict_equal(actual, o) for o in operand)
-
-
-def _ordered(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
-    # Order comparisons hold only between numbers, or between strings; anything
-    # else (a missing key, None, a bool, a str against a number) does not match.
-    def test(actual: Any, operand: Any) -> bool:
-        if isinstance(actual, str) and isinstance(operand, str):
-            return op(actual, operand)
-        if (
-            isinstance(actual, int | float)
-            and not isinstance(actual, bool)
-            and isinstance(operand, int | float)
-            and not isinstance(operand, bool)
-        ):
-            return op(actual, operand)
-        return False
-
-    return test
-
-
-def _contains(actual: Any, operand: Any) -> bool:
-    if isinstance(actual, str):
-        return isinstance(operand, str) and operand in actual
-    if isinstance(actual, tuple):
-        return any(strict_equal(item, operand) for item in actual)
-    return False
-
-
-def _startswith(actual: Any, operand: Any) -> bool:
-    return isinstance(actual, str) and actual.startswith(operand)
-
-
-def _endswith(actual: Any, operand: Any) -> bool:
-    return isinstance(actual, str) and actual.endswith(operand)
-
-
-#: The operators of :func:`where`, each a test of (actual value, operand).
-OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": _eq,
-    "ne": _ne,
-    "contains": _contains,
-    "startswith": _startswith,
-    "endswith": _endswith,
-    "in_": _in,
-    "gt": _ordered(operator.gt),
-    "ge": _ordered(operator.ge),
-    "lt": _ordered(operator.lt),
-    "le": _ordered(operator.le),
-    "exists": lambda actual, operand: (actual is not _MISSING) == operand,
-}
-
-_ORDER = frozenset({"gt", "ge", "lt", "le"})
-
-
-def _check_value(op: str, path: str, value: Any, nesting: int = 0) -> AttrValue:
-    """*value* as an attribute value (lists become tuples), or InvalidModelError."""
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        return value if value.__class__ is str else str(value)  # np.str_
-    if isinstance(value, int):
-        if -MAX_INT_ATTR <= value <= MAX_INT_ATTR:
-            return value if value.__class__ is int else int(value)
-        raise InvalidModelError(
-            f"{op} takes ints within ±2**1023 (what an event attribute may hold), "
-            f"got {shorten(value)}",
-            path=path,
-            value=value,
-        )
-    if isinstance(value, float):
-        if math.isnan(value):
-            raise InvalidModelError(
-                f"{op} cannot compare with NaN", path=path, value=value
-            )
-        return value if value.__class__ is float else float(value)  # np.float64
-    if isinstance(value, list | tuple):
-        if nesting >= MAX_CONDITION_DEPTH:
-            raise InvalidModelError(
-                f"{op} takes tuples nested at most {MAX_CONDITION_DEPTH} deep",
-                path=path,
-                value=value,
-            )
-        return tuple(
-            _check_value(op, f"{path}[{i}]", v, nesting + 1)
-            for i, v in enumerate(value)
-        )
-    plain = foreign_scalar(value)  # np.int64, np.bool_, np.float32 ...
-    if plain is not value:
-        return _check_value(op, path, plain, nesting)
-    raise InvalidModelError(
-        f"{op} takes str, int, float, bool, None or a tuple of those, got "
-        f"{type(value).__name__} {shorten(value)}",
-        path=path,
-        value=value,
-    )
-
-
-def _check_operand(op: str, operand: Any) -> Any:
-    """Validate and normalise an operand; raise InvalidModelError naming it."""
-    if not isinstance(operand, str | int | float | list | tuple | set | frozenset):
-        operand = foreign_scalar(operand)  # np.int64, np.bool_ ... (None stays)
-    if op == "exists":
-        if not isinstance(operand, bool):
-            raise InvalidModelError(
-                f"exists takes True or False, got {shorten(operand)}",
-                path="exists",
-                value=operand,
-            )
-        return operand
-    if op == "in_":
-        if isinstance(operand, str) or not isinstance(
-            operand, list | tuple | set | frozenset
-        ):
-            raise InvalidModelError(
-                f"in_ takes a list or tuple of values, got {shorten(operand)}",
-                path="in_",
-                value=operand,
-            )
-        items = tuple(_check_value(op, f"in_[{i}]", v) for i, v in enumerate(operand))
-        if isinstance(operand, set | frozenset):
-            items = tuple(sorted(items, key=repr))
-        return items
-    if op in {"startswith", "endswith"} and not isinstance(operand, str):
-        raise InvalidModelError(
-            f"{op} takes a str, got {shorten(operand)}", path=op, value=operand
-        )
-    if op in _ORDER and (
-        isinstance(operand, bool) or not isinstance(operand, int | float | str)
-    ):
-        raise InvalidModelError(
-            f"{op} takes a number or a str, got {shorten(operand)}",
-            path=op,
-            value=operand,
-        )
-    return _check_value(op, op, operand)
 
 
 def _too_deep(depth: int, path: str) -> InvalidModelError:
@@ -299,14 +135,6 @@ def _check_key(key: Any) -> str | EventField:
     return key
 
 
-def operand_key(value: Any) -> Any:
-    # Equality and hashing of operands tell a bool from a number, as matching does:
-    # where("x", eq=True) and where("x", eq=1) are different conditions.
-    if value.__class__ is tuple:
-        return tuple(operand_key(v) for v in value)
-    return (value.__class__ is bool, value)
-
-
 @attrs.frozen(repr=False)
 class Compare(Condition):
     """One test of one attribute (or of ``Event.value``): ``where(key, op=operand)``.
@@ -367,25 +195,6 @@ class Compare(Condition):
             return actual is not _MISSING and test(actual, operand)
 
         return matcher
-
-
-def _in_matcher(key: str, operand: tuple[AttrValue, ...]) -> Matcher:
-    # Hot path: one set lookup for plain values; bools and tuples, which plain
-    # equality would take for numbers, are compared strictly.
-    plain = frozenset(o for o in operand if o.__class__ not in {bool, tuple})
-    bools = tuple(o for o in operand if o.__class__ is bool)
-    tuples = tuple(o for o in operand if o.__class__ is tuple)
-
-    def matcher(e: Event) -> bool:
-        actual = e.attrs.get(key)
-        kind = actual.__class__
-        if kind is bool:
-            return actual in bools
-        if kind is tuple:
-            return any(strict_equal(actual, t) for t in tuples)
-        return actual in plain
-
-    return matcher
 
 
 def _conditions_of(value: Any) -> tuple[Condition, ...]:
