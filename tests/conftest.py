@@ -1,3 +1,4 @@
+import importlib.util
 import os
 
 import pytest
@@ -6,6 +7,16 @@ from hypothesis import HealthCheck, settings
 from leadscore.plan._strategy import forced
 
 collect_ignore = ["typing"]  # checked by mypy, not run
+
+#: The test modules of the optional extras (leadscore.frame, leadscore.io's
+#: tables, the command line), left out when a library they need is not
+#: installed: `nox -s tests_core` runs the suite with the core alone.
+_EXTRAS = ("click", "numpy", "pandas", "polars", "pyarrow", "ibis")
+collect_ignore_glob = (
+    ["frame_support.py", "test_frame*.py", "test_io*.py", "test_cli*.py"]
+    if any(importlib.util.find_spec(module) is None for module in _EXTRAS)
+    else []
+)
 
 settings.register_profile("dev", max_examples=60, deadline=None)
 # 150 examples (was 250): the suite grew by the columnar engines, the CLI and the
