@@ -300,6 +300,40 @@ def test_a_failed_bulk_write_is_a_store_error_and_stores_nothing(url):
         assert engine.scores("m", at) == {"ann": 5.0}
 
 
+def _latin1_url() -> sa.URL:
+    """A PostgreSQL database created with ENCODING 'LATIN1' (made afresh)."""
+    base = sa.make_url(_postgres_url())
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as db:
+        db.exec_driver_sql("DROP DATABASE IF EXISTS leadscore_latin1")
+        db.exec_driver_sql(
+            "CREATE DATABASE leadscore_latin1 ENCODING 'LATIN1' "
+            "LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+        )
+    admin.dispose()
+    return base.set(database="leadscore_latin1")
+
+
+def test_a_database_that_cannot_hold_unicode_is_refused_when_the_store_opens():
+    # A LATIN1 database stores "José" but not "名前": refused at open, naming
+    # the encoding and the fix, before any table is created; not with a bare
+    # UnicodeEncodeError from the driver at the first such contact.
+    url = _latin1_url()
+    with pytest.raises(
+        StoreError, match=r"server_encoding\) is LATIN1.*ENCODING 'UTF8'"
+    ):
+        SQLAlchemyStore(url)
+    probe = sa.create_engine(url)
+    assert sa.inspect(probe).get_table_names() == []
+    probe.dispose()
+
+
+def test_a_connection_whose_client_encoding_is_not_utf8_is_refused():
+    url = sa.make_url(_postgres_url()).update_query_dict({"client_encoding": "LATIN1"})
+    with pytest.raises(StoreError, match=r"client_encoding\) is LATIN1"):
+        SQLAlchemyStore(url)
+
+
 def test_insert_rules_are_honoured_where_copy_would_skip_them():
     # COPY bypasses INSERT rules (and PostgreSQL refuses it under row-level
     # security): a store opened over such tables writes statement by statement.

@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import OperationalError
 
+from leadscore.exceptions import StoreError
+
 from ._rows import tolerant_text
 from ._sqlalchemy_schema import due_table, events_table, outbox_table
 
@@ -77,6 +79,36 @@ def _insert_rows(
         raise sa.exc.DBAPIError.instance(
             statement, None, e, dbapi_error, dialect=db.dialect
         ) from e
+
+
+def _check_encoding(db: sa.Connection) -> None:
+    """Refuse a PostgreSQL connection that cannot carry every Unicode text.
+
+    Contact ids, kinds and attributes may be any Unicode text; only a UTF8
+    database (and client encoding) holds them all. Checked when the store opens,
+    before it creates anything, so that a LATIN1 database fails there, naming
+    its encoding, and not on the first event with a character it lacks.
+
+    Raises:
+        StoreError: naming the encoding and how to create a database that works.
+    """
+    if db.dialect.name != "postgresql":
+        return
+    for setting in ("server_encoding", "client_encoding"):
+        encoding = db.execute(sa.text(f"SHOW {setting}")).scalar()
+        if str(encoding).upper() not in {"UTF8", "UTF-8", "UNICODE"}:
+            where = "database" if setting == "server_encoding" else "connection"
+            fix = (
+                "create the database with CREATE DATABASE ... ENCODING 'UTF8' "
+                "TEMPLATE template0"
+                if where == "database"
+                else "unset PGCLIENTENCODING or set client_encoding to UTF8"
+            )
+            raise StoreError(
+                f"the {where}'s encoding ({setting}) is {encoding!s}, which cannot "
+                "hold every contact id, kind and attribute leadscore stores (any "
+                f"Unicode text): {fix}"
+            )
 
 
 def _copies(db: sa.Connection) -> bool:

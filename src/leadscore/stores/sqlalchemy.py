@@ -43,7 +43,14 @@ from ._rows import (
     to_row,
     warn_rejected,
 )
-from ._sqlalchemy_dialects import _among, _chunks, _copies, _insert_rows, _select
+from ._sqlalchemy_dialects import (
+    _among,
+    _check_encoding,
+    _chunks,
+    _copies,
+    _insert_rows,
+    _select,
+)
 from ._sqlalchemy_schema import (
     MIGRATIONS,
     _create_quarantine,
@@ -98,38 +105,46 @@ class SQLAlchemyStore:
                 else sa.create_engine(url_or_engine)
             )
             with self.engine.begin() as db:
-                schema_table.create(db, checkfirst=True)
-                current = (
-                    db.execute(sa.select(sa.func.max(schema_table.c.version))).scalar()
-                    or 0
-                )
-                if current > SCHEMA_VERSION:
-                    raise StoreError(
-                        f"schema version {current} is newer than this leadscore "
-                        f"knows ({SCHEMA_VERSION}): upgrade leadscore"
-                    )
-                if not current:
-                    events_table.create(db, checkfirst=True)
-                    _create_quarantine(db)
-                    _migrate_to_3(db)
-                    _migrate_to_4(db)
-                else:
-                    for version in range(current + 1, SCHEMA_VERSION + 1):
-                        MIGRATIONS[version](db)
-                if current < SCHEMA_VERSION:
-                    db.execute(schema_table.insert().values(version=SCHEMA_VERSION))
-                known = dict(
-                    db.execute(sa.select(state_table.c.key, state_table.c.value)).all()
-                )
-                for key, value in (("salt", secrets.token_hex(16)), ("epoch", "0")):
-                    if key not in known:
-                        db.execute(state_table.insert().values(key=key, value=value))
-                        known[key] = value
-                self._salt = str(known["salt"])
-                #: Bulk writes go in with COPY (checked when the store opens).
-                self._copy = _copies(db)
-        except SQLAlchemyError as e:
+                self._prepare(db)
+        except (SQLAlchemyError, StoreError) as e:
+            if not isinstance(url_or_engine, sa.Engine) and hasattr(self, "engine"):
+                self.engine.dispose()  # ours: close its connections
+            if isinstance(e, StoreError):
+                raise
             raise StoreError(f"cannot open store: {e}") from e
+
+    def _prepare(self, db: sa.Connection) -> None:
+        """Check the database, create or migrate the tables, read the salt."""
+        _check_encoding(db)
+        schema_table.create(db, checkfirst=True)
+        current = (
+            db.execute(sa.select(sa.func.max(schema_table.c.version))).scalar() or 0
+        )
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"schema version {current} is newer than this leadscore "
+                f"knows ({SCHEMA_VERSION}): upgrade leadscore"
+            )
+        if not current:
+            events_table.create(db, checkfirst=True)
+            _create_quarantine(db)
+            _migrate_to_3(db)
+            _migrate_to_4(db)
+        else:
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[version](db)
+        if current < SCHEMA_VERSION:
+            db.execute(schema_table.insert().values(version=SCHEMA_VERSION))
+        known = dict(
+            db.execute(sa.select(state_table.c.key, state_table.c.value)).all()
+        )
+        for key, value in (("salt", secrets.token_hex(16)), ("epoch", "0")):
+            if key not in known:
+                db.execute(state_table.insert().values(key=key, value=value))
+                known[key] = value
+        self._salt = str(known["salt"])
+        #: Bulk writes go in with COPY (checked when the store opens).
+        self._copy = _copies(db)
 
     def _lock(self, db: sa.Connection) -> None:
         if db.dialect.name == "postgresql":
