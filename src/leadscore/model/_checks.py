@@ -19,7 +19,7 @@ from leadscore.exceptions import InvalidEventError, InvalidModelError
 from ._aging import AgingPolicy
 from ._events import SPECIAL_KINDS, to_utc
 from ._limits import MAX_FREQUENCY, MAX_POINTS, shorten
-from ._numbers import foreign_int, foreign_number
+from ._numbers import as_float, foreign_int
 
 if TYPE_CHECKING:
     import attrs
@@ -34,22 +34,17 @@ def finite(name: str, value: Any) -> float:
 
     An int too large for a float is not finite either (no ``OverflowError``).
     """
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        plain = foreign_number(value)  # np.int64, np.float32, Decimal ...
-        if plain is None:
-            raise InvalidModelError(
-                f"{name} must be a number, got {type(value).__name__} {shorten(value)}",
-                path=name,
-                value=value,
-            )
-        value = plain
-    try:
-        number = float(value)
-    except OverflowError:
-        number = math.inf
+    got = as_float(value)
+    if got is None:
+        raise InvalidModelError(
+            f"{name} must be a number, got {type(value).__name__} {shorten(value)}",
+            path=name,
+            value=value,
+        )
+    plain, number = got
     if not math.isfinite(number):
         raise InvalidModelError(
-            f"{name} must be finite, got {shorten(value)}", path=name, value=value
+            f"{name} must be finite, got {shorten(plain)}", path=name, value=plain
         )
     return number
 

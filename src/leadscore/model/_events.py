@@ -22,7 +22,7 @@ from leadscore.exceptions import InvalidEventError
 from ._attr_values import AttrValue, Scalar, _check_attr_value, _check_text, bad_text
 from ._instants import _EPOCH, _MICROSECOND, EARLIEST_US, from_micros, to_micros, to_utc
 from ._limits import MAX_POINTS, shorten
-from ._numbers import foreign_int, foreign_number
+from ._numbers import as_float, foreign_int
 from ._order import canonical_key, describe
 
 __all__ = [
@@ -161,19 +161,14 @@ def _to_attrs(value: Any) -> FrozenAttrs:
 
 
 def _to_value(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        plain = foreign_number(value)  # np.int64, np.float32, Decimal ...
-        if plain is None:
-            raise InvalidEventError(
-                f"value must be a number, got {type(value).__name__} {shorten(value)}",
-                field="value",
-                value=value,
-            )
-        value = plain
-    try:
-        number = float(value)
-    except OverflowError:
-        number = math.inf
+    got = as_float(value)
+    if got is None:
+        raise InvalidEventError(
+            f"value must be a number, got {type(value).__name__} {shorten(value)}",
+            field="value",
+            value=value,
+        )
+    number = got[1]
     if not math.isfinite(number):
         raise InvalidEventError(
             f"value must be finite, got {number!r}", field="value", value=number

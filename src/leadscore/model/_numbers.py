@@ -11,11 +11,12 @@ register with (``np.int64`` is a ``numbers.Integral``, ``np.float32`` a
 from __future__ import annotations
 
 import contextlib
+import math
 import numbers
 import operator
 from decimal import Decimal
 
-__all__ = ["foreign_int", "foreign_number", "foreign_scalar"]
+__all__ = ["as_float", "foreign_int", "foreign_number", "foreign_scalar"]
 
 _NUMPY_BOOLS = frozenset({"bool", "bool_", "bool8"})
 
@@ -73,6 +74,27 @@ def foreign_number(value: object) -> int | float | None:
     if isinstance(plain, int | float) and not isinstance(plain, bool):
         return plain
     return None
+
+
+def as_float(value: object) -> tuple[int | float, float] | None:
+    """*value* as a plain number and as a float; None unless it is a number.
+
+    A bool is not a number; numpy scalars, ``Fraction`` and ``Decimal`` are, as
+    their plain value. An int past the float range is ``inf`` as a float (no
+    ``OverflowError``), for the caller's finiteness check to name.
+
+    >>> as_float(10**400)[1], as_float(True)
+    (inf, None)
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        plain = foreign_number(value)  # np.int64, np.float32, Decimal ...
+        if plain is None:
+            return None
+        value = plain
+    try:
+        return value, float(value)
+    except OverflowError:
+        return value, math.inf
 
 
 def foreign_int(value: object) -> int | None:
