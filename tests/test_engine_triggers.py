@@ -14,6 +14,8 @@ from leadscore.stores import MemoryStore, SQLiteStore
 
 T0 = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
+HOUR = dt.timedelta(hours=1)
+US = dt.timedelta(microseconds=1)
 MODEL = ls.presets.highlevel()  # points expire after 90 days
 NAME = MODEL.name
 STORES = {"memory": MemoryStore, "sqlite": lambda: SQLiteStore(":memory:")}
@@ -224,6 +226,64 @@ def test_a_model_set_going_forward_keeps_its_activation_across_a_restart(tmp_pat
         assert 5.0 == engine.score("sales", "ann", T0 + 3 * DAY)
     with pytest.raises(ls.InvalidModelError, match="retroactive"):
         Engine([MODEL], MemoryStore()).set_model(MODEL, retroactive="yes")  # type: ignore[arg-type]
+
+
+def _expiring(points, days):
+    return ScoringModel(
+        "m", [Rule("a", points)], aging=ls.AgingPolicy.expire_after(days=days)
+    )
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_rows_written_after_set_model_do_not_pass_for_the_old_models_index(store):
+    # Found by the stateful test: the due index was built for model A; under B
+    # (going forward) an adjustment deleted ann's row; back to A retroactively,
+    # the index named A's models again and was not rebuilt, so advance missed
+    # the expiry of ann's points at T0 + 2 days.
+    engine = Engine([_expiring(10, 2)], STORES[store]())
+    engine.ingest([Event("ann", "a", T0, id="1")])
+    engine.advance(T0 + 42 * HOUR)
+    now = T0 + 30 * HOUR
+    engine.set_model(_expiring(5, 1), at=now)
+    engine.adjust("ann", -7, now, id="2")
+    model = engine.set_model(_expiring(10, 2), retroactive=True)
+    events = engine.store.events()
+    expected = ls.changes(model, events, start=T0 + 42 * HOUR + US, until=T0 + 2 * DAY)
+    assert [("ann", T0 + 2 * DAY, 3.0, -7.0)] == summary(expected)
+    assert T0 + 2 * DAY == engine.next_due()
+    assert summary(expected) == summary(engine.advance(T0 + 2 * DAY))
+
+
+def test_a_due_index_rebuild_cut_short_is_rebuilt_by_whichever_models_open_next(
+    tmp_path, monkeypatch
+):
+    # A rebuild writes its rows a page at a time. If the process dies after a
+    # page, the index holds rows of the new models: an engine opened with the
+    # old models must rebuild it too, not trust the old name.
+    path = tmp_path / "s.db"
+    old, new = _expiring(10, 2), _expiring(10, 9)
+    with Engine([old], SQLiteStore(path), cache=2) as engine:
+        engine.ingest([Event(f"c{i}", "a", T0 + i * HOUR, id=str(i)) for i in range(6)])
+        engine.advance(T0)
+        engine.set_model(new, retroactive=True)
+        pages = iter(range(10))
+        write = Engine._write_due
+
+        def dies_after_the_first_page(self, rows, key):
+            if next(pages) == 1:
+                raise KeyboardInterrupt  # the process dies here
+            write(self, rows, key)
+
+        monkeypatch.setattr(Engine, "_write_due", dies_after_the_first_page)
+        with pytest.raises(KeyboardInterrupt):
+            engine.advance(T0 + DAY)
+        monkeypatch.undo()
+    with Engine([old], SQLiteStore(path)) as engine:
+        events = engine.store.events()
+        assert T0 + 2 * DAY == engine.next_due()
+        expected = ls.changes(old, events, start=T0 + DAY, until=T0 + 3 * DAY)
+        assert len(expected) == 6
+        assert summary(expected) == summary(engine.advance(T0 + 3 * DAY))
 
 
 # -- the engine as a context manager -------------------------------------------------

@@ -58,7 +58,7 @@ from ._reports import (
     report,
     touched_by,
 )
-from ._timed import NEXT_PAGE, Timed, low
+from ._timed import NEXT_PAGE, Timed, due_name, low
 
 __all__ = ["Engine", "Ingested", "SkippedEvent", "merged_into", "model_version"]
 
@@ -293,8 +293,7 @@ class Engine(Timed):
                     for k, t in due.items()
                     if k in stale or known.get(k, _UNKNOWN) != t
                 }
-                if "due" not in txn.state and not txn.high:
-                    state["due"] = key  # a new store: its due index is ours
+                state.update(due_name(txn, key, due))
             outcome.update(ledgers=ledgers, seen=seen, due=due, stale=stale)
             cause = f"ingest:{txn.state.get('epoch')}:{txn.high}"
             return self._effects(outcome, cause, changes, fired, state, due)

@@ -26,7 +26,7 @@ from ._due import candidate, drift_crossings, first_break, simple, time_changes
 from ._reader import Reader, Retry, Stale
 from ._reports import Fired, Ingested, model_version, record, report, touched_by
 
-__all__ = ["NEXT_PAGE", "Grown", "Timed", "low"]
+__all__ = ["MIXED", "NEXT_PAGE", "Grown", "Timed", "due_name", "low"]
 
 _DUE_PAGE = 1_000  # due index rows per read by advance
 NEXT_PAGE = 100  # due index rows per read by next_due (it stops early)
@@ -36,6 +36,29 @@ NEXT_PAGE = 100  # due index rows per read by next_due (it stops early)
 Grown = tuple[
     Mapping[str, int | None], set[str], Mapping[str, Mapping[str, list[Entry]]]
 ]
+
+
+#: The due index's name while it holds rows of other models than those it was
+#: built for (a rebuild under way, or an ingest after ``set_model``): no models'
+#: key equals it, so the next ``advance`` or ``next_due`` rebuilds it whatever
+#: the models are then, even the very ones it was first built for.
+MIXED = "mixed"
+
+
+def due_name(txn: Txn, key: str, rows: Mapping[str, int | None]) -> dict[str, str]:
+    """The state an ingest writing due *rows* of the models *key* names writes.
+
+    A new store's index is built for these models from the start. An index
+    built for other models (before ``set_model``) that gets rows of these
+    becomes :data:`MIXED`: rebuilt at the next ``advance``, whatever the models
+    are by then.
+    """
+    built = txn.state.get("due")
+    if built is None and not txn.high:
+        return {"due": key}
+    if rows and built not in {key, MIXED}:
+        return {"due": MIXED}
+    return {}
 
 
 def low(state: Mapping[str, str]) -> int:
@@ -134,7 +157,7 @@ class Timed(Reader):
                 keys.update(ledger)
             if page is not None:
                 keys &= page
-            self._write_due(self._dues(ledgers, keys, low), None)
+            self._write_due(self._dues(ledgers, keys, low), MIXED)
         # The contacts others stored events of meanwhile: their rows again.
         got = self.store.since(start)
         if got.epoch != self._epoch:
@@ -147,18 +170,19 @@ class Timed(Reader):
             self._load(touched)
         self._write_due(self._dues(self._cache.ledgers, touched, low), key)
 
-    def _write_due(self, rows: dict[str, int | None], key: str | None) -> None:
-        """Write due rows; with *key*, name the index built (nothing new since)."""
+    def _write_due(self, rows: dict[str, int | None], key: str) -> None:
+        """Write due rows, naming the index *key* (built) or :data:`MIXED` (building).
+
+        A built index's last commit must see nothing stored since its build began.
+        """
         outcome: dict[str, Any] = {}
 
         def effects(txn: Txn) -> Effects:
             if txn.state.get("epoch") != self._epoch:
                 raise Stale
-            if key is not None and txn.others:
+            if key != MIXED and txn.others:
                 raise Retry
-            return self._effects(
-                outcome, "due", [], [], {"due": key} if key else {}, rows
-            )
+            return self._effects(outcome, "due", [], [], {"due": key}, rows)
 
         committed = self.store.commit([], effects, since=self._mark)
         if committed.others:
