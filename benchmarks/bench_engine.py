@@ -115,8 +115,10 @@ class HandHighLevel:
     threshold of 25 both ways) with nothing else: ids deduplicated, events kept,
     a sorted list of ``(instant, points)`` per contact, the changes and crossings
     at the batch's instants, each with an outbox id and a JSON payload, and the
-    contact's next expiry. No merges, manual scores, caps, other models, cache,
-    explanations or transaction. The benchmark checks it reports the engine's
+    contact's due row (its first expiry: the benchmark never advances). The
+    stream has no negative kinds, so every crossing compared goes up. No
+    merges, manual scores, caps, other models, cache, explanations or
+    transaction. The benchmark checks it reports the engine's
     numbers before its rate counts.
     """
 
@@ -139,11 +141,7 @@ class HandHighLevel:
 
     def ingest(self, batch: list[ls.Event]) -> tuple[list[Any], list[Any]]:
         self.batches += 1
-        ids, new, grouped = self.ids, [], dict[str, list[tuple[int, float]]]()
-        for e in batch:
-            if e.id not in ids:
-                ids[e.id] = e
-                new.append(e)
+        new, grouped = self._new(batch), dict[str, list[tuple[int, float]]]()
         self.events.extend(new)
         for e in new:
             points = self.POINTS.get(e.kind)
@@ -168,8 +166,20 @@ class HandHighLevel:
                 )
                 if before != after:
                     self._report(changes, crossings, (contact, t, before, after))
+            # The due row: the first expiry after the watermark, which (no
+            # advance runs here) is the earliest entry's.
             self.due[contact] = log[0][0] + self.LIFE
         return changes, crossings
+
+    def _new(self, batch: list[ls.Event]) -> list[ls.Event]:
+        ids, new = self.ids, []
+        for e in batch:
+            if e.id is None:
+                new.append(e)  # id-less events are new every time
+            elif e.id not in ids:
+                ids[e.id] = e
+                new.append(e)
+        return new
 
     def _report(
         self, changes: list[Any], crossings: list[Any], moment: tuple[Any, ...]

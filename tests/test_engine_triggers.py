@@ -269,10 +269,10 @@ def test_a_due_index_rebuild_cut_short_is_rebuilt_by_whichever_models_open_next(
         pages = iter(range(10))
         write = Engine._write_due
 
-        def dies_after_the_first_page(self, rows, key):
+        def dies_after_the_first_page(self, rows, key, **how):
             if next(pages) == 1:
                 raise KeyboardInterrupt  # the process dies here
-            write(self, rows, key)
+            write(self, rows, key, **how)
 
         monkeypatch.setattr(Engine, "_write_due", dies_after_the_first_page)
         with pytest.raises(KeyboardInterrupt):
@@ -284,6 +284,97 @@ def test_a_due_index_rebuild_cut_short_is_rebuilt_by_whichever_models_open_next(
         expected = ls.changes(old, events, start=T0 + DAY, until=T0 + 3 * DAY)
         assert len(expected) == 6
         assert summary(expected) == summary(engine.advance(T0 + 3 * DAY))
+
+
+def _sharing(a, b):
+    store = MemoryStore()
+    return store, Engine([a], store), Engine([b], store)
+
+
+def test_events_stored_by_an_engine_with_other_models_make_the_index_mixed():
+    # Two engines over one store with different versions of model m (the
+    # window between set_model in one and reopening the other). Engine 2's
+    # model ignores "x", so it writes no row for bob's "x" event; the index
+    # built for engine 1's model must not be trusted after it.
+    expire = ls.AgingPolicy.expire_after(days=2)
+    a = ScoringModel("m", [Rule("a", 10), Rule("x", 5)], aging=expire)
+    b = ScoringModel("m", [Rule("a", 10), Rule("b", 1)], aging=expire)
+    store, one, two = _sharing(a, b)
+    one.ingest([Event("ann", "a", T0, id="1")])
+    two.ingest([Event("bob", "b", T0, id="2")])  # engine 2 knows bob's row
+    one.advance(T0 + HOUR)  # the index is rebuilt for a
+    assert one._due_key() == store.state()["due"]
+    two.ingest([Event("bob", "x", T0 + 2 * HOUR, id="3")])  # bob's row: the same
+    assert "mixed" == store.state()["due"]
+    start, end = T0 + HOUR + US, T0 + 3 * DAY
+    events = store.events()
+    # bob's own instant is not time-driven (engine 1 never ingested it).
+    timed = [
+        c
+        for c in ls.changes(a, events, start=start, until=end)
+        if c.at != T0 + 2 * HOUR
+    ]
+    assert summary(timed) == [
+        ("ann", T0 + 2 * DAY, 10.0, 0.0),
+        ("bob", T0 + 2 * DAY + 2 * HOUR, 5.0, 0.0),
+    ]
+    assert summary(timed) == summary(one.advance(end))
+
+
+def test_advance_looks_again_when_the_index_is_rebuilt_for_other_models_meanwhile(
+    monkeypatch,
+):
+    long, short = _expiring(10, 9), _expiring(10, 2)
+    store, one, two = _sharing(long, short)
+    one.ingest([Event("ann", "a", T0, id="1"), Event("ann", "a", T0 + DAY, id="2")])
+    one.advance(T0)
+    due_by = Engine._due_by
+    calls = iter(range(10))
+
+    def meanwhile(self, until_us):
+        if self is one and next(calls) == 0:
+            two.next_due()  # engine 2 rebuilds the index for its model
+        return due_by(self, until_us)
+
+    monkeypatch.setattr(Engine, "_due_by", meanwhile)
+    assert [] == list(one.advance(T0 + 2 * DAY))
+    monkeypatch.undo()
+    got = two.advance(T0 + 5 * DAY)
+    start, end = T0 + 2 * DAY + US, T0 + 5 * DAY
+    expected = ls.changes(short, store.events(), start=start, until=end)
+    assert [("ann", T0 + 3 * DAY, 10.0, 0.0)] == summary(expected) == summary(got)
+
+
+def test_a_rebuild_does_not_undo_one_another_engine_with_the_same_models_finished(
+    monkeypatch,
+):
+    # Engine 1 rebuilds the index in full while engine 2 is between pages of
+    # its own rebuild, and reads it again before engine 2 is done: engine 2's
+    # later pages leave the name alone (its rows agree), so engine 1 does not
+    # rebuild a second time.
+    store = MemoryStore()
+    with Engine([_expiring(10, 2)], store) as old:
+        old.ingest([Event(f"c{i}", "a", T0 + i * HOUR, id=str(i)) for i in range(6)])
+        old.advance(T0)
+    model = _expiring(10, 9)
+    one, two = Engine([model], store, cache=2), Engine([model], store, cache=2)
+    write, build, pages = Engine._write_due, Engine._build_due, iter(range(100))
+    builds = []
+
+    def between_pages(self, rows, key, **how):
+        write(self, rows, key, **how)
+        if self is two and next(pages) < 2:  # after its first two pages
+            assert T0 + 9 * DAY == one.next_due()
+
+    def counted(self, key, low):
+        builds.append("one" if self is one else "two")
+        return build(self, key, low)
+
+    monkeypatch.setattr(Engine, "_write_due", between_pages)
+    monkeypatch.setattr(Engine, "_build_due", counted)
+    assert T0 + 9 * DAY == two.next_due()
+    assert ["two", "one"] == builds
+    assert two._due_key() == store.state()["due"]
 
 
 # -- the engine as a context manager -------------------------------------------------

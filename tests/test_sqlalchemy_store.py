@@ -300,25 +300,38 @@ def test_a_failed_bulk_write_is_a_store_error_and_stores_nothing(url):
         assert engine.scores("m", at) == {"ann": 5.0}
 
 
-def _latin1_url() -> sa.URL:
-    """A PostgreSQL database created with ENCODING 'LATIN1' (made afresh)."""
+@pytest.fixture
+def database():
+    """Make a PostgreSQL database of a given encoding; dropped at the end."""
     base = sa.make_url(_postgres_url())
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    made = []
+
+    def make(encoding: str) -> sa.URL:
+        name = f"leadscore_{encoding.lower()}"
+        with admin.connect() as db:
+            db.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+            db.exec_driver_sql(
+                f"CREATE DATABASE {name} ENCODING '{encoding}' "
+                "LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+            )
+        made.append(name)
+        return base.set(database=name)
+
+    yield make
     with admin.connect() as db:
-        db.exec_driver_sql("DROP DATABASE IF EXISTS leadscore_latin1")
-        db.exec_driver_sql(
-            "CREATE DATABASE leadscore_latin1 ENCODING 'LATIN1' "
-            "LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
-        )
+        for name in made:
+            db.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     admin.dispose()
-    return base.set(database="leadscore_latin1")
 
 
-def test_a_database_that_cannot_hold_unicode_is_refused_when_the_store_opens():
+def test_a_database_that_cannot_hold_unicode_is_refused_when_the_store_opens(
+    database,
+):
     # A LATIN1 database stores "José" but not "名前": refused at open, naming
     # the encoding and the fix, before any table is created; not with a bare
     # UnicodeEncodeError from the driver at the first such contact.
-    url = _latin1_url()
+    url = database("LATIN1")
     with pytest.raises(
         StoreError, match=r"server_encoding\) is LATIN1.*ENCODING 'UTF8'"
     ):
@@ -326,6 +339,12 @@ def test_a_database_that_cannot_hold_unicode_is_refused_when_the_store_opens():
     probe = sa.create_engine(url)
     assert sa.inspect(probe).get_table_names() == []
     probe.dispose()
+
+
+def test_a_sql_ascii_database_is_a_store_error_naming_the_encoding_to_use(database):
+    # SQLAlchemy cannot even read such a database's version string (bytes).
+    with pytest.raises(StoreError, match=r"TypeError.*ENCODING 'UTF8'"):
+        SQLAlchemyStore(database("SQL_ASCII"))
 
 
 def test_a_connection_whose_client_encoding_is_not_utf8_is_refused():

@@ -293,7 +293,7 @@ class Engine(Timed):
                     for k, t in due.items()
                     if k in stale or known.get(k, _UNKNOWN) != t
                 }
-                state.update(due_name(txn, key, due))
+                state.update(due_name(txn, key))
             outcome.update(ledgers=ledgers, seen=seen, due=due, stale=stale)
             cause = f"ingest:{txn.state.get('epoch')}:{txn.high}"
             return self._effects(outcome, cause, changes, fired, state, due)
@@ -360,7 +360,6 @@ class Engine(Timed):
         Only the contacts the due index names due by *until* are read.
         """
         until_us = to_micros(to_utc(until, "until"))
-        self._ensure_due()
         return self._commit(lambda: self._advance(until_us))
 
     def next_due(self) -> dt.datetime | None:

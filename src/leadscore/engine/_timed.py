@@ -45,18 +45,19 @@ Grown = tuple[
 MIXED = "mixed"
 
 
-def due_name(txn: Txn, key: str, rows: Mapping[str, int | None]) -> dict[str, str]:
-    """The state an ingest writing due *rows* of the models *key* names writes.
+def due_name(txn: Txn, key: str) -> dict[str, str]:
+    """The state an ingest under the models *key* names writes with its events.
 
     A new store's index is built for these models from the start. An index
-    built for other models (before ``set_model``) that gets rows of these
-    becomes :data:`MIXED`: rebuilt at the next ``advance``, whatever the models
-    are by then.
+    built for other models (before ``set_model``, or by an engine with other
+    models) becomes :data:`MIXED` once events it has not seen are stored, whatever
+    rows this engine writes for them: it is rebuilt at the next ``advance``,
+    whatever the models are by then.
     """
     built = txn.state.get("due")
     if built is None and not txn.high:
         return {"due": key}
-    if rows and built not in {key, MIXED}:
+    if built not in {key, MIXED}:
         return {"due": MIXED}
     return {}
 
@@ -157,7 +158,7 @@ class Timed(Reader):
                 keys.update(ledger)
             if page is not None:
                 keys &= page
-            self._write_due(self._dues(ledgers, keys, low), MIXED)
+            self._write_due(self._dues(ledgers, keys, low), key, built=False)
         # The contacts others stored events of meanwhile: their rows again.
         got = self.store.since(start)
         if got.epoch != self._epoch:
@@ -170,19 +171,27 @@ class Timed(Reader):
             self._load(touched)
         self._write_due(self._dues(self._cache.ledgers, touched, low), key)
 
-    def _write_due(self, rows: dict[str, int | None], key: str) -> None:
-        """Write due rows, naming the index *key* (built) or :data:`MIXED` (building).
+    def _write_due(
+        self, rows: dict[str, int | None], key: str, *, built: bool = True
+    ) -> None:
+        """Write due rows of the models *key* names; name the index if *built*.
 
-        A built index's last commit must see nothing stored since its build began.
+        The last commit of a build names the index *key*, and must see nothing
+        stored since the build began. A page before it names the index
+        :data:`MIXED`, unless it already names *key* (another engine with these
+        models built it meanwhile: the rows agree).
         """
         outcome: dict[str, Any] = {}
 
         def effects(txn: Txn) -> Effects:
             if txn.state.get("epoch") != self._epoch:
                 raise Stale
-            if key != MIXED and txn.others:
+            if built and txn.others:
                 raise Retry
-            return self._effects(outcome, "due", [], [], {"due": key}, rows)
+            state = {"due": key if built else MIXED}
+            if not built and txn.state.get("due") == key:
+                state = {}
+            return self._effects(outcome, "due", [], [], state, rows)
 
         committed = self.store.commit([], effects, since=self._mark)
         if committed.others:
@@ -196,6 +205,8 @@ class Timed(Reader):
         return int(text) if text is not None else self.store.earliest()
 
     def _advance(self, until_us: int) -> Ingested:
+        self._ensure_due()
+        key = self._due_key()
         state = self.store.state()
         low = self._watermark(state)
         changes: list[ScoreChange] = []
@@ -226,6 +237,8 @@ class Timed(Reader):
                 raise Stale
             if txn.others or txn.state.get("watermark") != state.get("watermark"):
                 raise Retry  # something new came in: look again
+            if txn.state.get("due") != key:
+                raise Retry  # an engine with other models rebuilt the index
             return self._effects(
                 outcome, cause, changes, fired, {"watermark": mark}, due
             )

@@ -106,12 +106,20 @@ class SQLAlchemyStore:
             )
             with self.engine.begin() as db:
                 self._prepare(db)
-        except (SQLAlchemyError, StoreError) as e:
+        except (SQLAlchemyError, StoreError, TypeError, UnicodeError) as e:
             if not isinstance(url_or_engine, sa.Engine) and hasattr(self, "engine"):
                 self.engine.dispose()  # ours: close its connections
             if isinstance(e, StoreError):
                 raise
-            raise StoreError(f"cannot open store: {e}") from e
+            if isinstance(e, SQLAlchemyError):
+                raise StoreError(f"cannot open store: {e}") from e
+            # SQLAlchemy and psycopg cannot read a SQL_ASCII PostgreSQL database
+            # (its text comes back as bytes): they fail before any check of ours.
+            raise StoreError(
+                f"cannot open store: the database could not be read "
+                f"({type(e).__name__}: {e}); a PostgreSQL database must have "
+                "ENCODING 'UTF8'"
+            ) from e
 
     def _prepare(self, db: sa.Connection) -> None:
         """Check the database, create or migrate the tables, read the salt."""
