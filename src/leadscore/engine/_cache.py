@@ -153,9 +153,12 @@ class ContactCache:
     def touch(self, used: Iterable[str]) -> None:
         """Mark *used* as the most recently used (adding the new ones)."""
         lru = self._lru
+        move = lru.move_to_end
         for name in used:
-            lru[name] = None
-            lru.move_to_end(name)
+            if name in lru:
+                move(name)
+            else:
+                lru[name] = None
 
     def component(self, start: Iterable[str]) -> set[str]:
         """The cached names merges link to *start*, *start* included."""

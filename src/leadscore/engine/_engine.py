@@ -303,7 +303,9 @@ class Engine(Timed):
         cache.ledgers = outcome["ledgers"]
         cache.link(committed.others)
         cache.link(committed.new)
-        cache.touch(outcome["seen"] | names_of(committed.new))
+        # The batch's names were touched when _load read them (a subject
+        # model's engine reads everything and evicts nothing).
+        cache.touch(outcome["seen"])
         for k in outcome["stale"]:  # rows others may have written: unknown
             cache.due.pop(k, None)
         cache.due.update(outcome["due"])

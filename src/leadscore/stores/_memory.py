@@ -58,15 +58,21 @@ class MemoryStore:
         return new
 
     def _store(self, new: list[Event]) -> None:
-        by_name = self._by_name
+        by_name, append, seq = self._by_name, self._events.append, self._seq
         for e in new:
-            self._seq += 1
-            pair = (self._seq, e)
-            self._events.append(pair)
-            if e.contact not in by_name:
+            seq += 1
+            pair = (seq, e)
+            append(pair)
+            stored = by_name.get(e.contact)
+            if stored is None:
+                by_name[e.contact] = [pair]
                 self._contacts = None
-            for name in _names(e):
-                by_name.setdefault(name, []).append(pair)
+            else:
+                stored.append(pair)
+            if e.kind == CONTACT_MERGED:
+                for name in _names(e)[1:]:
+                    by_name.setdefault(name, []).append(pair)
+        self._seq = seq
         self._ids.update((e.id, e) for e in new if e.id is not None)
 
     def _set_due(self, due: Mapping[str, int | None]) -> None:

@@ -316,7 +316,15 @@ def _names(e: Event) -> tuple[str, ...]:
 
 def names_of(events: Iterable[Event]) -> set[str]:
     """The contacts *events* name: their contacts, and the ids merges merge."""
-    return {name for e in events for name in _names(e)}
+    if not isinstance(events, list | tuple):
+        events = list(events)
+    found = {e.contact for e in events}  # a C loop; merges are rare
+    for e in events:
+        if e.kind == CONTACT_MERGED:
+            source = e.attrs.get("from")
+            if isinstance(source, str):
+                found.add(source)
+    return found
 
 
 def keep_remembered(
