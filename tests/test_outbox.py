@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import leadscore as ls
 from leadscore import Event, Threshold
 from leadscore.engine import Engine, Outbox, OutboxRecord
+from leadscore.engine._outbox import change_entry
 from leadscore.stores import MemoryStore, SQLiteStore
 
 T0 = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
@@ -95,3 +100,50 @@ def test_ids_are_stable_so_a_consumer_can_dedupe():
 def test_a_consumer_name_must_be_given():
     with pytest.raises(ValueError, match="consumer"):
         Outbox(MemoryStore(), "")
+
+
+# -- entries written out directly equal the plain encoding -------------------------
+
+
+def _plain_change_entry(change, cause):
+    """The change entry as first written: json.dumps and the joined reprs."""
+    at_us = ls.model._events.to_micros(change.at)
+    payload = json.dumps(
+        {
+            "type": "change",
+            "model": change.model,
+            "contact": change.contact,
+            "at_us": at_us,
+            "before": change.before,
+            "after": change.after,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    parts = ("change", cause, change.model, change.contact, at_us)
+    text = "\x1f".join(repr(p) for p in (*parts, change.before, change.after))
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16)
+    return digest.hexdigest(), change.contact, payload
+
+
+@given(
+    contact=st.text(min_size=1),
+    model=st.text(min_size=1),
+    cause=st.text(),
+    before=st.floats(allow_nan=False) | st.integers(-(10**20), 10**20),
+    after=st.floats(allow_nan=False),
+    at_us=st.integers(0, 2**52),
+)
+def test_a_change_entry_is_the_plain_json_and_id_of_its_fields(
+    *, contact, model, cause, before, after, at_us
+):
+    # Ids must never change between versions (consumers dedupe by them), and
+    # payloads are read back with json.loads: the hand-written f-strings must
+    # equal what the JSON encoder and the joined reprs give, byte for byte.
+    at = ls.model._events.from_micros(at_us)
+    change = ls.ScoreChange(contact, model, at, before, after)
+    entry = change_entry(change, cause)
+    assert (entry.id, entry.contact, entry.payload) == _plain_change_entry(
+        change, cause
+    )
+    assert json.loads(entry.payload)["contact"] == contact

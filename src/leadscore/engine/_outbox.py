@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from math import isfinite
 from typing import Any, Literal
 
 import attrs
@@ -28,6 +29,8 @@ __all__ = ["Outbox", "OutboxRecord", "change_entry", "crossing_entry", "record_o
 
 #: One encoder for every entry: ``json.dumps`` with options builds one per call.
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+#: How that encoder writes a str (quoted and escaped, non-ASCII kept).
+_TEXT = json.encoder.encode_basestring
 
 
 @attrs.frozen
@@ -73,36 +76,46 @@ class OutboxRecord:
 
 
 def _id(*parts: object) -> str:
-    text = "\x1f".join(repr(p) for p in parts)
+    return _digest("\x1f".join(repr(p) for p in parts))
+
+
+def _digest(text: str) -> str:
     return hashlib.blake2b(
         text.encode("utf-8", "surrogatepass"), digest_size=16
     ).hexdigest()
 
 
 def change_entry(change: ScoreChange, cause: str) -> OutboxEntry:
-    """The outbox entry of a score change; *cause* names the commit reporting it."""
+    """The outbox entry of a score change; *cause* names the commit reporting it.
+
+    Its id and payload are those of :func:`_id` and the JSON encoder, written
+    out directly (one per reported change: the engine's hottest write).
+    """
     at_us = to_micros(change.at)
-    payload = {
-        "type": "change",
-        "model": change.model,
-        "contact": change.contact,
-        "at_us": at_us,
-        "before": change.before,
-        "after": change.after,
-    }
-    return OutboxEntry(
-        _id(
-            "change",
-            cause,
-            change.model,
-            change.contact,
-            at_us,
-            change.before,
-            change.after,
-        ),
-        change.contact,
-        _ENCODE(payload),
+    model, contact = change.model, change.contact
+    before, after = change.before, change.after
+    plain = type(before) is float and type(after) is float  # not a subclass
+    if plain and isfinite(before) and isfinite(after):
+        payload = (
+            f'{{"type":"change","model":{_TEXT(model)},"contact":{_TEXT(contact)},'
+            f'"at_us":{at_us},"before":{before!r},"after":{after!r}}}'
+        )
+    else:
+        payload = _ENCODE(
+            {
+                "type": "change",
+                "model": model,
+                "contact": contact,
+                "at_us": at_us,
+                "before": before,
+                "after": after,
+            }
+        )
+    key = (
+        f"'change'\x1f{cause!r}\x1f{model!r}\x1f{contact!r}"
+        f"\x1f{at_us!r}\x1f{before!r}\x1f{after!r}"
     )
+    return OutboxEntry(_digest(key), contact, payload)
 
 
 def crossing_entry(
