@@ -113,13 +113,24 @@ class Scorer:
         other._weighers = None
         return other
 
-    def fast_kernel(self, entries: Iterable[tuple[Event, tuple[int, ...]]]) -> float:
-        """Like :meth:`fast`, with the as_of-free kernels: for one-off reads."""
+    def fast_kernel(
+        self,
+        entries: Iterable[tuple[Event, tuple[int, ...]]],
+        as_of_us: int | None = None,
+    ) -> float:
+        """Like :meth:`fast`, with the as_of-free kernels: for one-off reads.
+
+        *as_of_us*, when given, stands for this scorer's own: without ranks the
+        kernels need nothing else of it, and no copy is made (:meth:`at`).
+        """
+        if as_of_us is None:
+            as_of_us = self.as_of_us
         if self.uses_rank:
-            return self._fast_ranked(entries)
+            scorer = self if as_of_us == self.as_of_us else self.at(as_of_us)
+            return scorer._fast_ranked(entries)  # noqa: SLF001
         if self.keyed:
-            return self._fast_keyed(entries, kernel=True)
-        as_of_us, points, kernels = self.as_of_us, self.points, self.kernels
+            return self._fast_keyed(entries, kernel=True, as_of_us=as_of_us)
+        points, kernels = self.points, self.kernels
         totals = [0.0] * len(points)
         for e, rules in entries:
             t = e._us  # noqa: SLF001
@@ -209,14 +220,21 @@ class Scorer:
         return self.combine(self.initial, totals, 0.0)
 
     def _fast_keyed(
-        self, entries: Iterable[tuple[Event, tuple[int, ...]]], *, kernel: bool = False
+        self,
+        entries: Iterable[tuple[Event, tuple[int, ...]]],
+        *,
+        kernel: bool = False,
+        as_of_us: int | None = None,
     ) -> float:
         """:meth:`fast` for models with once_per: the latest event per key counts.
 
         With *kernel*, the as_of-free kernels weigh (no per-instant preparation:
-        for one-off reads); otherwise the weighers prepared for as_of.
+        for one-off reads), at *as_of_us* if given; otherwise the weighers
+        prepared for as_of.
         """
-        as_of_us, points, once_per = self.as_of_us, self.points, self.once_per
+        if as_of_us is None or not kernel:
+            as_of_us = self.as_of_us
+        points, once_per = self.points, self.once_per
         counted: list[tuple[int, int]] = []  # (rule, instant) of each counted match
         latest: dict[tuple[Any, ...], Event] = {}
         for e, rules in entries:

@@ -188,14 +188,15 @@ class Ledger:
 
     def _score_us(self, contact: str, as_of_us: int) -> float:
         """:meth:`score` at an instant in microseconds since the epoch (no parsing)."""
-        scorer = self._scorer().at(as_of_us)
+        scorer = self._scorer()
         if not self._merges:  # the common case: one contact, one log
             log = self._contacts.get(contact)
             if log is None:
                 return self.model.clamp(self.model.initial)
             if scorer.simple and not log.manual:
-                return scorer.fast_kernel(log.entries)
-            return scorer.general(((log, EARLIEST_US),))
+                return scorer.fast_kernel(log.entries, as_of_us)
+            return scorer.at(as_of_us).general(((log, EARLIEST_US),))
+        scorer = scorer.at(as_of_us)
         index = self._index()
         assert index is not None
         sources = self._sources(index.owner(contact, as_of_us), index, as_of_us)
