@@ -1,7 +1,8 @@
 """A stateful test of the engine against the pure functions.
 
 Random interleavings of ingest (late events included), advance, set_model,
-forget, merge, adjust and restart, over a MemoryStore and a SQLite file. After
+forget, merge, adjust and restart, over a MemoryStore and a SQLite file, and
+by two engines taking turns over one SQLite file. After
 every step the engine's scores equal :func:`leadscore.score` over the events a
 reference keeps; what ``ingest`` reports equals :func:`leadscore.changes` at the
 batch's instants; what ``advance`` reports equals :func:`leadscore.changes` and
@@ -284,6 +285,59 @@ class SmallCacheEngineMachine(EngineMachine):
     cache = 2
 
 
+class TwoEngineMachine(EngineMachine):
+    """Two engines over one SQLite file, taking turns (as two processes would).
+
+    Each step acts through whichever engine ``swap`` left current; both must
+    score like the pure functions after every step, and what either reports
+    (ingest, advance, first-only crossings) must be what one engine would:
+    the advance watermark and the first-only markers live in the store. After
+    ``set_model`` the other engine is reopened with the new models, as the
+    engine's docs ask.
+    """
+
+    durable = True
+
+    def open(self) -> Engine:
+        if getattr(self, "other", None) is not None:
+            self.other.close()
+        self.other = self._engine_over_the_file([self.model])
+        return self._engine_over_the_file([self.model])
+
+    def _engine_over_the_file(self, models: list[ScoringModel]) -> Engine:
+        thresholds = {"m": [FIRST, EVERY, DOWN]}
+        return Engine(
+            models,
+            SQLiteStore(self.dir / "s.db"),
+            thresholds=thresholds,
+            cache=self.cache,
+        )
+
+    @rule()
+    def swap(self) -> None:
+        self.engine, self.other = self.other, self.engine
+
+    @rule(
+        points=st.sampled_from([5, 10, 20]), days=st.integers(1, 3), back=st.booleans()
+    )
+    def set_model(self, points: int, days: int, back: bool) -> None:
+        super().set_model(points, days, back)
+        self.other.close()
+        self.other = self._engine_over_the_file(list(self.engine.models.values()))
+
+    @invariant()
+    def the_other_engine_scores_equal_the_pure_score(self) -> None:
+        for as_of in (self.now, self.now + dt.timedelta(days=5)):
+            assert close(
+                ls.score(self.model, self.reference, as_of),
+                self.other.scores("m", as_of),
+            )
+
+    def teardown(self) -> None:
+        self.other.close()
+        super().teardown()
+
+
 TestEngineMachine = EngineMachine.TestCase
 TestEngineMachine.settings = settings(
     max_examples=60, stateful_step_count=25, deadline=None
@@ -295,4 +349,8 @@ TestDurableEngineMachine.settings = settings(
 TestSmallCacheEngineMachine = SmallCacheEngineMachine.TestCase
 TestSmallCacheEngineMachine.settings = settings(
     max_examples=25, stateful_step_count=20, deadline=None
+)
+TestTwoEngineMachine = TwoEngineMachine.TestCase
+TestTwoEngineMachine.settings = settings(
+    max_examples=20, stateful_step_count=20, deadline=None
 )
