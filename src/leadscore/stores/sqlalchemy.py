@@ -104,17 +104,26 @@ class SQLAlchemyStore:
                 if isinstance(url_or_engine, sa.Engine)
                 else sa.create_engine(url_or_engine)
             )
-            with self.engine.begin() as db:
+            with self._connect() as db, db.begin():
                 self._prepare(db)
-        except (SQLAlchemyError, StoreError, TypeError, UnicodeError) as e:
+        except (SQLAlchemyError, StoreError) as e:
             if not isinstance(url_or_engine, sa.Engine) and hasattr(self, "engine"):
                 self.engine.dispose()  # ours: close its connections
             if isinstance(e, StoreError):
                 raise
-            if isinstance(e, SQLAlchemyError):
-                raise StoreError(f"cannot open store: {e}") from e
-            # SQLAlchemy and psycopg cannot read a SQL_ASCII PostgreSQL database
-            # (its text comes back as bytes): they fail before any check of ours.
+            raise StoreError(f"cannot open store: {e}") from e
+
+    def _connect(self) -> sa.Connection:
+        """The first connection; a database the driver cannot read is a StoreError.
+
+        SQLAlchemy and psycopg cannot read a SQL_ASCII PostgreSQL database (its
+        text comes back as bytes): they fail while connecting, with a TypeError,
+        before any check of ours. Only that step's TypeError and UnicodeError
+        are taken for it; the same errors from leadscore's own code stay bugs.
+        """
+        try:
+            return self.engine.connect()
+        except (TypeError, UnicodeError) as e:
             raise StoreError(
                 f"cannot open store: the database could not be read "
                 f"({type(e).__name__}: {e}); a PostgreSQL database must have "
