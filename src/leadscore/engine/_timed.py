@@ -188,9 +188,12 @@ class Timed(Reader):
                 raise Stale
             if built and txn.others:
                 raise Retry
-            state = {"due": key if built else MIXED}
-            if not built and txn.state.get("due") == key:
-                state = {}
+            if built:
+                state = {"due": key}
+            elif txn.state.get("due") == key:
+                state = {}  # built meanwhile by an engine with these models
+            else:
+                state = {"due": MIXED}
             return self._effects(outcome, "due", [], [], state, rows)
 
         committed = self.store.commit([], effects, since=self._mark)
