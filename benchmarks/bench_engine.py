@@ -14,13 +14,18 @@ open     opening an engine over N stored events (SQLite file, N/20 contacts):
 advance  ``advance`` over one day of expiries with N contacts (MemoryStore).
 
 Every figure is measured here, once per run (``--repeat`` takes the best of N).
+``--collector paused`` runs every batch (the engine's, the hand-written loop's and
+the floors') with the cyclic garbage collector paused, as the engine how-to's
+"Throughput" recipe does; the default leaves it on, as Python starts.
 """
 
 from __future__ import annotations
 
 import argparse
 import bisect
+import contextlib
 import datetime as dt
+import gc
 import hashlib
 import json
 import os
@@ -33,7 +38,7 @@ import tempfile
 import textwrap
 import time
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +64,23 @@ KINDS = (
     "form.submitted",
     "order.paid",
 )
+
+
+#: Whether each batch runs with the garbage collector paused (``--collector``).
+PAUSED = False
+
+
+@contextlib.contextmanager
+def batch() -> Iterator[None]:
+    """One batch's work, with the collector paused if ``--collector paused``."""
+    if not PAUSED or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def make(n: int, contacts: int, seed: int = 3, prefix: str = "e") -> list[ls.Event]:
@@ -91,7 +113,8 @@ def engine_rate(
     t0 = time.perf_counter()
     for i in range(0, len(events), 1000):
         s = time.perf_counter()
-        got = engine.ingest(events[i : i + 1000])
+        with batch():
+            got = engine.ingest(events[i : i + 1000])
         latencies.append(time.perf_counter() - s)
         if reports is not None:
             reports.append(
@@ -217,9 +240,9 @@ def hand_rate(events: list[ls.Event], reports: list[Any]) -> float:
     """Events per second through :class:`HandHighLevel`, batches of 1,000."""
     hand = HandHighLevel()
     t0 = time.perf_counter()
-    reports.extend(
-        hand.ingest(events[i : i + 1000]) for i in range(0, len(events), 1000)
-    )
+    for i in range(0, len(events), 1000):
+        with batch():
+            reports.append(hand.ingest(events[i : i + 1000]))
     rate = len(events) / (time.perf_counter() - t0)
     for changes, crossings in reports:
         changes.sort()
@@ -249,9 +272,10 @@ def sqlite_floor(path: Path, events: list[ls.Event]) -> float:
     sql = f"INSERT INTO floor ({', '.join(EVENT_COLUMNS)}) VALUES ({marks})"  # noqa: S608
     t0 = time.perf_counter()
     for i in range(0, len(rows), 1000):
-        db.execute("BEGIN IMMEDIATE")
-        db.executemany(sql, rows[i : i + 1000])
-        db.execute("COMMIT")
+        with batch():
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany(sql, rows[i : i + 1000])
+            db.execute("COMMIT")
     rate = len(rows) / (time.perf_counter() - t0)
     db.close()
     return rate
@@ -275,7 +299,7 @@ def postgres_floor(url: str, events: list[ls.Event]) -> float:
     table = sa.Table("floor", sa.MetaData(), autoload_with=engine)
     t0 = time.perf_counter()
     for i in range(0, len(rows), 1000):
-        with engine.begin() as db:
+        with batch(), engine.begin() as db:
             db.execute(table.insert(), rows[i : i + 1000])
     rate = len(rows) / (time.perf_counter() - t0)
     with engine.begin() as db:
@@ -520,14 +544,23 @@ def main() -> None:
     parser.add_argument("--advance-contacts", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=1, help="best of N passes")
     parser.add_argument("--json", help="write the figures to this file")
+    parser.add_argument(
+        "--collector",
+        choices=["on", "paused"],
+        default="on",
+        help="pause the garbage collector during each batch (the how-to's recipe)",
+    )
     args = parser.parse_args()
+    global PAUSED  # noqa: PLW0603 - one switch for the whole run
+    PAUSED = args.collector == "paused"
     sections = {
         "ingest": section_ingest,
         "single": section_single,
         "open": section_open,
         "advance": section_advance,
     }
-    figures = {name: sections[name](args) for name in args.only}
+    figures: dict[str, Any] = {"collector": args.collector}
+    figures |= {name: sections[name](args) for name in args.only}
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
 
