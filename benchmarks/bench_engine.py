@@ -7,8 +7,9 @@ ingest   100k events with ids in batches of 1,000, every preset, over 100k and
          LEADSCORE_TEST_POSTGRES_URL) PostgreSQL, each SQL store against its
          storage floor: a raw ``executemany`` of the same rows into a table with
          the same indexes and pragmas, one transaction per batch; and against
-         the "contract floor": raw executemany's of every row the engine
-         writes for those batches (events, outbox rows, due rows).
+         the "contract floor": raw writes of every row the engine writes for
+         those batches (events, outbox rows, due rows), executemany's on
+         SQLite, COPY streams on PostgreSQL.
 single   one durable event per transaction (SQLite): the median latency.
 open     opening an engine over N stored events (SQLite file, N/20 contacts):
          seconds and peak memory, in a fresh process; then one contact's score
@@ -299,13 +300,7 @@ def sqlite_contract_floor(
     first-only markers left out). What the SQLite floor would be if it counted
     what issue 14's outbox and due index add to each batch.
     """
-    store = Capturing()
-    engine = Engine([model], store, thresholds={model.name: [25.0]})
-    for i in range(0, len(events), 1000):
-        engine.ingest(events[i : i + 1000])
-    batches = [
-        ([to_row(e) for e in new], outbox, due) for new, outbox, due in store.writes
-    ]
+    batches = engine_writes(model, events)
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
@@ -332,6 +327,65 @@ def sqlite_contract_floor(
             db.execute("COMMIT")
     rate = len(events) / (time.perf_counter() - t0)
     db.close()
+    return rate
+
+
+def engine_writes(model: ls.ScoringModel, events: list[Any]) -> list[Any]:
+    """Per batch of 1,000, the rows the engine writes: events, outbox, due."""
+    store = Capturing()
+    engine = Engine([model], store, thresholds={model.name: [25.0]})
+    for i in range(0, len(events), 1000):
+        engine.ingest(events[i : i + 1000])
+    return [
+        ([to_row(e) for e in new], outbox, due) for new, outbox, due in store.writes
+    ]
+
+
+def postgres_contract_floor(
+    url: str, model: ls.ScoringModel, events: list[Any]
+) -> float:
+    """Events per second of COPY streams of every row the engine writes.
+
+    The PostgreSQL twin of :func:`sqlite_contract_floor`, written the fastest
+    raw way (the store's own): per batch, in one transaction, one COPY of the
+    events, a DELETE of the batch's due keys and one COPY of their new rows, and
+    one COPY of the outbox rows; no reads, no locks, no state row.
+    """
+    import psycopg
+
+    batches = engine_writes(model, events)
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as db:
+        db.execute("DROP TABLE IF EXISTS floor, outbox, due")
+        for statement in (*FLOOR_DDL, *CONTRACT_DDL):
+            db.execute(
+                statement.replace(
+                    "INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY"
+                )
+                .replace("at_us INTEGER", "at_us BIGINT")
+                .replace("value REAL", "value DOUBLE PRECISION")
+            )
+        copy_events = f"COPY floor ({', '.join(EVENT_COLUMNS)}) FROM STDIN"
+        t0 = time.perf_counter()
+        for rows, outbox, due in batches:
+            with batch(), db.transaction(), db.cursor() as cursor:
+                with cursor.copy(copy_events) as stream:
+                    for row in rows:
+                        stream.write_row(row)
+                cursor.execute(
+                    "DELETE FROM due WHERE key = ANY(%s)", ([k for k, _ in due],)
+                )
+                with cursor.copy("COPY due (key, due_us) FROM STDIN") as stream:
+                    for key, t in due:
+                        if t is not None:
+                            stream.write_row((key, t))
+                with cursor.copy(
+                    "COPY outbox (id, contact, payload) FROM STDIN"
+                ) as stream:
+                    for row in outbox:
+                        stream.write_row(row)
+        rate = len(events) / (time.perf_counter() - t0)
+        db.execute("DROP TABLE floor, outbox, due")
     return rate
 
 
@@ -442,9 +496,12 @@ def section_ingest(args: argparse.Namespace) -> dict[str, Any]:
 
                 rate = engine_rate(model, postgres, events)[0]
                 floor = postgres_floor(url, events)
+                contract = postgres_contract_floor(url, model, events)
                 row["postgres_per_s"] = round(rate)
                 row["postgres_floor_per_s"] = round(floor)
                 row["postgres_x_floor"] = round(floor / rate, 2)
+                row["postgres_contract_floor_per_s"] = round(contract)
+                row["postgres_x_contract_floor"] = round(contract / rate, 2)
             out[f"{name}/{contacts}"] = row
             print(f"ingest {name:16} {contacts:>7} contacts  {row}", flush=True)
     return out
