@@ -380,6 +380,62 @@ def test_a_rebuild_does_not_undo_one_another_engine_with_the_same_models_finishe
 # -- the engine as a context manager -------------------------------------------------
 
 
+class _DueSpy(SQLiteStore):
+    """A SQLiteStore that keeps each commit's due rows (``Effects.due``)."""
+
+    def __init__(self, path):
+        super().__init__(path)
+        self.writes = []
+
+    def commit(self, events, effects, *, since):
+        def spy(txn):
+            done = effects(txn)
+            self.writes.append(dict(done.due))
+            return done
+
+        return super().commit(events, spy, since=since)
+
+
+def test_due_rows_are_written_only_where_one_can_be(tmp_path):
+    """New contacts with nothing time-driven ahead cost no due write, not a delete.
+
+    A key with no log before the batch has no row (rows are written for keys
+    with logs, and logs only grow), so there is nothing to delete; an engine
+    that does not know whether a key with a log has a row (reopened over the
+    store) still sends the delete.
+    """
+    engagement = ls.presets.email_engagement()  # no expiry, no threshold
+    spy = _DueSpy(tmp_path / "a.db")
+    engine = Engine([engagement], spy)
+
+    def opened(n):
+        return [
+            Event(
+                f"c{i}",
+                "email.opened",
+                T0 + n * HOUR,
+                {"message": f"m{n}"},
+                id=f"{n}.{i}",
+            )
+            for i in range(20)
+        ]
+
+    engine.ingest(opened(1))
+    engine.ingest(opened(2))  # known now: no row
+    assert [{}, {}] == spy.writes
+    engine.close()
+    spy = _DueSpy(tmp_path / "a.db")
+    engine = Engine([engagement], spy)
+    engine.ingest(opened(3)[:2])
+    assert [{"c0": None, "c1": None}] == spy.writes
+    spy = _DueSpy(tmp_path / "b.db")
+    engine = Engine([MODEL], spy)  # points expire after 90 days: rows
+    engine.ingest([form("ann", T0, "1"), form("bob", T0, "2")])
+    expiry = int((T0 + 90 * DAY).timestamp()) * 1_000_000
+    assert [{"ann": expiry, "bob": expiry}] == spy.writes
+    assert [(expiry, "ann"), (expiry, "bob")] == spy.due(None, 10)
+
+
 def test_the_engine_closes_its_store_at_the_end_of_a_with_block(tmp_path):
     with Engine([MODEL], SQLiteStore(tmp_path / "s.db")) as engine:
         engine.ingest([form("ann", T0, "1")])

@@ -277,10 +277,12 @@ class Engine(Timed):
             changes: list[ScoreChange] = []
             fired: list[Fired] = []
             due: dict[str, int | None] = {}
+            writes: dict[str, int | None] = {}
             state: dict[str, str] = {}
             if txn.new:
                 new = list(txn.new)
                 added: dict[str, dict[str, list[Entry]]] = {}
+                earlier = ledgers
                 ledgers = self._outcome(ledgers, new, (changes, fired), added)
                 touched: set[str] = set()
                 for model in self._models.values():
@@ -293,10 +295,11 @@ class Engine(Timed):
                     for k, t in due.items()
                     if k in stale or known.get(k, _UNKNOWN) != t
                 }
+                writes = _to_write(due, known, stale, earlier)
                 state.update(due_name(txn, key))
             outcome.update(ledgers=ledgers, seen=seen, due=due, stale=stale)
             cause = f"ingest:{txn.state.get('epoch')}:{txn.high}"
-            return self._effects(outcome, cause, changes, fired, state, due)
+            return self._effects(outcome, cause, changes, fired, state, writes)
 
         committed = self.store.commit(batch, effects, since=self._mark)
         cache = self._cache
@@ -614,6 +617,30 @@ class Engine(Timed):
     def close(self) -> None:
         """Close the store."""
         self.store.close()
+
+
+def _to_write(
+    due: dict[str, int | None],
+    known: Mapping[str, int | None],
+    stale: set[str],
+    earlier: Mapping[str, Ledger],
+) -> dict[str, int | None]:
+    """The due rows of *due* that the store must be sent.
+
+    A key with no row to write (None) and none the engine knows of has one only
+    if it had a log before the batch under some model (rows are written for
+    keys with logs, and logs only grow; a row another model set left is a lower
+    bound too early, which ``advance`` clears): a key new to the store sends
+    nothing. The engine's cache still learns from *due* that it has no row.
+    """
+    return {
+        k: t
+        for k, t in due.items()
+        if t is not None
+        or k in stale
+        or k in known
+        or any(k in ledger._contacts for ledger in earlier.values())  # noqa: SLF001
+    }
 
 
 def _check_model(model: Any, path: str) -> None:
