@@ -90,9 +90,10 @@ class ContactCache:
         self._lru: OrderedDict[str, None] = OrderedDict()
         self._links: dict[str, set[str]] = {}
         self.complete = False
-        #: The due index rows this engine last wrote for cached keys (so that
-        #: an unchanged row is not written again); forgotten with the contact,
-        #: and for contacts other processes wrote events of.
+        #: The due index rows of cached keys as this engine last wrote them, or
+        #: None for a key it knows has none (so that an unchanged row is not
+        #: written again); forgotten with the contact, and for contacts other
+        #: processes wrote events of.
         self.due: dict[str, int | None] = {}
 
     def __len__(self) -> int:
