@@ -377,7 +377,7 @@ def test_a_rebuild_does_not_undo_one_another_engine_with_the_same_models_finishe
     assert two._due_key() == store.state()["due"]
 
 
-# -- the engine as a context manager -------------------------------------------------
+# -- the due index's writes ----------------------------------------------------------
 
 
 class _DueSpy(SQLiteStore):
@@ -420,20 +420,23 @@ def test_due_rows_are_written_only_where_one_can_be(tmp_path):
             for i in range(20)
         ]
 
-    engine.ingest(opened(1))
-    engine.ingest(opened(2))  # known now: no row
+    with engine:
+        engine.ingest(opened(1))
+        engine.ingest(opened(2))  # known now: no row
     assert [{}, {}] == spy.writes
-    engine.close()
     spy = _DueSpy(tmp_path / "a.db")
-    engine = Engine([engagement], spy)
-    engine.ingest(opened(3)[:2])
+    with Engine([engagement], spy) as engine:
+        engine.ingest(opened(3)[:2])
     assert [{"c0": None, "c1": None}] == spy.writes
     spy = _DueSpy(tmp_path / "b.db")
-    engine = Engine([MODEL], spy)  # points expire after 90 days: rows
-    engine.ingest([form("ann", T0, "1"), form("bob", T0, "2")])
-    expiry = int((T0 + 90 * DAY).timestamp()) * 1_000_000
-    assert [{"ann": expiry, "bob": expiry}] == spy.writes
-    assert [(expiry, "ann"), (expiry, "bob")] == spy.due(None, 10)
+    with Engine([MODEL], spy) as engine:  # points expire after 90 days: rows
+        engine.ingest([form("ann", T0, "1"), form("bob", T0, "2")])
+        expiry = int((T0 + 90 * DAY).timestamp()) * 1_000_000
+        assert [{"ann": expiry, "bob": expiry}] == spy.writes
+        assert [(expiry, "ann"), (expiry, "bob")] == spy.due(None, 10)
+
+
+# -- the engine as a context manager -------------------------------------------------
 
 
 def test_the_engine_closes_its_store_at_the_end_of_a_with_block(tmp_path):
