@@ -361,7 +361,10 @@ def postgres_contract_floor(
     import psycopg
 
     batches = engine_writes(model, events)
-    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    import sqlalchemy as sa
+
+    plain = sa.make_url(url).set(drivername="postgresql")
+    plain = plain.render_as_string(hide_password=False)
     with psycopg.connect(plain, autocommit=True) as db:
         db.execute("DROP TABLE IF EXISTS floor, outbox, due")
         for statement in (*FLOOR_DDL, *CONTRACT_DDL):
