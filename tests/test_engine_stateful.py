@@ -263,10 +263,14 @@ class EngineMachine(RuleBasedStateMachine):
 
     @invariant()
     def scores_equal_the_pure_score(self) -> None:
+        self.check_scores(self.engine)
+
+    def check_scores(self, engine: Engine) -> None:
+        """*engine* scores everyone as the pure ``score`` does, now and later."""
         for as_of in (self.now, self.now + dt.timedelta(days=5)):
             assert close(
                 ls.score(self.model, self.reference, as_of),
-                self.engine.scores("m", as_of),
+                engine.scores("m", as_of),
             )
 
     def teardown(self) -> None:
@@ -327,11 +331,7 @@ class TwoEngineMachine(EngineMachine):
 
     @invariant()
     def the_other_engine_scores_equal_the_pure_score(self) -> None:
-        for as_of in (self.now, self.now + dt.timedelta(days=5)):
-            assert close(
-                ls.score(self.model, self.reference, as_of),
-                self.other.scores("m", as_of),
-            )
+        self.check_scores(self.other)
 
     def teardown(self) -> None:
         self.other.close()
