@@ -307,14 +307,8 @@ def sqlite_contract_floor(
     what issue 14's outbox and due index add to each batch.
     """
     batches = engine_writes(model, events)
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("PRAGMA secure_delete=ON")  # SQLiteStore's, for its deletes
-    for statement in (*FLOOR_DDL, *CONTRACT_DDL):
-        db.execute(statement)
-    marks = ", ".join("?" * len(EVENT_COLUMNS))
-    insert = f"INSERT INTO floor ({', '.join(EVENT_COLUMNS)}) VALUES ({marks})"  # noqa: S608
+    # secure_delete: SQLiteStore's, for its deletes (the due rows').
+    db, insert = floor_db(path, (*FLOOR_DDL, *CONTRACT_DDL), secure_delete=True)
     t0 = time.perf_counter()
     for rows, outbox, due in batches:
         with batch():
@@ -408,16 +402,27 @@ CONTRACT_DDL = (
 )
 
 
-def sqlite_floor(path: Path, events: list[ls.Event]) -> float:
-    """Rows per second of a raw executemany, one transaction per 1,000."""
-    rows = [to_row(e) for e in events]
+def floor_db(
+    path: Path, ddl: tuple[str, ...], *, secure_delete: bool = False
+) -> tuple[sqlite3.Connection, str]:
+    """A floor's SQLite file (the store's journal pragmas, *ddl* run) and the
+    INSERT of an event row into its ``floor`` table."""
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
-    for statement in FLOOR_DDL:
+    if secure_delete:
+        db.execute("PRAGMA secure_delete=ON")
+    for statement in ddl:
         db.execute(statement)
     marks = ", ".join("?" * len(EVENT_COLUMNS))
-    sql = f"INSERT INTO floor ({', '.join(EVENT_COLUMNS)}) VALUES ({marks})"  # noqa: S608
+    insert = f"INSERT INTO floor ({', '.join(EVENT_COLUMNS)}) VALUES ({marks})"  # noqa: S608
+    return db, insert
+
+
+def sqlite_floor(path: Path, events: list[ls.Event]) -> float:
+    """Rows per second of a raw executemany, one transaction per 1,000."""
+    rows = [to_row(e) for e in events]
+    db, sql = floor_db(path, FLOOR_DDL)
     t0 = time.perf_counter()
     for i in range(0, len(rows), 1000):
         chunk = rows[i : i + 1000]
